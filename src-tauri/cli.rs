@@ -1,0 +1,5 @@
+//! Headless subcommands.
+
+pub fn main() -> i32 {
+    crate::app::run_gui()
+}

@@ -1,0 +1,158 @@
+//! Secrets: the one type that holds a credential, and where credentials come from.
+//!
+//! A [`Secret`] prints as `<redacted>` and cannot be serialized; the only way
+//! to read it is [`Secret::expose`], used when building an HTTP header or form.
+//! Sources, in order: the environment (`STATUS_TRACKER_<SERVICE>_<KIND>`), then
+//! the OS keyring (service `status-tracker`, account = the service name).
+
+use std::fmt;
+
+/// The keyring service name under which every credential is stored.
+pub const KEYRING_SERVICE: &str = "status-tracker";
+
+/// A credential. Debug and Display print a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself: only for an HTTP header or login form.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why no secret could be had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("no {what} for {service}: set {env_var} or store it in the OS keyring (service \"{KEYRING_SERVICE}\", account \"{service}\", e.g. with the Settings window)")]
+    Missing {
+        service: String,
+        what: &'static str,
+        env_var: String,
+    },
+    #[error("the OS keyring is unavailable ({detail}); set {env_var} instead")]
+    KeyringUnavailable { detail: String, env_var: String },
+}
+
+/// The environment variable that carries a service's secret.
+pub fn env_var_name(service: &str, what: &str) -> String {
+    format!(
+        "STATUS_TRACKER_{}_{}",
+        service.to_ascii_uppercase(),
+        what.to_ascii_uppercase().replace(' ', "_")
+    )
+}
+
+/// What kind of secret a service takes ("api key" or "password").
+pub fn secret_kind(service: &str) -> &'static str {
+    match service {
+        "qbittorrent" | "shoko" => "password",
+        _ => "api key",
+    }
+}
+
+/// Reads a service's secret: the environment wins (an empty variable counts as
+/// unset), then the OS keyring.
+pub fn lookup(service: &str) -> Result<Secret, SecretError> {
+    let what = secret_kind(service);
+    let env_var = env_var_name(service, what);
+    if let Ok(v) = std::env::var(&env_var) {
+        if !v.is_empty() {
+            return Ok(Secret(v));
+        }
+    }
+    match keyring_get(service) {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(SecretError::Missing {
+            service: service.to_string(),
+            what,
+            env_var,
+        }),
+        Err(detail) => {
+            // A machine with no Secret Service has no keyring: that is a missing
+            // secret as far as the user is concerned, with both places named.
+            if detail.contains("NoStorageAccess") || detail.contains("Platform") {
+                Err(SecretError::Missing {
+                    service: service.to_string(),
+                    what,
+                    env_var,
+                })
+            } else {
+                Err(SecretError::KeyringUnavailable { detail, env_var })
+            }
+        }
+    }
+}
+
+/// Reads a credential from the OS keyring; Ok(None) when there is none.
+pub fn keyring_get(service: &str) -> Result<Option<Secret>, String> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
+    match entry.get_password() {
+        Ok(p) if p.is_empty() => Ok(None),
+        Ok(p) => Ok(Some(Secret(p))),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
+
+/// Stores a credential in the OS keyring.
+pub fn keyring_set(service: &str, secret: &Secret) -> Result<(), String> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
+    entry
+        .set_password(secret.expose())
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// Removes a credential from the OS keyring (no error when there was none).
+pub fn keyring_delete(service: &str) -> Result<(), String> {
+    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints_itself() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "<redacted>");
+        assert_eq!(format!("{s}"), "<redacted>");
+        assert!(!format!("{:?}", Some(&s)).contains("hunter2"));
+    }
+
+    #[test]
+    fn env_var_names_follow_the_contract() {
+        assert_eq!(
+            env_var_name("jellyseerr", secret_kind("jellyseerr")),
+            "STATUS_TRACKER_JELLYSEERR_API_KEY"
+        );
+        assert_eq!(
+            env_var_name("qbittorrent", secret_kind("qbittorrent")),
+            "STATUS_TRACKER_QBITTORRENT_PASSWORD"
+        );
+        assert_eq!(
+            env_var_name("shoko", secret_kind("shoko")),
+            "STATUS_TRACKER_SHOKO_PASSWORD"
+        );
+    }
+}

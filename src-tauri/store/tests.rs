@@ -1,0 +1,195 @@
+use chrono::TimeZone;
+
+use super::*;
+use crate::tracker::MediaType;
+
+fn t(h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, h, 0, 0).single().unwrap()
+}
+
+fn record(id: i64, phase: Phase) -> RequestRecord {
+    RequestRecord {
+        id,
+        jellyseerr_request_id: 100 + id,
+        media_type: MediaType::Tv,
+        title: "<img src=x onerror=alert(1)> 'quoted' \"title\"".into(),
+        year: Some(2024),
+        poster_path: Some("/p.jpg".into()),
+        tmdb_id: Some(1),
+        tvdb_id: Some(2),
+        is_anime: false,
+        is_4k: false,
+        requested_by: "alice".into(),
+        requested_at: t(1),
+        seasons: vec![1],
+        phase,
+        reason: None,
+        attention: false,
+        acknowledged: false,
+        progress: Some(0.5),
+        eta_secs: Some(60),
+        download_speed: None,
+        updated_at: t(2),
+        phase_since: t(2),
+        deleted: false,
+        arr_id: Some(7),
+        download_ids: vec!["ABC".into()],
+        imported_path: None,
+        jellyfin_id: None,
+        seerr_status: None,
+        seerr_media_status: None,
+        seerr_updated_at: None,
+        episodes: vec![EpisodeRecord {
+            arr_episode_id: 11,
+            season: 1,
+            number: 1,
+            title: Some("Pilot".into()),
+            air_date: Some(t(0)),
+            monitored: true,
+            phase,
+            download_id: Some("ABC".into()),
+            imported_path: None,
+            reason: None,
+            progress: Some(0.5),
+        }],
+    }
+}
+
+#[test]
+fn migrations_apply_in_order_and_leave_a_sound_schema() {
+    let store = Store::in_memory().unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        MIGRATIONS.len() as i64,
+        "every migration is applied once"
+    );
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+    let fk: Vec<String> = store
+        .conn
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(fk.is_empty(), "no dangling foreign keys: {fk:?}");
+}
+
+#[test]
+fn reopening_migrates_nothing_twice_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut s = Store::open_in(dir.path()).unwrap();
+        s.commit_cycle(&[record(1, Phase::Downloading)], &[], &[])
+            .unwrap();
+    }
+    let s = Store::open_in(dir.path()).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    assert_eq!(
+        s.load_records().unwrap().len(),
+        1,
+        "data survives reopening"
+    );
+    let mode: String = s
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused_not_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE);
+    {
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path).err().expect("must refuse");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+}
+
+#[test]
+fn records_round_trip_with_their_episodes() {
+    let mut s = Store::in_memory().unwrap();
+    let rec = record(1, Phase::Downloading);
+    s.commit_cycle(std::slice::from_ref(&rec), &[], &[])
+        .unwrap();
+    let loaded = s.load_records().unwrap();
+    assert_eq!(
+        loaded.get(&1),
+        Some(&rec),
+        "a record reads back exactly as written"
+    );
+}
+
+#[test]
+fn a_cycle_writes_records_timeline_and_service_status_together() {
+    let mut s = Store::in_memory().unwrap();
+    let rec = record(1, Phase::Importing);
+    let change = Change::PhaseChanged {
+        request_id: 1,
+        at: t(3),
+        from: Some(Phase::DownloadDone),
+        to: Phase::Importing,
+        evidence: "Sonarr imported 'x.mkv'".into(),
+    };
+    let status = ServiceStatus {
+        name: "sonarr".into(),
+        ok: false,
+        error: Some("connection refused".into()),
+        error_kind: Some("unreachable".into()),
+        error_since: Some(t(3)),
+        last_success: Some(t(2)),
+        version: None,
+    };
+    s.commit_cycle(&[rec], &[change], std::slice::from_ref(&status))
+        .unwrap();
+    let tl = s.timeline(1).unwrap();
+    assert_eq!(tl.len(), 1);
+    assert_eq!(tl[0].to, Some(Phase::Importing));
+    assert_eq!(tl[0].evidence, "Sonarr imported 'x.mkv'");
+    assert_eq!(s.service_statuses().unwrap(), vec![status]);
+}
+
+#[test]
+fn a_failed_cycle_writes_nothing() {
+    let mut s = Store::in_memory().unwrap();
+    // A change for a request that does not exist violates the foreign key:
+    // the whole cycle must roll back, including the valid record before it.
+    let change = Change::PhaseChanged {
+        request_id: 42,
+        at: t(3),
+        from: None,
+        to: Phase::Requested,
+        evidence: "x".into(),
+    };
+    let err = s.commit_cycle(&[record(1, Phase::Approved)], &[change], &[]);
+    assert!(err.is_err(), "a foreign-key violation fails the cycle");
+    assert!(
+        s.load_records().unwrap().is_empty(),
+        "one transaction per cycle: nothing of a failed cycle is kept"
+    );
+}
+
+#[test]
+fn acknowledging_updates_the_stored_record() {
+    let mut s = Store::in_memory().unwrap();
+    s.commit_cycle(&[record(1, Phase::Failed)], &[], &[])
+        .unwrap();
+    assert!(s.set_acknowledged(1, true).unwrap());
+    assert!(s.load_records().unwrap()[&1].acknowledged);
+    assert!(!s.set_acknowledged(99, true).unwrap(), "unknown id");
+}
+
+#[test]
+fn client_state_is_saved_per_service() {
+    let mut s = Store::in_memory().unwrap();
+    assert_eq!(s.client_state("qbittorrent").unwrap(), None);
+    s.save_client_state("qbittorrent", "{\"rid\":5}").unwrap();
+    s.save_client_state("qbittorrent", "{\"rid\":6}").unwrap();
+    assert_eq!(
+        s.client_state("qbittorrent").unwrap().as_deref(),
+        Some("{\"rid\":6}")
+    );
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Status Tracker needs on Debian/Ubuntu.
+# Idempotent: installs only what is missing. Needs root or sudo for apt.
+set -euo pipefail
+
+pkgs=(
+  # build
+  build-essential pkg-config libwebkit2gtk-4.1-dev
+  # run (tray icon)
+  libayatana-appindicator3-1
+  # headless run and tests: X server, D-Bus session, Secret Service, notifications
+  xvfb xauth dbus-daemon dbus-bin gnome-keyring dunst
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found. Install Rust 1.90 or later with rustup (https://rustup.rs) and run this again." >&2
+  exit 1
+fi
