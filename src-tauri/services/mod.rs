@@ -80,3 +80,19 @@ impl ServiceError {
 pub struct ServiceInfo {
     pub version: Option<String>,
 }
+
+pub(crate) mod arr;
+pub(crate) mod http;
+pub mod jellyfin;
+pub mod jellyseerr;
+pub mod qbittorrent;
+pub mod radarr;
+pub mod shoko;
+pub mod sonarr;
+
+pub use jellyfin::JellyfinClient;
+pub use jellyseerr::JellyseerrClient;
+pub use qbittorrent::QbittorrentClient;
+pub use radarr::RadarrClient;
+pub use shoko::ShokoClient;
+pub use sonarr::SonarrClient;

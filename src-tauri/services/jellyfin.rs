@@ -1,0 +1,665 @@
+//! Jellyfin: a library index of movies and series (ProviderIds, playable or
+//! not), kept current from the DateCreated feed, plus the episodes of the
+//! series the tracker asks for.
+//!
+//! Jellyfin silently ignores query filters it does not know and then answers
+//! with the whole library, so no answer is trusted: item types, series ids
+//! and ProviderIds are all checked here.
+//!
+//! Cost per steady cycle: one page of the 50 newest items (more only when
+//! more than 50 arrived), plus one `Shows/{id}/Episodes` per newly wanted
+//! series. The full index is read on the first fetch and on a sweep.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::http::{percent_encode, Answer, Http};
+use super::{ErrorKind, HttpStats, ServiceError, ServiceInfo};
+use crate::config::ServiceConfig;
+use crate::secrets::Secret;
+use crate::tracker::model::{JellyfinData, JellyfinItem, JellyfinKind, Wants};
+
+/// Items per index page.
+const INDEX_PAGE: usize = 500;
+/// Items per page of the DateCreated feed.
+const FEED_PAGE: usize = 50;
+/// At most this many feed pages per cycle (then the next sweep catches up).
+const FEED_MAX_PAGES: usize = 10;
+/// A safety stop for the index: 400 pages of 500.
+const INDEX_MAX_PAGES: usize = 400;
+const INDEX_FIELDS: &str = "ProviderIds,Path,MediaSources";
+const FEED_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ItemsWire {
+    #[serde(default)]
+    pub items: Vec<ItemWire>,
+    #[serde(default)]
+    pub total_record_count: Option<i64>,
+}
+
+/// `BaseItemDto`, the fields the tracker uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct ItemWire {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(rename = "Type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub provider_ids: Option<HashMap<String, Option<String>>>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub media_sources: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub location_type: Option<String>,
+    #[serde(default)]
+    pub index_number: Option<i32>,
+    #[serde(default)]
+    pub index_number_end: Option<i32>,
+    #[serde(default)]
+    pub parent_index_number: Option<i32>,
+    #[serde(default)]
+    pub series_id: Option<String>,
+}
+
+/// Ids as 32 lower-case hex digits (Jellyfin sends the "N" form; a dashed
+/// GUID is folded too).
+pub(crate) fn normalize_id(id: &str) -> String {
+    id.chars()
+        .filter(|c| *c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+impl ItemWire {
+    /// A provider id, key compared case-insensitively, value parsed to i64.
+    fn provider_id(&self, key: &str) -> Option<i64> {
+        self.provider_ids
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.as_deref())
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    fn kind(&self) -> JellyfinKind {
+        match self.kind.as_deref() {
+            Some("Movie") => JellyfinKind::Movie,
+            Some("Series") => JellyfinKind::Series,
+            Some("Episode") => JellyfinKind::Episode,
+            _ => JellyfinKind::Other,
+        }
+    }
+
+    /// A real file: FileSystem (or no LocationType) with a path or a media
+    /// source; never Virtual. A series counts when its folder exists.
+    fn playable(&self) -> bool {
+        let on_disk = matches!(self.location_type.as_deref(), None | Some("FileSystem"));
+        let has_path = self.path.as_deref().is_some_and(|p| !p.trim().is_empty());
+        let has_sources = self.media_sources.as_ref().is_some_and(|m| !m.is_empty());
+        on_disk && (has_path || has_sources)
+    }
+
+    pub fn into_item(self) -> JellyfinItem {
+        JellyfinItem {
+            id: normalize_id(&self.id),
+            kind: self.kind(),
+            tmdb_id: self.provider_id("Tmdb"),
+            tvdb_id: self.provider_id("Tvdb"),
+            anidb_id: self.provider_id("AniDB"),
+            playable: self.playable(),
+            series_id: self.series_id.as_deref().map(normalize_id),
+            season: self.parent_index_number,
+            episode: self.index_number,
+            episode_end: self.index_number_end,
+            name: self.name.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PublicInfoWire {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// The `Authorization: MediaBrowser ...` header, values URL-encoded.
+fn auth_header(cfg: &ServiceConfig, api_key: &Secret) -> Result<HeaderValue, ServiceError> {
+    let value = format!(
+        "MediaBrowser Token=\"{}\", Client=\"StatusTracker\", Device=\"{}\", DeviceId=\"{}\", Version=\"{}\"",
+        percent_encode(api_key.expose()),
+        percent_encode("Status Tracker"),
+        percent_encode(&format!("status-tracker-{}", cfg.name)),
+        percent_encode(env!("CARGO_PKG_VERSION")),
+    );
+    let mut header = HeaderValue::from_str(&value).map_err(|_| {
+        ServiceError::new(
+            &cfg.name,
+            ErrorKind::Config,
+            "the Jellyfin API key cannot be sent in a header",
+        )
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// A Jellyfin client with its library index and episode caches.
+#[derive(Debug)]
+pub struct JellyfinClient {
+    http: Http,
+    server_id: Option<String>,
+    /// Movies and series by id.
+    index: HashMap<String, JellyfinItem>,
+    index_loaded: bool,
+    /// Episodes by series id, for wanted series.
+    episodes: HashMap<String, HashMap<String, JellyfinItem>>,
+    /// Items the DateCreated feed already reported (episodes of series nobody
+    /// follows included), so a steady cycle reads one page.
+    feed_seen: HashSet<String>,
+}
+
+/// What a Jellyfin client keeps between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedState {
+    server_id: Option<String>,
+    index: Vec<JellyfinItem>,
+    index_loaded: bool,
+    episodes: Vec<(String, Vec<JellyfinItem>)>,
+    #[serde(default)]
+    feed_seen: Vec<String>,
+}
+
+impl JellyfinClient {
+    /// The library index and episode caches, as JSON, to keep between runs.
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&SavedState {
+            server_id: self.server_id.clone(),
+            index: self.index.values().cloned().collect(),
+            index_loaded: self.index_loaded,
+            episodes: self
+                .episodes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.values().cloned().collect()))
+                .collect(),
+            feed_seen: self.feed_seen.iter().cloned().collect(),
+        })
+        .ok()
+    }
+
+    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    pub fn restore_state(&mut self, json: &str) {
+        if let Ok(s) = serde_json::from_str::<SavedState>(json) {
+            self.server_id = s.server_id;
+            self.index = s.index.into_iter().map(|i| (i.id.clone(), i)).collect();
+            self.index_loaded = s.index_loaded;
+            self.episodes = s
+                .episodes
+                .into_iter()
+                .map(|(k, v)| (k, v.into_iter().map(|i| (i.id.clone(), i)).collect()))
+                .collect();
+            self.feed_seen = s.feed_seen.into_iter().collect();
+        }
+    }
+
+    /// Builds the client with the `Authorization: MediaBrowser` header.
+    pub fn new(
+        cfg: &ServiceConfig,
+        api_key: Secret,
+        stats: Arc<HttpStats>,
+    ) -> Result<Self, ServiceError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth_header(cfg, &api_key)?);
+        Ok(Self {
+            http: Http::new(cfg, "Jellyfin", headers, false, stats)?,
+            server_id: None,
+            index: HashMap::new(),
+            index_loaded: false,
+            episodes: HashMap::new(),
+            feed_seen: HashSet::new(),
+        })
+    }
+
+    /// Public `GET /System/Info/Public` (version, server id), then
+    /// `GET /System/Info` to check the key.
+    pub async fn test_connection(&mut self) -> Result<ServiceInfo, ServiceError> {
+        let public: PublicInfoWire = self.get_json("System/Info/Public", &[]).await?;
+        let _info: serde_json::Value = self.get_json("System/Info", &[]).await?;
+        self.server_id = public.id.clone();
+        Ok(ServiceInfo {
+            version: public.version,
+        })
+    }
+
+    /// The library index (movies, series) and the wanted series' episodes.
+    pub async fn fetch(
+        &mut self,
+        wants: &Wants,
+        sweep: bool,
+    ) -> Result<JellyfinData, ServiceError> {
+        let server_id = match &self.server_id {
+            Some(id) => id.clone(),
+            None => {
+                let public: PublicInfoWire = self.get_json("System/Info/Public", &[]).await?;
+                public.id.unwrap_or_default()
+            }
+        };
+        let mut index = if sweep || !self.index_loaded {
+            self.read_index().await?
+        } else {
+            self.index.clone()
+        };
+        let mut wanted: HashSet<String> = wants
+            .jellyfin_series_ids
+            .iter()
+            .map(|s| normalize_id(s))
+            .collect();
+        // Series the tracker knows only by TVDB id yet: found through the index.
+        let by_tvdb = |index: &HashMap<String, JellyfinItem>, wanted: &mut HashSet<String>| {
+            for it in index.values() {
+                if it.kind == JellyfinKind::Series
+                    && (it
+                        .tvdb_id
+                        .is_some_and(|t| wants.series_tvdb_ids.contains(&t))
+                        || it.anidb_id.is_some_and(|a| wants.anidb_ids.contains(&a)))
+                {
+                    wanted.insert(normalize_id(&it.id));
+                }
+            }
+        };
+        by_tvdb(&index, &mut wanted);
+        let mut episodes: HashMap<String, HashMap<String, JellyfinItem>> = self
+            .episodes
+            .iter()
+            .filter(|(k, _)| wanted.contains(*k) && !sweep)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+
+        let mut feed_new = Vec::new();
+        if !sweep && self.index_loaded {
+            for item in self.read_new_items(&index, &episodes).await? {
+                feed_new.push(item.id.clone());
+                match item.kind {
+                    JellyfinKind::Movie | JellyfinKind::Series => {
+                        index.insert(item.id.clone(), item);
+                    }
+                    JellyfinKind::Episode => {
+                        let series = item.series_id.clone().unwrap_or_default();
+                        if let Some(eps) = episodes.get_mut(&series) {
+                            eps.insert(item.id.clone(), item);
+                        }
+                    }
+                    JellyfinKind::Other => {}
+                }
+            }
+        }
+
+        by_tvdb(&index, &mut wanted);
+        let mut missing: Vec<&String> = wanted
+            .iter()
+            .filter(|s| !episodes.contains_key(*s))
+            .collect();
+        missing.sort();
+        for series in missing {
+            let eps = self.read_episodes(series).await?;
+            episodes.insert(series.clone(), eps);
+        }
+
+        let mut items: Vec<JellyfinItem> = index.values().cloned().collect();
+        for eps in episodes.values() {
+            items.extend(eps.values().cloned());
+        }
+        items.sort_by(|a, b| a.id.cmp(&b.id));
+
+        self.server_id = (!server_id.is_empty()).then(|| server_id.clone());
+        self.index = index;
+        self.index_loaded = true;
+        self.episodes = episodes;
+        if self.feed_seen.len() > 5_000 || sweep {
+            self.feed_seen.clear();
+        }
+        self.feed_seen.extend(feed_new);
+        Ok(JellyfinData {
+            items,
+            server_id: self.server_id.clone(),
+        })
+    }
+
+    /// Every movie and series, 500 per page. Other types are dropped.
+    async fn read_index(&self) -> Result<HashMap<String, JellyfinItem>, ServiceError> {
+        let mut index = HashMap::new();
+        for page in 0..INDEX_MAX_PAGES {
+            let start = page * INDEX_PAGE;
+            let answer: ItemsWire = self
+                .get_json(
+                    "Items",
+                    &[
+                        ("recursive", "true".to_string()),
+                        ("includeItemTypes", "Movie,Series".to_string()),
+                        ("fields", INDEX_FIELDS.to_string()),
+                        ("enableImages", "false".to_string()),
+                        ("enableUserData", "false".to_string()),
+                        ("startIndex", start.to_string()),
+                        ("limit", INDEX_PAGE.to_string()),
+                    ],
+                )
+                .await?;
+            let got = answer.items.len();
+            for item in answer.items.into_iter().map(ItemWire::into_item) {
+                if matches!(item.kind, JellyfinKind::Movie | JellyfinKind::Series) {
+                    index.insert(item.id.clone(), item);
+                }
+            }
+            let total = answer.total_record_count.unwrap_or(0);
+            if got < INDEX_PAGE || ((start + got) as i64) >= total {
+                break;
+            }
+        }
+        Ok(index)
+    }
+
+    /// The newest items (DateCreated descending) until a known one appears.
+    async fn read_new_items(
+        &self,
+        index: &HashMap<String, JellyfinItem>,
+        episodes: &HashMap<String, HashMap<String, JellyfinItem>>,
+    ) -> Result<Vec<JellyfinItem>, ServiceError> {
+        let known = |id: &str| {
+            index.contains_key(id)
+                || self.feed_seen.contains(id)
+                || episodes.values().any(|e| e.contains_key(id))
+        };
+        let mut new = Vec::new();
+        for page in 0..FEED_MAX_PAGES {
+            let answer: ItemsWire = self
+                .get_json(
+                    "Items",
+                    &[
+                        ("recursive", "true".to_string()),
+                        ("includeItemTypes", "Movie,Series,Episode".to_string()),
+                        ("sortBy", "DateCreated".to_string()),
+                        ("sortOrder", "Descending".to_string()),
+                        ("startIndex", (page * FEED_PAGE).to_string()),
+                        ("limit", FEED_PAGE.to_string()),
+                        ("fields", FEED_FIELDS.to_string()),
+                    ],
+                )
+                .await?;
+            let got = answer.items.len();
+            let mut reached_known = false;
+            for item in answer.items.into_iter().map(ItemWire::into_item) {
+                if known(&item.id) {
+                    reached_known = true;
+                } else {
+                    new.push(item);
+                }
+            }
+            if reached_known || got < FEED_PAGE {
+                break;
+            }
+        }
+        Ok(new)
+    }
+
+    /// `GET /Shows/{id}/Episodes?isMissing=false`, keeping only real
+    /// episodes of that series.
+    async fn read_episodes(
+        &self,
+        series_id: &str,
+    ) -> Result<HashMap<String, JellyfinItem>, ServiceError> {
+        let answer: ItemsWire = self
+            .get_json(
+                &format!("Shows/{series_id}/Episodes"),
+                &[
+                    ("isMissing", "false".to_string()),
+                    ("fields", INDEX_FIELDS.to_string()),
+                ],
+            )
+            .await?;
+        Ok(answer
+            .items
+            .into_iter()
+            .map(ItemWire::into_item)
+            .filter(|i| {
+                i.kind == JellyfinKind::Episode && i.series_id.as_deref() == Some(series_id)
+            })
+            .map(|i| (i.id.clone(), i))
+            .collect())
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ServiceError> {
+        let answer = self.http.send(self.http.get(path)?.query(query)).await?;
+        self.check(&answer, path)?;
+        self.http.json(&answer)
+    }
+
+    fn check(&self, answer: &Answer, what: &str) -> Result<(), ServiceError> {
+        match answer.status {
+            s if s.is_success() => Ok(()),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(self.http.error(
+                ErrorKind::Unauthorized,
+                format!(
+                    "wrong API key (Jellyfin answered {})",
+                    answer.status.as_u16()
+                ),
+            )),
+            _ => Err(self.http.status_error(answer, what)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::http::test_support::*;
+    use axum::extract::{Path, Query, State};
+    use axum::http::HeaderMap as AxumHeaders;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+    use std::collections::HashMap as Map;
+    use std::sync::Mutex;
+
+    const SERIES: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const OTHER_SERIES: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn library() -> Vec<Value> {
+        vec![
+            json!({"Id": "11111111111111111111111111111111", "Name": "Dune", "Type": "Movie",
+                   "ProviderIds": {"tmdb": "438631", "Imdb": "tt1160419"}, "LocationType": "FileSystem",
+                   "Path": "/movies/Dune.mkv", "MediaSources": [{"Id": "x"}]}),
+            json!({"Id": "22222222222222222222222222222222", "Name": "Placeholder", "Type": "Movie",
+                   "ProviderIds": {"Tmdb": "1"}, "LocationType": "Virtual"}),
+            json!({"Id": SERIES, "Name": "Frieren", "Type": "Series",
+                   "ProviderIds": {"AniDB": "17617", "Shoko Series": "5"}, "Path": "/anime/Frieren"}),
+            json!({"Id": OTHER_SERIES, "Name": "House", "Type": "Series", "ProviderIds": {"Tvdb": "73255"},
+                   "Path": "/tv/House"}),
+            json!({"Id": "33333333333333333333333333333333", "Name": "E1", "Type": "Episode", "SeriesId": SERIES,
+                   "IndexNumber": 1, "ParentIndexNumber": 1, "Path": "/anime/Frieren/e1.mkv", "LocationType": "FileSystem"}),
+            json!({"Id": "44444444444444444444444444444444", "Name": "Pilot", "Type": "Episode", "SeriesId": OTHER_SERIES,
+                   "IndexNumber": 1, "ParentIndexNumber": 1, "Path": "/tv/House/e1.mkv"}),
+            json!({"Id": "55555555555555555555555555555555", "Name": "E2-3", "Type": "Episode", "SeriesId": SERIES,
+                   "IndexNumber": 2, "IndexNumberEnd": 3, "ParentIndexNumber": 1, "LocationType": "Virtual"}),
+            json!({"Id": "66666666666666666666666666666666", "Name": "Movies", "Type": "CollectionFolder"}),
+        ]
+    }
+
+    struct Fake {
+        calls: Mutex<Vec<String>>,
+        added: Mutex<Vec<Value>>,
+    }
+
+    /// A Jellyfin that ignores every filter and answers with the whole library.
+    fn router(fake: Arc<Fake>) -> Router {
+        Router::new()
+            .route(
+                "/System/Info/Public",
+                get(|| async { Json(json!({"Version": "10.11.11", "Id": "server1"})) }),
+            )
+            .route(
+                "/Items",
+                get(
+                    |State(f): State<Arc<Fake>>,
+                     h: AxumHeaders,
+                     Query(q): Query<Map<String, String>>| async move {
+                        let auth = h
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        if !auth.starts_with("MediaBrowser Token=\"k3y\", Client=\"StatusTracker\"")
+                        {
+                            return (axum::http::StatusCode::UNAUTHORIZED, "").into_response();
+                        }
+                        f.calls
+                            .lock()
+                            .unwrap()
+                            .push(format!("items sortBy={:?}", q.get("sortBy")));
+                        let mut all: Vec<Value> = f.added.lock().unwrap().clone();
+                        all.extend(library());
+                        let start: usize = q.get("startIndex").map_or(0, |s| s.parse().unwrap());
+                        let total = all.len();
+                        let items: Vec<Value> = all.into_iter().skip(start).collect();
+                        Json(
+                            json!({"Items": items, "TotalRecordCount": total, "StartIndex": start}),
+                        )
+                        .into_response()
+                    },
+                ),
+            )
+            .route(
+                "/Shows/{id}/Episodes",
+                get(
+                    |State(f): State<Arc<Fake>>, Path(id): Path<String>| async move {
+                        f.calls.lock().unwrap().push(format!("episodes {id}"));
+                        Json(json!({"Items": library(), "TotalRecordCount": 8}))
+                    },
+                ),
+            )
+            .with_state(fake)
+    }
+
+    #[tokio::test]
+    async fn a_whole_library_answer_is_not_trusted() {
+        let fake = Arc::new(Fake {
+            calls: Mutex::new(vec![]),
+            added: Mutex::new(vec![]),
+        });
+        let url = serve(router(fake.clone())).await;
+        let stats = stats();
+        let mut c =
+            JellyfinClient::new(&config("jellyfin", &url), Secret::new("k3y"), stats.clone())
+                .unwrap();
+        let wants = Wants {
+            jellyfin_series_ids: vec![SERIES.to_string()],
+            ..Wants::default()
+        };
+        let data = c.fetch(&wants, false).await.unwrap();
+        assert_eq!(data.server_id.as_deref(), Some("server1"));
+        let by_id = |id: &str| data.items.iter().find(|i| i.id == id);
+
+        let dune = by_id("11111111111111111111111111111111").unwrap();
+        assert_eq!(
+            dune.tmdb_id,
+            Some(438_631),
+            "provider keys are case-insensitive, values parsed"
+        );
+        assert!(dune.playable);
+        assert!(
+            !by_id("22222222222222222222222222222222").unwrap().playable,
+            "Virtual is never playable"
+        );
+        let frieren = by_id(SERIES).unwrap();
+        assert_eq!(
+            (frieren.kind, frieren.anidb_id, frieren.tmdb_id),
+            (JellyfinKind::Series, Some(17617), None)
+        );
+        assert!(
+            by_id("66666666666666666666666666666666").is_none(),
+            "folders are not indexed"
+        );
+        assert!(
+            by_id("44444444444444444444444444444444").is_none(),
+            "an episode of another series, though returned for {SERIES}, is dropped"
+        );
+        let e1 = by_id("33333333333333333333333333333333").unwrap();
+        assert_eq!(
+            (e1.season, e1.episode, e1.playable),
+            (Some(1), Some(1), true)
+        );
+        let e23 = by_id("55555555555555555555555555555555").unwrap();
+        assert_eq!(
+            (e23.episode, e23.episode_end, e23.playable),
+            (Some(2), Some(3), false)
+        );
+        assert_eq!(
+            stats.requests(),
+            3,
+            "public info + index page + episodes of one series"
+        );
+
+        // Steady: one feed page; a new episode of the wanted series is merged.
+        fake.added.lock().unwrap().push(
+            json!({"Id": "77777777777777777777777777777777", "Name": "E4",
+            "Type": "Episode", "SeriesId": SERIES, "IndexNumber": 4, "ParentIndexNumber": 1,
+            "Path": "/anime/Frieren/e4.mkv"}),
+        );
+        let before = stats.requests();
+        let steady = c.fetch(&wants, false).await.unwrap();
+        assert_eq!(
+            stats.requests() - before,
+            1,
+            "one DateCreated page, stopped at known items"
+        );
+        assert!(steady
+            .items
+            .iter()
+            .any(|i| i.id == "77777777777777777777777777777777" && i.playable));
+        assert_eq!(
+            fake.calls.lock().unwrap().last().unwrap(),
+            "items sortBy=Some(\"DateCreated\")"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wrong_key_is_unauthorized() {
+        let fake = Arc::new(Fake {
+            calls: Mutex::new(vec![]),
+            added: Mutex::new(vec![]),
+        });
+        let url = serve(router(fake)).await;
+        let mut c =
+            JellyfinClient::new(&config("jellyfin", &url), Secret::new("wrong-key"), stats())
+                .unwrap();
+        let err = c.fetch(&Wants::default(), false).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
+        assert_eq!(err.message, "wrong API key (Jellyfin answered 401)");
+        assert!(
+            !format!("{err:?}{c:?}").contains("wrong-key"),
+            "the key never prints"
+        );
+    }
+
+    #[test]
+    fn ids_are_normalized_to_lower_case_n_form() {
+        assert_eq!(
+            normalize_id("6C5E2F0A-1B2C-4D5E-8F90-A1B2C3D4E5F6"),
+            "6c5e2f0a1b2c4d5e8f90a1b2c3d4e5f6"
+        );
+    }
+}

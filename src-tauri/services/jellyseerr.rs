@@ -1,0 +1,727 @@
+//! Jellyseerr / Seerr (API v1): the request list, joined with title, year,
+//! poster and the anime keyword from the movie/tv pages (cached per TMDB id
+//! for good: titles do not change).
+//!
+//! Only query parameters of the spec are sent (Seerr validates requests
+//! against its OpenAPI file and answers 400 to unknown ones). A wrong key is
+//! a 403 here, not a 401.
+//!
+//! Cost per steady cycle: one page of `sort=modified` (more only when more
+//! than 50 requests changed), plus one movie/tv page per TMDB id never seen.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::http::{Answer, Http};
+use super::{ErrorKind, HttpStats, ServiceError, ServiceInfo};
+use crate::config::ServiceConfig;
+use crate::secrets::Secret;
+use crate::tracker::model::{
+    MediaType, SeerrData, SeerrMediaStatus, SeerrRequest, SeerrRequestStatus,
+};
+
+/// Requests per page.
+const TAKE: usize = 50;
+/// A safety stop: 400 pages of 50.
+const MAX_PAGES: usize = 400;
+/// TMDB's "anime" keyword, as Seerr uses it.
+const ANIME_KEYWORD_ID: i64 = 210_024;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestPage {
+    #[serde(default)]
+    pub page_info: Option<PageInfo>,
+    #[serde(default)]
+    pub results: Vec<RequestWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageInfo {
+    /// The total number of requests.
+    #[serde(default)]
+    pub results: Option<i64>,
+}
+
+/// `MediaRequest`, the fields the tracker uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RequestWire {
+    pub id: i64,
+    pub status: i64,
+    #[serde(rename = "type")]
+    pub media_type: MediaType,
+    #[serde(default)]
+    pub is4k: Option<bool>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub media: Option<MediaWire>,
+    #[serde(default)]
+    pub requested_by: Option<UserWire>,
+    #[serde(default)]
+    pub seasons: Option<Vec<SeasonWire>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MediaWire {
+    #[serde(default)]
+    pub tmdb_id: Option<i64>,
+    #[serde(default)]
+    pub tvdb_id: Option<i64>,
+    #[serde(default)]
+    pub status: Option<i64>,
+    #[serde(default)]
+    pub status4k: Option<i64>,
+    #[serde(default)]
+    pub jellyfin_media_id: Option<String>,
+    #[serde(default)]
+    pub jellyfin_media_id4k: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UserWire {
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SeasonWire {
+    pub season_number: i32,
+}
+
+/// The parts of `MovieDetails` / `TvDetails` the tracker shows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailsWire {
+    /// Movies.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Series.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub release_date: Option<String>,
+    #[serde(default)]
+    pub first_air_date: Option<String>,
+    #[serde(default)]
+    pub poster_path: Option<String>,
+    #[serde(default)]
+    pub keywords: Option<Vec<KeywordWire>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct KeywordWire {
+    pub id: i64,
+}
+
+/// Title data of one TMDB entry.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct TitleInfo {
+    pub title: Option<String>,
+    pub year: Option<i32>,
+    pub poster_path: Option<String>,
+    pub is_anime: bool,
+}
+
+impl DetailsWire {
+    fn into_info(self) -> TitleInfo {
+        let date = self.release_date.or(self.first_air_date);
+        TitleInfo {
+            title: self.title.or(self.name).filter(|t| !t.is_empty()),
+            year: date
+                .as_deref()
+                .and_then(|d| d.get(..4))
+                .and_then(|y| y.parse().ok()),
+            poster_path: self.poster_path.filter(|p| !p.is_empty()),
+            is_anime: self
+                .keywords
+                .unwrap_or_default()
+                .iter()
+                .any(|k| k.id == ANIME_KEYWORD_ID),
+        }
+    }
+}
+
+impl RequestWire {
+    fn tmdb_key(&self) -> Option<(MediaType, i64)> {
+        let tmdb = self.media.as_ref()?.tmdb_id?;
+        Some((self.media_type, tmdb))
+    }
+
+    /// Into the snapshot type, joined with the title data when known.
+    pub fn into_request(self, title: Option<&TitleInfo>) -> SeerrRequest {
+        let is_4k = self.is4k.unwrap_or(false);
+        let media = self.media.unwrap_or(MediaWire {
+            tmdb_id: None,
+            tvdb_id: None,
+            status: None,
+            status4k: None,
+            jellyfin_media_id: None,
+            jellyfin_media_id4k: None,
+        });
+        let media_status = if is_4k { media.status4k } else { media.status };
+        let jellyfin_media_id = if is_4k {
+            media.jellyfin_media_id4k
+        } else {
+            media.jellyfin_media_id
+        };
+        let mut seasons: Vec<i32> = self
+            .seasons
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.season_number)
+            .collect();
+        seasons.sort_unstable();
+        seasons.dedup();
+        let title = title.cloned().unwrap_or_default();
+        SeerrRequest {
+            id: self.id,
+            status: SeerrRequestStatus::from_code(self.status),
+            media_type: self.media_type,
+            tmdb_id: media.tmdb_id,
+            tvdb_id: media.tvdb_id,
+            media_status: SeerrMediaStatus::from_code(media_status.unwrap_or(1)),
+            jellyfin_media_id: jellyfin_media_id.filter(|j| !j.is_empty()),
+            requested_by: self
+                .requested_by
+                .and_then(|u| u.display_name)
+                .unwrap_or_default(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            seasons,
+            is_4k,
+            title: title.title,
+            year: title.year,
+            poster_path: title.poster_path,
+            is_anime: title.is_anime,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusWire {
+    #[serde(default)]
+    version: Option<String>,
+}
+
+/// A Jellyseerr client with its title cache and change cursor.
+#[derive(Debug)]
+pub struct JellyseerrClient {
+    http: Http,
+    titles: HashMap<(MediaType, i64), TitleInfo>,
+    /// TMDB entries whose page could not be read (asked again on sweep).
+    title_failed: HashSet<(MediaType, i64)>,
+    /// The newest `updatedAt` seen...
+    newest: Option<DateTime<Utc>>,
+    /// ... and the requests seen with exactly that time (not reported twice).
+    newest_ids: HashSet<i64>,
+    /// Every request id Jellyseerr listed: when its total drops below this,
+    /// something was deleted and a full listing tells what.
+    known_ids: HashSet<i64>,
+}
+
+/// What a Jellyseerr client keeps between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedState {
+    titles: Vec<((MediaType, i64), TitleInfo)>,
+    newest: Option<DateTime<Utc>>,
+    newest_ids: Vec<i64>,
+    #[serde(default)]
+    known_ids: Vec<i64>,
+}
+
+impl JellyseerrClient {
+    /// The title cache and change cursor, as JSON, to keep between runs.
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&SavedState {
+            titles: self.titles.iter().map(|(k, v)| (*k, v.clone())).collect(),
+            newest: self.newest,
+            newest_ids: self.newest_ids.iter().copied().collect(),
+            known_ids: self.known_ids.iter().copied().collect(),
+        })
+        .ok()
+    }
+
+    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    pub fn restore_state(&mut self, json: &str) {
+        if let Ok(s) = serde_json::from_str::<SavedState>(json) {
+            self.titles = s.titles.into_iter().collect();
+            self.newest = s.newest;
+            self.newest_ids = s.newest_ids.into_iter().collect();
+            self.known_ids = s.known_ids.into_iter().collect();
+        }
+    }
+
+    /// Builds the client with the `X-Api-Key` header; nothing is sent yet.
+    pub fn new(
+        cfg: &ServiceConfig,
+        api_key: Secret,
+        stats: Arc<HttpStats>,
+    ) -> Result<Self, ServiceError> {
+        let mut headers = HeaderMap::new();
+        let mut value = HeaderValue::from_str(api_key.expose()).map_err(|_| {
+            ServiceError::new(
+                &cfg.name,
+                ErrorKind::Config,
+                "the Jellyseerr API key contains characters that cannot be sent in a header",
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert("X-Api-Key", value);
+        Ok(Self {
+            http: Http::new(cfg, "Jellyseerr", headers, false, stats)?,
+            titles: HashMap::new(),
+            title_failed: HashSet::new(),
+            newest: None,
+            newest_ids: HashSet::new(),
+            known_ids: HashSet::new(),
+        })
+    }
+
+    /// Public `GET /api/v1/status` for the version, then `GET /api/v1/auth/me`
+    /// to check the key.
+    pub async fn test_connection(&mut self) -> Result<ServiceInfo, ServiceError> {
+        let status: StatusWire = self.get_json("api/v1/status", &[]).await?;
+        let _me: serde_json::Value = self.get_json("api/v1/auth/me", &[]).await?;
+        Ok(ServiceInfo {
+            version: status.version,
+        })
+    }
+
+    /// `sweep`: every request (`complete` is true). Otherwise only the
+    /// requests modified since the newest `updatedAt` seen before.
+    pub async fn fetch(&mut self, sweep: bool) -> Result<SeerrData, ServiceError> {
+        let (wires, complete) = match (sweep, self.newest) {
+            (false, Some(newest)) => {
+                let (wires, total) = self.read_modified_since(newest, &self.newest_ids).await?;
+                let expected = self.known_ids.len()
+                    + wires
+                        .iter()
+                        .filter(|w| !self.known_ids.contains(&w.id))
+                        .count();
+                if total.is_some_and(|t| usize::try_from(t).unwrap_or(0) < expected) {
+                    // Fewer requests than we know of: one was deleted.
+                    self.read_all().await?
+                } else {
+                    (wires, false)
+                }
+            }
+            _ => self.read_all().await?,
+        };
+        let mut known_ids = if complete {
+            HashSet::new()
+        } else {
+            self.known_ids.clone()
+        };
+        known_ids.extend(wires.iter().map(|w| w.id));
+        let mut titles = self.titles.clone();
+        let mut failed = if sweep {
+            HashSet::new()
+        } else {
+            self.title_failed.clone()
+        };
+        let keys: HashSet<(MediaType, i64)> =
+            wires.iter().filter_map(RequestWire::tmdb_key).collect();
+        for key in keys {
+            if titles.contains_key(&key) || failed.contains(&key) {
+                continue;
+            }
+            match self.read_title(key).await {
+                Ok(info) => {
+                    titles.insert(key, info);
+                }
+                // A TMDB hiccup must not hide every request: the title
+                // stays unknown until the next sweep.
+                Err(e) if e.kind == ErrorKind::Unauthorized => return Err(e),
+                Err(_) => {
+                    failed.insert(key);
+                }
+            }
+        }
+        let newest = wires.iter().map(|w| w.updated_at).max();
+        let newest = match (self.newest, newest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let mut newest_ids: HashSet<i64> = if newest == self.newest {
+            self.newest_ids.clone()
+        } else {
+            HashSet::new()
+        };
+        newest_ids.extend(
+            wires
+                .iter()
+                .filter(|w| Some(w.updated_at) == newest)
+                .map(|w| w.id),
+        );
+        let requests = wires
+            .into_iter()
+            .map(|w| {
+                let info = w.tmdb_key().and_then(|k| titles.get(&k));
+                w.into_request(info)
+            })
+            .collect();
+        self.titles = titles;
+        self.title_failed = failed;
+        // Even with no request at all, later cycles are incremental.
+        self.newest = Some(newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH));
+        self.newest_ids = newest_ids;
+        self.known_ids = known_ids;
+        Ok(SeerrData { requests, complete })
+    }
+
+    /// Every page, `sort=added` (stable under concurrent modification).
+    /// `complete` is false when the pages held fewer distinct requests than
+    /// the total Seerr reported (a deletion shifted the pages mid-read).
+    async fn read_all(&self) -> Result<(Vec<RequestWire>, bool), ServiceError> {
+        let mut seen = HashSet::new();
+        let mut all = Vec::new();
+        let mut total = 0;
+        for page in 0..MAX_PAGES {
+            let answer = self.read_page(page * TAKE, "added").await?;
+            total = answer
+                .page_info
+                .as_ref()
+                .and_then(|p| p.results)
+                .unwrap_or(0);
+            let got = answer.results.len();
+            for r in answer.results {
+                if seen.insert(r.id) {
+                    all.push(r);
+                }
+            }
+            if got < TAKE || ((page + 1) * TAKE) as i64 >= total {
+                break;
+            }
+        }
+        let complete = all.len() as i64 >= total;
+        Ok((all, complete))
+    }
+
+    /// Pages of `sort=modified` (newest first) until a request older than
+    /// `newest` appears. A request modified at exactly `newest` is new
+    /// unless it is one of `seen_at_newest`.
+    async fn read_modified_since(
+        &self,
+        newest: DateTime<Utc>,
+        seen_at_newest: &HashSet<i64>,
+    ) -> Result<(Vec<RequestWire>, Option<i64>), ServiceError> {
+        let mut out: Vec<RequestWire> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut total = None;
+        for page in 0..MAX_PAGES {
+            let answer = self.read_page(page * TAKE, "modified").await?;
+            if page == 0 {
+                total = answer.page_info.as_ref().and_then(|p| p.results);
+            }
+            let got = answer.results.len();
+            let mut reached_old = false;
+            for r in answer.results {
+                if r.updated_at < newest {
+                    reached_old = true;
+                } else if r.updated_at == newest && seen_at_newest.contains(&r.id) {
+                    continue;
+                } else if seen.insert(r.id) {
+                    out.push(r);
+                }
+            }
+            if reached_old || got < TAKE {
+                break;
+            }
+        }
+        Ok((out, total))
+    }
+
+    async fn read_page(&self, skip: usize, sort: &str) -> Result<RequestPage, ServiceError> {
+        self.get_json(
+            "api/v1/request",
+            &[
+                ("take", TAKE.to_string()),
+                ("skip", skip.to_string()),
+                ("filter", "all".to_string()),
+                ("sort", sort.to_string()),
+            ],
+        )
+        .await
+    }
+
+    async fn read_title(&self, (kind, tmdb): (MediaType, i64)) -> Result<TitleInfo, ServiceError> {
+        let path = match kind {
+            MediaType::Movie => format!("api/v1/movie/{tmdb}"),
+            MediaType::Tv => format!("api/v1/tv/{tmdb}"),
+        };
+        let details: DetailsWire = self.get_json(&path, &[]).await?;
+        Ok(details.into_info())
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ServiceError> {
+        let answer = self.http.send(self.http.get(path)?.query(query)).await?;
+        self.check(&answer, path)?;
+        self.http.json(&answer)
+    }
+
+    fn check(&self, answer: &Answer, what: &str) -> Result<(), ServiceError> {
+        match answer.status {
+            s if s.is_success() => Ok(()),
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(self.http.error(
+                ErrorKind::Unauthorized,
+                format!(
+                    "wrong API key (Jellyseerr answered {})",
+                    answer.status.as_u16()
+                ),
+            )),
+            StatusCode::BAD_REQUEST => Err(self.http.error(
+                ErrorKind::ServerError,
+                format!(
+                    "Jellyseerr refused the request for {what} (400): {}",
+                    super::http::quote(&answer.body)
+                ),
+            )),
+            _ => Err(self.http.status_error(answer, what)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::http::test_support::*;
+    use axum::extract::{Path, Query, State};
+    use axum::http::HeaderMap as AxumHeaders;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::{json, Value};
+    use std::collections::HashMap as Map;
+    use std::sync::Mutex;
+
+    #[test]
+    fn the_post_response_fixture_is_a_request() {
+        let wire: RequestWire = serde_json::from_str(&fixture(
+            "jellyseerr/scenepeek-post-request-movie-response.json",
+        ))
+        .unwrap();
+        let r = wire.into_request(None);
+        assert_eq!(r.id, 479);
+        assert_eq!(r.status, SeerrRequestStatus::Approved);
+        assert_eq!(r.media_type, MediaType::Movie);
+        assert_eq!(r.tmdb_id, Some(496_245));
+        assert_eq!(r.tvdb_id, None, "null tvdbId is None");
+        assert_eq!(r.media_status, SeerrMediaStatus::Processing);
+        assert_eq!(r.requested_by, "ScenePeek");
+        assert!(!r.is_4k);
+        assert_eq!(r.jellyfin_media_id, None);
+        assert_eq!(
+            r.updated_at,
+            "2025-06-23T10:22:43Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn the_tv_fixture_requests_carry_seasons_and_statuses() {
+        let v: Value =
+            serde_json::from_str(&fixture("jellyseerr/scenepeek-tv-details-mediainfo.json"))
+                .unwrap();
+        let reqs: Vec<RequestWire> =
+            serde_json::from_value(v["mediaInfo"]["requests"].clone()).unwrap();
+        let reqs: Vec<SeerrRequest> = reqs.into_iter().map(|r| r.into_request(None)).collect();
+        let r580 = reqs.iter().find(|r| r.id == 580).unwrap();
+        assert_eq!(r580.seasons, vec![5, 6, 7]);
+        assert_eq!(r580.media_type, MediaType::Tv);
+        assert_eq!(r580.tvdb_id, Some(254_834));
+        let r593 = reqs.iter().find(|r| r.id == 593).unwrap();
+        assert_eq!(r593.status, SeerrRequestStatus::Failed);
+        assert_eq!(r593.seasons, vec![8, 9], "seasons sorted");
+        assert_eq!(
+            reqs.iter().find(|r| r.id == 594).unwrap().status,
+            SeerrRequestStatus::Declined
+        );
+        assert_eq!(
+            reqs.iter().find(|r| r.id == 630).unwrap().status,
+            SeerrRequestStatus::Pending
+        );
+        assert_eq!(
+            reqs.iter().find(|r| r.id == 626).unwrap().requested_by,
+            "Admin"
+        );
+    }
+
+    #[test]
+    fn details_give_title_year_poster_and_the_anime_keyword() {
+        let info: DetailsWire = serde_json::from_value(json!({
+            "name": "Frieren", "firstAirDate": "2023-09-29", "posterPath": "/p.jpg",
+            "keywords": [{"id": 1, "name": "x"}, {"id": 210024, "name": "anime"}]
+        }))
+        .unwrap();
+        assert_eq!(
+            info.into_info(),
+            TitleInfo {
+                title: Some("Frieren".into()),
+                year: Some(2023),
+                poster_path: Some("/p.jpg".into()),
+                is_anime: true
+            }
+        );
+    }
+
+    struct Fake {
+        requests: Mutex<Vec<Value>>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    fn request(id: i64, tmdb: i64, updated: &str) -> Value {
+        json!({"id": id, "status": 2, "type": "movie", "is4k": false,
+               "createdAt": "2025-01-01T00:00:00.000Z", "updatedAt": updated,
+               "media": {"tmdbId": tmdb, "tvdbId": null, "status": 3, "status4k": 1, "jellyfinMediaId": null},
+               "requestedBy": {"displayName": "Ann"}, "seasons": []})
+    }
+
+    fn router(fake: Arc<Fake>) -> Router {
+        Router::new()
+            .route(
+                "/api/v1/request",
+                get(|State(f): State<Arc<Fake>>, h: AxumHeaders, Query(q): Query<Map<String, String>>| async move {
+                    if h.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("good") {
+                        return (axum::http::StatusCode::FORBIDDEN,
+                            Json(json!({"status": 403, "error": "You do not have permission to access this endpoint"}))).into_response();
+                    }
+                    let allowed = ["take", "skip", "filter", "sort"];
+                    if q.keys().any(|k| !allowed.contains(&k.as_str())) {
+                        return (axum::http::StatusCode::BAD_REQUEST, "Unknown query parameter").into_response();
+                    }
+                    f.calls.lock().unwrap().push(format!("request skip={} sort={}", q["skip"], q["sort"]));
+                    let mut all = f.requests.lock().unwrap().clone();
+                    if q["sort"] == "modified" {
+                        all.sort_by(|a, b| b["updatedAt"].as_str().cmp(&a["updatedAt"].as_str()));
+                    } else {
+                        all.sort_by_key(|r| -r["id"].as_i64().unwrap());
+                    }
+                    let take: usize = q["take"].parse().unwrap();
+                    let skip: usize = q["skip"].parse().unwrap();
+                    let total = all.len();
+                    let page: Vec<Value> = all.into_iter().skip(skip).take(take).collect();
+                    Json(json!({"pageInfo": {"pages": total.div_ceil(take), "pageSize": take, "results": total, "page": skip / take + 1},
+                                "results": page})).into_response()
+                }),
+            )
+            .route(
+                "/api/v1/movie/{id}",
+                get(|State(f): State<Arc<Fake>>, Path(id): Path<i64>| async move {
+                    f.calls.lock().unwrap().push(format!("movie {id}"));
+                    Json(json!({"title": format!("Movie {id}"), "releaseDate": "2021-10-22", "posterPath": "/x.jpg", "keywords": []}))
+                }),
+            )
+            .with_state(fake)
+    }
+
+    #[tokio::test]
+    async fn steady_cycles_read_only_what_changed_and_titles_once() {
+        let fake = Arc::new(Fake {
+            requests: Mutex::new(
+                (1..=120)
+                    .map(|i| {
+                        request(
+                            i,
+                            1000 + i,
+                            &format!("2025-01-01T{:02}:{:02}:00.000Z", i / 60, i % 60),
+                        )
+                    })
+                    .collect(),
+            ),
+            calls: Mutex::new(Vec::new()),
+        });
+        let url = serve(router(fake.clone())).await;
+        let stats = stats();
+        let mut c = JellyseerrClient::new(
+            &config("jellyseerr", &url),
+            Secret::new("good"),
+            stats.clone(),
+        )
+        .unwrap();
+        let first = c.fetch(false).await.unwrap();
+        assert!(first.complete, "the first read is a full listing");
+        assert_eq!(first.requests.len(), 120);
+        assert_eq!(first.requests[0].title.as_deref(), Some("Movie 1120"));
+        assert_eq!(first.requests[0].year, Some(2021));
+        assert_eq!(
+            stats.requests(),
+            3 + 120,
+            "three pages and one title per new TMDB id"
+        );
+
+        fake.requests.lock().unwrap()[4] = request(5, 1005, "2025-02-01T00:00:00.000Z");
+        let before = stats.requests();
+        let steady = c.fetch(false).await.unwrap();
+        assert!(!steady.complete);
+        assert_eq!(
+            steady.requests.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![5],
+            "only the modified one"
+        );
+        assert_eq!(
+            steady.requests[0].title.as_deref(),
+            Some("Movie 1005"),
+            "title from the cache"
+        );
+        assert_eq!(stats.requests() - before, 1, "one page, no title lookups");
+        assert_eq!(
+            fake.calls.lock().unwrap().last().unwrap(),
+            "request skip=0 sort=modified"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_403_is_a_wrong_api_key() {
+        let fake = Arc::new(Fake {
+            requests: Mutex::new(vec![]),
+            calls: Mutex::new(vec![]),
+        });
+        let url = serve(router(fake)).await;
+        let mut c = JellyseerrClient::new(
+            &config("jellyseerr", &url),
+            Secret::new("s3cr3t-key"),
+            stats(),
+        )
+        .unwrap();
+        let err = c.fetch(true).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unauthorized);
+        assert_eq!(err.message, "wrong API key (Jellyseerr answered 403)");
+        assert_eq!(err.service, "jellyseerr");
+        assert!(
+            !format!("{err:?} {c:?}").contains("s3cr3t"),
+            "the key never prints"
+        );
+    }
+
+    #[tokio::test]
+    async fn malformed_json_is_a_bad_response() {
+        let url =
+            serve(Router::new().route("/api/v1/request", get(|| async { "{\"pageInfo\": {" })))
+                .await;
+        let mut c =
+            JellyseerrClient::new(&config("jellyseerr", &url), Secret::new("k"), stats()).unwrap();
+        let err = c.fetch(true).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadResponse);
+        assert!(
+            err.message
+                .starts_with("Jellyseerr sent something that is not JSON"),
+            "{}",
+            err.message
+        );
+    }
+}
