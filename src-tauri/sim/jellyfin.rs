@@ -1,0 +1,351 @@
+//! Jellyfin 10.11.11 (PascalCase, nulls omitted): public and private system
+//! info, `/Items` and `/Shows/{id}/Episodes`.
+//!
+//! Only `Authorization: MediaBrowser Token="..."` (or `?ApiKey=`) is accepted.
+//! Unknown query parameters are ignored, so `AnyProviderIdEquals` returns the
+//! whole library. `ProviderIds`, `Path`, `DateCreated` and `MediaSources` come
+//! only when `fields` asks for them. Episodes include virtual placeholders
+//! unless `isMissing=false`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::server::{case_insensitive, flag, json_ok, param, text};
+use super::world::{JfItem, JfKind, World};
+use super::{FailureMode, Service, SimWorld, SIM_JELLYFIN_API_KEY};
+
+type Q = Query<Vec<(String, String)>>;
+
+pub(crate) fn router(world: SimWorld) -> Router {
+    let inner = Router::new()
+        .route("/system/info/public", get(public_info))
+        .route("/system/info", get(info))
+        .route("/items", get(items))
+        .route("/items/{id}", get(item_by_id))
+        .route("/shows/{id}/episodes", get(episodes))
+        .fallback(not_found)
+        .with_state(world);
+    case_insensitive(inner)
+}
+
+async fn not_found() -> Response {
+    text(StatusCode::NOT_FOUND, "")
+}
+
+fn unauthorized() -> Response {
+    text(StatusCode::UNAUTHORIZED, "")
+}
+
+/// Reads `Token="..."` from an `Authorization: MediaBrowser ...` header.
+fn header_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("MediaBrowser") {
+        return None;
+    }
+    rest.split(',')
+        .filter_map(|part| part.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("Token"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+fn authorized(world: &SimWorld, headers: &HeaderMap, q: &[(String, String)]) -> bool {
+    if world.mode(Service::Jellyfin) == FailureMode::Unauthorized {
+        return false;
+    }
+    let token = header_token(headers).or_else(|| param(q, "ApiKey").map(str::to_string));
+    token.as_deref() == Some(SIM_JELLYFIN_API_KEY)
+}
+
+fn public_fields(w: &World) -> Map<String, Value> {
+    let mut o = Map::new();
+    let base = w
+        .urls
+        .as_ref()
+        .map(|u| u.jellyfin.clone())
+        .unwrap_or_default();
+    o.insert("LocalAddress".into(), json!(base));
+    o.insert("ServerName".into(), json!("sim-jellyfin"));
+    o.insert("Version".into(), json!("10.11.11"));
+    o.insert("ProductName".into(), json!("Jellyfin Server"));
+    o.insert("Id".into(), json!(w.server_id));
+    o.insert("StartupWizardCompleted".into(), json!(true));
+    o
+}
+
+async fn public_info(State(world): State<SimWorld>) -> Response {
+    world.with(|w| json_ok(&Value::Object(public_fields(w))))
+}
+
+async fn info(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q) -> Response {
+    if !authorized(&world, &headers, &q) {
+        return unauthorized();
+    }
+    world.with(|w| {
+        let mut o = public_fields(w);
+        o.insert("OperatingSystemDisplayName".into(), json!("Linux"));
+        o.insert("HasPendingRestart".into(), json!(false));
+        o.insert("IsShuttingDown".into(), json!(false));
+        o.insert("SupportsLibraryMonitor".into(), json!(true));
+        o.insert("WebSocketPortNumber".into(), json!(8096));
+        o.insert("CanSelfRestart".into(), json!(true));
+        o.insert("CanLaunchWebBrowser".into(), json!(false));
+        o.insert("HasUpdateAvailable".into(), json!(false));
+        o.insert("SystemArchitecture".into(), json!("X64"));
+        json_ok(&Value::Object(o))
+    })
+}
+
+/// Jellyfin's date format: seven fraction digits and `Z`.
+fn date(t: DateTime<Utc>) -> String {
+    // chrono has no 7-digit fraction specifier: write the ticks by hand.
+    format!(
+        "{}.{:07}Z",
+        t.format("%Y-%m-%dT%H:%M:%S"),
+        t.timestamp_subsec_nanos() / 100
+    )
+}
+
+fn comma_list(q: &[(String, String)], name: &str) -> Vec<String> {
+    super::server::params(q, name)
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// One `BaseItemDto`; the optional fields only when `fields` lists them.
+fn item_json(w: &World, item: &JfItem, fields: &[String]) -> Value {
+    let wants = |f: &str| fields.iter().any(|x| x.eq_ignore_ascii_case(f));
+    let mut o = Map::new();
+    o.insert("Name".into(), json!(item.name));
+    o.insert("ServerId".into(), json!(w.server_id));
+    o.insert("Id".into(), json!(item.id));
+    if wants("DateCreated") {
+        o.insert("DateCreated".into(), json!(date(item.created)));
+    }
+    if wants("Path") {
+        if let Some(p) = &item.path {
+            o.insert("Path".into(), json!(p));
+        }
+    }
+    if let Some(y) = item.year {
+        o.insert("ProductionYear".into(), json!(y));
+    }
+    if let Some(i) = item.index {
+        o.insert("IndexNumber".into(), json!(i));
+    }
+    if let Some(s) = item.season {
+        o.insert("ParentIndexNumber".into(), json!(s));
+    }
+    o.insert("IsFolder".into(), json!(item.kind == JfKind::Series));
+    o.insert("Type".into(), json!(item.kind.name()));
+    if let Some(n) = &item.series_name {
+        o.insert("SeriesName".into(), json!(n));
+    }
+    if let Some(id) = &item.series_id {
+        o.insert("SeriesId".into(), json!(id));
+    }
+    if wants("ProviderIds") {
+        o.insert("ProviderIds".into(), json!(item.provider_ids));
+    }
+    o.insert(
+        "LocationType".into(),
+        json!(if item.virtual_item {
+            "Virtual"
+        } else {
+            "FileSystem"
+        }),
+    );
+    o.insert(
+        "MediaType".into(),
+        json!(if item.kind == JfKind::Series {
+            "Unknown"
+        } else {
+            "Video"
+        }),
+    );
+    if wants("MediaSources") && item.kind != JfKind::Series {
+        let sources = match (&item.path, item.virtual_item) {
+            (Some(path), false) => json!([{
+                "Protocol": "File",
+                "Id": item.id,
+                "Path": path,
+                "Type": "Default",
+                "Container": "mkv",
+                "Size": item.size.unwrap_or(0),
+                "Name": item.name,
+                "IsRemote": false,
+                "SupportsTranscoding": true,
+                "SupportsDirectStream": true,
+                "SupportsDirectPlay": true,
+                "VideoType": "VideoFile"
+            }]),
+            _ => json!([]),
+        };
+        o.insert("MediaSources".into(), sources);
+    }
+    Value::Object(o)
+}
+
+fn result(items: Vec<Value>, total: usize, start: usize) -> Response {
+    json_ok(&json!({"Items": items, "TotalRecordCount": total, "StartIndex": start}))
+}
+
+/// Sorts by `sortBy` (DateCreated, SortName/Name, ProductionYear) and pages by
+/// `startIndex`/`limit`.
+fn sort_and_page(w: &World, mut list: Vec<&JfItem>, q: &[(String, String)]) -> Response {
+    let sort_by = comma_list(q, "sortBy");
+    match sort_by.first().map(String::as_str) {
+        Some("datecreated") => list.sort_by_key(|i| i.created),
+        Some("productionyear") => list.sort_by_key(|i| i.year),
+        Some("sortname") | Some("name") => list.sort_by_key(|i| i.name.to_lowercase()),
+        _ => {}
+    }
+    let descending =
+        param(q, "sortOrder").is_some_and(|o| o.to_ascii_lowercase().starts_with("desc"));
+    if descending {
+        list.reverse();
+    }
+    let total = list.len();
+    let start = param(q, "startIndex")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let limit = param(q, "limit").and_then(|v| v.parse::<usize>().ok());
+    let fields = comma_list(q, "fields");
+    let page = list
+        .into_iter()
+        .skip(start)
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|i| item_json(w, i, &fields))
+        .collect();
+    result(page, total, start)
+}
+
+async fn items(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q) -> Response {
+    if !authorized(&world, &headers, &q) {
+        return unauthorized();
+    }
+    let ids = comma_list(&q, "ids");
+    let include = comma_list(&q, "includeItemTypes");
+    let exclude = comma_list(&q, "excludeItemTypes");
+    let recursive = flag(&q, "recursive") == Some(true);
+    let parent = param(&q, "parentId").map(str::to_ascii_lowercase);
+    let has_tmdb = flag(&q, "hasTmdbId");
+    let has_tvdb = flag(&q, "hasTvdbId");
+    let is_missing = flag(&q, "isMissing");
+    let location_types = comma_list(&q, "locationTypes");
+    let exclude_locations = comma_list(&q, "excludeLocationTypes");
+    let search = param(&q, "searchTerm").map(str::to_lowercase);
+    let years: Vec<i32> = comma_list(&q, "years")
+        .iter()
+        .filter_map(|y| y.parse().ok())
+        .collect();
+    world.with(|w| {
+        let has =
+            |i: &JfItem, key: &str| i.provider_ids.keys().any(|k| k.eq_ignore_ascii_case(key));
+        let list: Vec<&JfItem> = w
+            .jellyfin
+            .iter()
+            .filter(|i| ids.is_empty() || ids.contains(&i.id))
+            .filter(|i| match &parent {
+                Some(p) => i.series_id.as_deref() == Some(p.as_str()),
+                // Without recursion only the top level shows (no episodes).
+                None => recursive || !ids.is_empty() || i.kind != JfKind::Episode,
+            })
+            .filter(|i| {
+                include.is_empty()
+                    || include
+                        .iter()
+                        .any(|t| t.eq_ignore_ascii_case(i.kind.name()))
+            })
+            .filter(|i| {
+                !exclude
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(i.kind.name()))
+            })
+            .filter(|i| has_tmdb.is_none_or(|want| has(i, "Tmdb") == want))
+            .filter(|i| has_tvdb.is_none_or(|want| has(i, "Tvdb") == want))
+            .filter(|i| is_missing.is_none_or(|want| i.virtual_item == want))
+            .filter(|i| {
+                let lt = if i.virtual_item {
+                    "virtual"
+                } else {
+                    "filesystem"
+                };
+                (location_types.is_empty() || location_types.iter().any(|t| t == lt))
+                    && !exclude_locations.iter().any(|t| t == lt)
+            })
+            .filter(|i| {
+                search
+                    .as_ref()
+                    .is_none_or(|s| i.name.to_lowercase().contains(s))
+            })
+            .filter(|i| years.is_empty() || i.year.is_some_and(|y| years.contains(&y)))
+            .collect();
+        sort_and_page(w, list, &q)
+    })
+}
+
+/// `GET /Items/{id}` needs a user context: with an API key and no `userId`
+/// Jellyfin answers 404.
+async fn item_by_id(
+    State(world): State<SimWorld>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Response {
+    if !authorized(&world, &headers, &q) {
+        return unauthorized();
+    }
+    if param(&q, "userId").is_none() {
+        return not_found().await;
+    }
+    let fields = comma_list(&q, "fields");
+    world.with(
+        |w| match w.jellyfin.iter().find(|i| i.id.eq_ignore_ascii_case(&id)) {
+            Some(i) => json_ok(&item_json(w, i, &fields)),
+            None => text(StatusCode::NOT_FOUND, ""),
+        },
+    )
+}
+
+async fn episodes(
+    State(world): State<SimWorld>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Response {
+    if !authorized(&world, &headers, &q) {
+        return unauthorized();
+    }
+    let series_id = id.to_ascii_lowercase();
+    let season = param(&q, "season").and_then(|v| v.parse::<u32>().ok());
+    let is_missing = flag(&q, "isMissing");
+    world.with(|w| {
+        if !w
+            .jellyfin
+            .iter()
+            .any(|i| i.kind == JfKind::Series && i.id == series_id)
+        {
+            return text(StatusCode::NOT_FOUND, "Series not found");
+        }
+        let mut list: Vec<&JfItem> = w
+            .jellyfin
+            .iter()
+            .filter(|i| {
+                i.kind == JfKind::Episode && i.series_id.as_deref() == Some(series_id.as_str())
+            })
+            .filter(|i| season.is_none_or(|s| i.season == Some(s)))
+            .filter(|i| is_missing.is_none_or(|want| i.virtual_item == want))
+            .collect();
+        list.sort_by_key(|i| (i.season, i.index));
+        sort_and_page(w, list, &q)
+    })
+}

@@ -1,0 +1,110 @@
+//! Bulk worlds for the cost benchmark: `n` mixed requests, about 80 %
+//! finished and 20 % somewhere in the pipeline.
+
+use chrono::Utc;
+
+use super::world::{hex_id, ShokoState, SimError, SimWorld};
+
+/// Where a generated request stands.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Pending,
+    Approved,
+    Downloading,
+    Blocked,
+    Imported,
+    Available,
+}
+
+impl SimWorld {
+    /// Adds `n` requests (about 60 % films, 40 % series of one 8-episode
+    /// season, 10 % anime), deterministic for a given `seed`. About 80 % are
+    /// available in Jellyfin; the rest are pending, approved, downloading,
+    /// blocked or imported. TMDB ids start at 1 000 000, TVDB ids at 2 000 000.
+    pub fn populate(&self, n: usize, seed: u64) -> Result<(), SimError> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let first_air = Utc::now().date_naive() - chrono::Duration::weeks(40);
+        let users = ["alice", "bob", "carol", "dave", "erin"];
+        for i in 0..n as u64 {
+            let user = users[rng.usize(0..users.len())];
+            let anime = rng.u32(0..10) == 0;
+            let stage = match rng.u32(0..100) {
+                0..=79 => Stage::Available,
+                80..=83 => Stage::Pending,
+                84..=87 => Stage::Approved,
+                88..=93 => Stage::Downloading,
+                94..=96 => Stage::Blocked,
+                _ => Stage::Imported,
+            };
+            let hash = hex_id(&mut rng, 40);
+            let year = 1990 + rng.i32(0..35);
+            if rng.u32(0..10) < 6 {
+                let tmdb = 1_000_000 + i;
+                let title = format!("Film {i}");
+                self.add_movie(tmdb, &title, year, anime);
+                let r = self.request_movie(tmdb, user)?;
+                if matches!(stage, Stage::Pending) {
+                    continue;
+                }
+                self.approve(r)?;
+                if matches!(stage, Stage::Approved) {
+                    continue;
+                }
+                let release = format!("Film.{i}.{year}.1080p.WEB-DL.H.264-SIM");
+                self.grab_movie(
+                    tmdb,
+                    &hash,
+                    &release,
+                    4_000_000_000 + rng.u64(0..4_000_000_000),
+                )?;
+                self.finish(&hash, stage, anime, &mut rng)?;
+                if matches!(stage, Stage::Available) {
+                    self.jellyfin_add_movie(tmdb)?;
+                }
+            } else {
+                let tvdb = 2_000_000 + i;
+                let tmdb = 1_000_000 + i;
+                let title = format!("Series {i}");
+                self.add_series(tvdb, tmdb, &title, year, anime, &[(1, 8, first_air)]);
+                let r = self.request_series(tmdb, &[1], user)?;
+                if matches!(stage, Stage::Pending) {
+                    continue;
+                }
+                self.approve(r)?;
+                if matches!(stage, Stage::Approved) {
+                    continue;
+                }
+                let eps: Vec<(u32, u32)> = (1..=8).map(|e| (1, e)).collect();
+                let release = format!("Series.{i}.S01.1080p.WEB-DL.H.264-SIM");
+                self.grab_episodes(tvdb, &eps, &hash, &release, 8_000_000_000)?;
+                self.finish(&hash, stage, anime, &mut rng)?;
+                if matches!(stage, Stage::Available) {
+                    self.jellyfin_add_episodes(tvdb, &eps)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &self,
+        hash: &str,
+        stage: Stage,
+        anime: bool,
+        rng: &mut fastrand::Rng,
+    ) -> Result<(), SimError> {
+        match stage {
+            Stage::Downloading => self.set_progress(hash, rng.f64() * 0.95, rng.u64(0..50_000_000)),
+            Stage::Blocked => self.import_blocked(hash, "No files found are eligible for import"),
+            Stage::Imported | Stage::Available => {
+                self.import(hash)?;
+                if anime {
+                    let anidb = 10_000 + rng.u64(0..20_000);
+                    self.shoko_set_download(hash, ShokoState::Matched { anidb_id: anidb })?;
+                }
+                Ok(())
+            }
+            Stage::Pending | Stage::Approved => Ok(()),
+        }
+    }
+}
