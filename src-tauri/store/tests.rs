@@ -34,6 +34,8 @@ fn record(id: i64, phase: Phase) -> RequestRecord {
         deleted: false,
         arr_id: Some(7),
         download_ids: vec!["ABC".into()],
+        failed_download_id: None,
+        anidb_ids: Vec::new(),
         imported_path: None,
         jellyfin_id: None,
         seerr_status: None,

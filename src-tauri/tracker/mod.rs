@@ -1,5 +1,7 @@
 //! The pure domain: phases, correlation and reconcile. No I/O, no clock reads.
 
 pub mod model;
+pub mod reconcile;
 
 pub use model::*;
+pub use reconcile::{episode_counts, is_open, reasons, reconcile, wants};

@@ -286,7 +286,7 @@ pub struct ArrHistoryEvent {
     pub size: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RadarrMovie {
     pub id: i64,
     pub tmdb_id: i64,
@@ -311,7 +311,7 @@ pub struct RadarrData {
     pub movies: Vec<RadarrMovie>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SonarrEpisode {
     pub id: i64,
     pub season: i32,
@@ -389,7 +389,7 @@ pub struct QbitData {
 }
 
 /// Shoko's view of one imported file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShokoMatch {
     /// Not hashed yet, or outside every import folder.
     NotSeen,
@@ -407,7 +407,7 @@ pub struct ShokoData {
     pub files: HashMap<String, ShokoMatch>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JellyfinKind {
     Movie,
     Series,
@@ -415,7 +415,7 @@ pub enum JellyfinKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JellyfinItem {
     /// 32-hex item id.
     pub id: String,
@@ -458,6 +458,9 @@ pub struct Wants {
     pub shoko_paths: Vec<String>,
     /// Jellyfin series ids whose episodes the tracker needs.
     pub jellyfin_series_ids: Vec<String>,
+    /// AniDB ids of anime series the tracker follows (Shokofin items carry no
+    /// TVDB id): their Jellyfin episodes are needed too.
+    pub anidb_ids: Vec<i64>,
     /// Is any request in a phase where qBittorrent matters (downloading)?
     pub downloading: bool,
 }
@@ -523,8 +526,15 @@ pub struct RequestRecord {
     pub arr_id: Option<i64>,
     /// Films: download ids (upper-case) grabbed for this request, newest last.
     pub download_ids: Vec<String>,
+    /// Films: the download id whose failure made the request FAILED; evidence
+    /// from that download never moves the request on again.
+    #[serde(default)]
+    pub failed_download_id: Option<String>,
     /// Films: imported file path.
     pub imported_path: Option<String>,
+    /// AniDB anime ids Shoko matched the files to (how Shokofin items are found).
+    #[serde(default)]
+    pub anidb_ids: Vec<i64>,
     pub jellyfin_id: Option<String>,
     /// Jellyseerr's last words on the request, kept to detect changes.
     pub seerr_status: Option<SeerrRequestStatus>,

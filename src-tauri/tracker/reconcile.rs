@@ -1,0 +1,1863 @@
+//! The reconcile engine: `(previous records, snapshot, now) -> (changed records, events)`.
+//!
+//! Pure: no I/O, no clock reads. The rules are those of the domain notes:
+//! phases move forward only on evidence; a failed service is no evidence; a
+//! complete listing without an item is evidence of removal; FAILED is left on
+//! new evidence; finished records are frozen; evidence for a media belongs to
+//! the newest open request for it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::model::*;
+
+/// Reason texts the engine writes itself (service messages are kept verbatim).
+pub mod reasons {
+    pub const DECLINED: &str = "declined in Jellyseerr";
+    pub const SEERR_FAILED: &str =
+        "Jellyseerr could not hand the request to Radarr/Sonarr (request failed)";
+    pub const DELETED: &str = "deleted in Jellyseerr";
+    pub const WAIT_RADARR_IMPORT: &str = "waiting for Radarr to import";
+    pub const WAIT_SONARR_IMPORT: &str = "waiting for Sonarr to import";
+    pub const STALLED: &str = "stalled in qBittorrent: no connection to peers";
+    pub const PAUSED: &str = "paused in qBittorrent";
+    pub const METADATA: &str = "qBittorrent is fetching the torrent's metadata";
+    pub const TORRENT_ERROR: &str = "qBittorrent reports an error for this torrent";
+    pub const MISSING_FILES: &str = "qBittorrent reports the torrent's files missing";
+    pub const REMOVED_QBIT: &str = "removed from qBittorrent";
+    pub const HELD: &str = "Radarr/Sonarr holds the release (delay profile or no download client)";
+    pub const NOT_MONITORED_RADARR: &str = "not monitored in Radarr";
+    pub const NOT_RELEASED: &str = "not released yet (Radarr waits for its minimum availability)";
+    pub const NOT_IN_RADARR: &str = "not in Radarr yet";
+    pub const NOT_IN_SONARR: &str = "not in Sonarr yet";
+    pub const SHOKO_NOT_SEEN: &str = "Shoko has not seen the file yet";
+    pub const SHOKO_UNRECOGNIZED: &str = "Shoko cannot recognise the file (waiting for AniDB)";
+    pub const SHOKO_LIMBO: &str = "Shoko matched the file and is creating its AniDB metadata";
+    pub const SHOKO_MATCHED: &str = "matched by Shoko, waiting for Jellyfin";
+    pub const WAIT_JELLYFIN: &str = "imported, waiting for Jellyfin to show it";
+    pub const FILE_DELETED: &str = "the file was deleted from the library";
+    pub const NOTHING_AIRED: &str = "no episode of the requested seasons has aired yet";
+    pub const STUCK: &str = "in this phase far longer than usual";
+}
+
+/// How long a phase may last before the request needs attention.
+fn stuck_after(phase: Phase) -> Option<TimeDelta> {
+    match phase {
+        Phase::Requested => Some(TimeDelta::days(7)),
+        Phase::Approved => Some(TimeDelta::days(7)),
+        Phase::Grabbing => Some(TimeDelta::days(2)),
+        Phase::Downloading => Some(TimeDelta::days(2)),
+        Phase::DownloadDone => Some(TimeDelta::hours(1)),
+        Phase::Importing => Some(TimeDelta::hours(12)),
+        Phase::AnimeMatching => Some(TimeDelta::hours(6)),
+        Phase::Available | Phase::Failed => None,
+    }
+}
+
+/// Is this record still being followed (not finished, not deleted)?
+pub fn is_open(rec: &RequestRecord) -> bool {
+    !rec.deleted && rec.phase != Phase::Available
+}
+
+fn lower(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+fn is_torrent_hash(id: &str) -> bool {
+    id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn same_id(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+fn human_size(bytes: f64) -> String {
+    const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+    const MB: f64 = 1024.0 * 1024.0;
+    if bytes >= GB {
+        format!("{:.1} GB", bytes / GB)
+    } else {
+        format!("{:.0} MB", (bytes / MB).max(0.0))
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+// ---------------------------------------------------------------------------
+// Indexes over the snapshot, built once per call.
+// ---------------------------------------------------------------------------
+
+#[derive(Default)]
+struct ArrIdx<'a> {
+    queue_by_media: HashMap<i64, Vec<&'a ArrQueueItem>>,
+    queue_by_episode: HashMap<i64, Vec<&'a ArrQueueItem>>,
+    history_by_media: HashMap<i64, Vec<&'a ArrHistoryEvent>>,
+    history_by_episode: HashMap<i64, Vec<&'a ArrHistoryEvent>>,
+    /// Size of each download (queue), for season-pack progress.
+    size_by_download: HashMap<String, f64>,
+}
+
+impl<'a> ArrIdx<'a> {
+    fn build(queue: &'a [ArrQueueItem], history: &'a [ArrHistoryEvent]) -> Self {
+        let mut idx = ArrIdx::default();
+        for q in queue {
+            if let Some(m) = q.media_id {
+                idx.queue_by_media.entry(m).or_default().push(q);
+            }
+            if let Some(e) = q.episode_id {
+                idx.queue_by_episode.entry(e).or_default().push(q);
+            }
+            if let Some(d) = &q.download_id {
+                idx.size_by_download.insert(lower(d), q.size);
+            }
+        }
+        let mut seen = HashSet::new();
+        for h in history {
+            if !seen.insert(h.id) {
+                continue; // overlapping windows
+            }
+            idx.history_by_media.entry(h.media_id).or_default().push(h);
+            if let Some(e) = h.episode_id {
+                idx.history_by_episode.entry(e).or_default().push(h);
+            }
+        }
+        for v in idx
+            .history_by_media
+            .values_mut()
+            .chain(idx.history_by_episode.values_mut())
+        {
+            v.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+        }
+        idx
+    }
+}
+
+#[derive(Default)]
+struct JfIdx<'a> {
+    by_id: HashMap<&'a str, &'a JellyfinItem>,
+    movie_by_tmdb: HashMap<i64, &'a JellyfinItem>,
+    series_by_tvdb: HashMap<i64, &'a JellyfinItem>,
+    series_by_tmdb: HashMap<i64, &'a JellyfinItem>,
+    by_anidb: HashMap<i64, Vec<&'a JellyfinItem>>,
+    episodes_by_series: HashMap<&'a str, Vec<&'a JellyfinItem>>,
+}
+
+impl<'a> JfIdx<'a> {
+    fn build(data: &'a JellyfinData) -> Self {
+        let mut idx = JfIdx::default();
+        for it in &data.items {
+            idx.by_id.insert(it.id.as_str(), it);
+            match it.kind {
+                JellyfinKind::Movie => {
+                    if let Some(t) = it.tmdb_id {
+                        // Prefer a playable item when several carry the same id.
+                        let e = idx.movie_by_tmdb.entry(t).or_insert(it);
+                        if !e.playable && it.playable {
+                            *e = it;
+                        }
+                    }
+                }
+                JellyfinKind::Series => {
+                    if let Some(t) = it.tvdb_id {
+                        idx.series_by_tvdb.entry(t).or_insert(it);
+                    }
+                    if let Some(t) = it.tmdb_id {
+                        idx.series_by_tmdb.entry(t).or_insert(it);
+                    }
+                }
+                JellyfinKind::Episode => {
+                    if let Some(s) = &it.series_id {
+                        idx.episodes_by_series
+                            .entry(s.as_str())
+                            .or_default()
+                            .push(it);
+                    }
+                }
+                JellyfinKind::Other => {}
+            }
+            if let Some(a) = it.anidb_id {
+                if matches!(it.kind, JellyfinKind::Movie | JellyfinKind::Series) {
+                    idx.by_anidb.entry(a).or_default().push(it);
+                }
+            }
+        }
+        idx
+    }
+}
+
+/// Everything reconcile reads, with what each configured service said.
+struct Ctx<'a> {
+    now: DateTime<Utc>,
+    /// Every configured service answered this cycle.
+    all_ok: bool,
+    seerr: HashMap<i64, &'a SeerrRequest>,
+    seerr_complete: bool,
+    radarr_configured: bool,
+    radarr: Option<(&'a RadarrData, ArrIdx<'a>, HashMap<i64, &'a RadarrMovie>)>,
+    sonarr: Option<(&'a SonarrData, ArrIdx<'a>, HashMap<i64, &'a SonarrSeries>)>,
+    torrents: Option<HashMap<String, &'a Torrent>>,
+    shoko_configured: bool,
+    shoko: Option<&'a ShokoData>,
+    jf_configured: bool,
+    jf: Option<JfIdx<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn build(snap: &'a Snapshot, now: DateTime<Utc>) -> Self {
+        let failed = |configured: bool, ok: bool| configured && !ok;
+        let all_ok = !(failed(
+            snap.jellyseerr.is_configured(),
+            snap.jellyseerr.ok().is_some(),
+        ) || failed(snap.radarr.is_configured(), snap.radarr.ok().is_some())
+            || failed(snap.sonarr.is_configured(), snap.sonarr.ok().is_some())
+            || failed(
+                snap.qbittorrent.is_configured(),
+                snap.qbittorrent.ok().is_some(),
+            )
+            || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
+            || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
+        let torrents = snap.qbittorrent.ok().map(|q| {
+            let mut m: HashMap<String, &Torrent> = HashMap::with_capacity(q.torrents.len() * 2);
+            for t in q.torrents.values() {
+                m.insert(lower(&t.hash), t);
+                if let Some(v1) = t.infohash_v1.as_deref().filter(|s| !s.is_empty()) {
+                    m.entry(lower(v1)).or_insert(t);
+                }
+                if let Some(v2) = t.infohash_v2.as_deref().filter(|s| s.len() >= 40) {
+                    m.entry(lower(&v2[..40])).or_insert(t);
+                }
+            }
+            m
+        });
+        Ctx {
+            now,
+            all_ok,
+            seerr: snap
+                .jellyseerr
+                .ok()
+                .map(|d| d.requests.iter().map(|r| (r.id, r)).collect())
+                .unwrap_or_default(),
+            seerr_complete: snap.jellyseerr.ok().is_some_and(|d| d.complete),
+            radarr_configured: snap.radarr.is_configured(),
+            radarr: snap.radarr.ok().map(|d| {
+                (
+                    d,
+                    ArrIdx::build(&d.queue, &d.history),
+                    d.movies.iter().map(|m| (m.tmdb_id, m)).collect(),
+                )
+            }),
+            sonarr: snap.sonarr.ok().map(|d| {
+                (
+                    d,
+                    ArrIdx::build(&d.queue, &d.history),
+                    d.series.iter().map(|s| (s.tvdb_id, s)).collect(),
+                )
+            }),
+            torrents,
+            shoko_configured: snap.shoko.is_configured(),
+            shoko: snap.shoko.ok(),
+            jf_configured: snap.jellyfin.is_configured(),
+            jf: snap.jellyfin.ok().map(JfIdx::build),
+        }
+    }
+
+    fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
+        self.torrents.as_ref()?.get(&lower(download_id)).copied()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Verdicts: what this cycle's evidence says about one film or one episode.
+// ---------------------------------------------------------------------------
+
+/// A failure seen this cycle.
+#[derive(Debug, Clone, PartialEq)]
+struct Failure {
+    reason: String,
+    evidence: String,
+    download_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Verdict {
+    /// The most advanced non-failed phase with evidence this cycle.
+    phase: Option<Phase>,
+    evidence: String,
+    reason: Option<String>,
+    warning: bool,
+    failure: Option<Failure>,
+    /// Playable in Jellyfin (or the best evidence of it): evidence text.
+    available: Option<String>,
+    progress: Option<f64>,
+    eta: Option<i64>,
+    speed: Option<i64>,
+    /// Something disappeared upstream (phase kept): the reason.
+    removed: Option<String>,
+}
+
+impl Verdict {
+    fn offer(&mut self, phase: Phase, evidence: String, reason: Option<String>, warning: bool) {
+        let better = self.phase.is_none_or(|p| phase.rank() > p.rank());
+        if better {
+            self.phase = Some(phase);
+            self.evidence = evidence;
+            self.reason = reason;
+            self.warning = warning;
+        } else if self.phase == Some(phase) && self.reason.is_none() && reason.is_some() {
+            self.reason = reason;
+            self.warning |= warning;
+        }
+    }
+
+    fn fail(&mut self, reason: String, evidence: String, download_id: Option<&str>) {
+        if self.failure.is_none() {
+            self.failure = Some(Failure {
+                reason,
+                evidence,
+                download_id: download_id.map(str::to_string),
+            });
+        }
+    }
+}
+
+fn queue_messages(q: &ArrQueueItem) -> Option<String> {
+    let msgs: Vec<&str> = q
+        .messages
+        .iter()
+        .map(String::as_str)
+        .filter(|m| !m.trim().is_empty())
+        .collect();
+    if msgs.is_empty() {
+        q.error_message.clone().filter(|m| !m.trim().is_empty())
+    } else {
+        Some(msgs.join("; "))
+    }
+}
+
+/// The *arr queue's word on one download.
+fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str) {
+    let warning = matches!(q.tracked_status.as_deref(), Some("warning") | Some("error"));
+    match q.tracked_state.as_deref() {
+        Some("failed") | Some("failedPending") => {
+            let reason = queue_messages(q).unwrap_or_else(|| "the download failed".into());
+            v.fail(
+                reason.clone(),
+                format!("{arr}: {reason}"),
+                q.download_id.as_deref(),
+            );
+        }
+        Some("importBlocked") | Some("importPending") => {
+            let reason = queue_messages(q).unwrap_or_else(|| wait_reason.to_string());
+            v.offer(
+                Phase::DownloadDone,
+                format!("{arr}: {reason}"),
+                Some(reason),
+                warning,
+            );
+        }
+        Some("importing") | Some("imported") => {
+            v.offer(
+                Phase::Importing,
+                format!("{arr} is importing '{}'", q.title),
+                None,
+                false,
+            );
+        }
+        _ if q.download_id.is_none()
+            && matches!(
+                q.status.as_str(),
+                "delay" | "downloadClientUnavailable" | "fallback"
+            ) =>
+        {
+            v.offer(
+                Phase::Approved,
+                format!("{arr} holds '{}' ({})", q.title, q.status),
+                Some(reasons::HELD.to_string()),
+                false,
+            );
+        }
+        _ if q.status == "completed" => {
+            let reason = if warning {
+                queue_messages(q).unwrap_or_else(|| wait_reason.to_string())
+            } else {
+                wait_reason.to_string()
+            };
+            v.offer(
+                Phase::DownloadDone,
+                format!("{arr}: download of '{}' complete", q.title),
+                Some(reason),
+                warning,
+            );
+        }
+        _ => {
+            let reason = if warning { queue_messages(q) } else { None };
+            v.offer(
+                Phase::Downloading,
+                format!("{arr} grabbed '{}' ({})", q.title, human_size(q.size)),
+                reason,
+                warning,
+            );
+            if q.size > 0.0 {
+                let p = (1.0 - q.sizeleft / q.size).clamp(0.0, 1.0);
+                if v.progress.is_none() {
+                    v.progress = Some(p);
+                    v.eta = q.timeleft_secs.filter(|s| *s >= 0);
+                }
+            }
+        }
+    }
+}
+
+/// qBittorrent's word on one download. Returns false when the torrent is not
+/// in a complete listing (it was removed), true otherwise.
+fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &str) -> bool {
+    if !is_torrent_hash(dl) || ctx.torrents.is_none() {
+        return true;
+    }
+    let Some(t) = ctx.torrent(dl) else {
+        return false;
+    };
+    match &t.state {
+        TorrentState::Error => v.fail(
+            reasons::TORRENT_ERROR.to_string(),
+            format!("qBittorrent: error on '{}'", t.name),
+            Some(dl),
+        ),
+        TorrentState::MissingFiles => v.fail(
+            reasons::MISSING_FILES.to_string(),
+            format!("qBittorrent: files of '{}' missing", t.name),
+            Some(dl),
+        ),
+        state if *state == TorrentState::Completed || t.progress >= 1.0 => {
+            v.offer(
+                Phase::DownloadDone,
+                format!("qBittorrent 100%: '{}'", t.name),
+                Some(wait_reason.to_string()),
+                false,
+            );
+        }
+        state => {
+            let (reason, warning) = match state {
+                TorrentState::Stalled => (Some(reasons::STALLED), true),
+                TorrentState::StoppedDownload => (Some(reasons::PAUSED), true),
+                TorrentState::FetchingMetadata => (Some(reasons::METADATA), false),
+                _ => (None, false),
+            };
+            v.offer(
+                Phase::Downloading,
+                format!(
+                    "qBittorrent {:.0}%: '{}'",
+                    (t.progress * 100.0).floor(),
+                    t.name
+                ),
+                reason.map(str::to_string),
+                warning,
+            );
+            if v.phase == Some(Phase::Downloading) {
+                v.reason = reason.map(str::to_string).or(v.reason.take());
+                v.warning = warning || v.warning;
+            }
+            v.progress = Some(t.progress.clamp(0.0, 1.0));
+            v.eta = t.eta_secs;
+            v.speed = Some(t.dlspeed.max(0));
+        }
+    }
+    true
+}
+
+fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64> {
+    let Some(shoko) = ctx.shoko else {
+        // Shoko failed this cycle: the phase stands on the *arr's evidence alone.
+        v.offer(
+            Phase::AnimeMatching,
+            "imported; waiting for Shoko".into(),
+            None,
+            false,
+        );
+        return Vec::new();
+    };
+    let state = path.and_then(|p| shoko.files.get(p));
+    let (reason, warning, ids) = match state {
+        None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, Vec::new()),
+        Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, Vec::new()),
+        Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, Vec::new()),
+        Some(ShokoMatch::Matched { anidb_ids }) => {
+            (reasons::SHOKO_MATCHED, false, anidb_ids.clone())
+        }
+    };
+    let evidence = match path {
+        Some(p) => format!("Shoko: '{}' — {reason}", file_name(p)),
+        None => format!("Shoko: {reason}"),
+    };
+    v.offer(
+        Phase::AnimeMatching,
+        evidence,
+        Some(reason.to_string()),
+        warning,
+    );
+    if v.phase == Some(Phase::AnimeMatching) {
+        v.reason = Some(reason.to_string());
+        v.warning = warning;
+    }
+    ids
+}
+
+// ---------------------------------------------------------------------------
+// Jellyseerr's word, shared by films and series.
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, Default)]
+struct SeerrWord {
+    declined: bool,
+    failed: bool,
+    /// Media AVAILABLE in Jellyseerr (weak evidence: only used with no Jellyfin and no *arr).
+    available: bool,
+}
+
+fn seerr_verdict(
+    v: &mut Verdict,
+    rec: &mut RequestRecord,
+    req: Option<&SeerrRequest>,
+) -> SeerrWord {
+    let mut word = SeerrWord::default();
+    let Some(req) = req else {
+        // Not in this cycle's listing: Jellyseerr said nothing new.
+        return word;
+    };
+    rec.seerr_status = Some(req.status);
+    rec.seerr_media_status = Some(req.media_status);
+    rec.seerr_updated_at = Some(req.updated_at);
+    if let Some(id) = &req.jellyfin_media_id {
+        rec.jellyfin_id.get_or_insert_with(|| id.clone());
+    }
+    if let Some(t) = &req.title {
+        if *t != rec.title {
+            rec.title = t.clone();
+        }
+    }
+    if req.year.is_some() {
+        rec.year = req.year;
+    }
+    if req.poster_path.is_some() {
+        rec.poster_path = req.poster_path.clone();
+    }
+    rec.is_anime |= req.is_anime;
+    let by = &req.requested_by;
+    match req.status {
+        SeerrRequestStatus::Pending => v.offer(
+            Phase::Requested,
+            format!("Jellyseerr: requested by {by}, waiting for approval"),
+            None,
+            false,
+        ),
+        SeerrRequestStatus::Approved | SeerrRequestStatus::Completed => v.offer(
+            Phase::Approved,
+            "Jellyseerr: request approved".into(),
+            None,
+            false,
+        ),
+        SeerrRequestStatus::Declined => word.declined = true,
+        SeerrRequestStatus::Failed => word.failed = true,
+        SeerrRequestStatus::Unknown(_) => {}
+    }
+    word.available = matches!(req.media_status, SeerrMediaStatus::Available)
+        && matches!(
+            req.status,
+            SeerrRequestStatus::Approved | SeerrRequestStatus::Completed
+        );
+    word
+}
+
+fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
+    for id in found {
+        if !known.contains(id) {
+            known.push(*id);
+        }
+    }
+}
+
+fn push_download(ids: &mut Vec<String>, dl: &str) {
+    if let Some(pos) = ids.iter().position(|d| same_id(d, dl)) {
+        // Already known: it stays where it is unless it is a re-grab of an older one.
+        if pos + 1 == ids.len() {
+            return;
+        }
+        ids.remove(pos);
+    }
+    ids.push(dl.to_ascii_uppercase());
+}
+
+fn is_failed_download(failed: Option<&str>, dl: &str) -> bool {
+    failed.is_some_and(|f| same_id(f, dl))
+}
+
+// ---------------------------------------------------------------------------
+// Films
+// ---------------------------------------------------------------------------
+
+struct FilmFacts {
+    word: SeerrWord,
+    file_deleted: bool,
+}
+
+fn film_verdict(
+    rec: &mut RequestRecord,
+    ctx: &Ctx<'_>,
+    req: Option<&SeerrRequest>,
+    owner: bool,
+) -> (Verdict, FilmFacts) {
+    let mut v = Verdict::default();
+    let word = seerr_verdict(&mut v, rec, req);
+    let mut facts = FilmFacts {
+        word,
+        file_deleted: false,
+    };
+    if !owner {
+        return (v, facts);
+    }
+    let mut has_file = false;
+    let mut imported = false;
+    let failed = rec.failed_download_id.clone();
+    if let Some((_, idx, movies)) = &ctx.radarr {
+        if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
+            rec.arr_id = Some(m.id);
+            rec.is_anime |= m.is_anime;
+            for h in idx.history_by_media.get(&m.id).into_iter().flatten() {
+                if h.date < rec.requested_at {
+                    continue; // belongs to an older request
+                }
+                match h.kind {
+                    HistoryKind::Grabbed => {
+                        if let Some(dl) = &h.download_id {
+                            if is_failed_download(failed.as_deref(), dl) {
+                                continue;
+                            }
+                            push_download(&mut rec.download_ids, dl);
+                        }
+                        let size = h
+                            .size
+                            .map(|s| format!(" ({})", human_size(s)))
+                            .unwrap_or_default();
+                        v.offer(
+                            Phase::Downloading,
+                            format!("Radarr grabbed '{}'{size}", h.source_title),
+                            None,
+                            false,
+                        );
+                    }
+                    HistoryKind::Imported => {
+                        imported = true;
+                        if let Some(p) = &h.imported_path {
+                            rec.imported_path = Some(p.clone());
+                        }
+                        let name = h
+                            .imported_path
+                            .as_deref()
+                            .map(file_name)
+                            .unwrap_or(&h.source_title);
+                        v.offer(
+                            Phase::Importing,
+                            format!("Radarr imported '{name}'"),
+                            Some(reasons::WAIT_JELLYFIN.into()),
+                            false,
+                        );
+                    }
+                    HistoryKind::DownloadFailed => {
+                        let current = rec.download_ids.last();
+                        let ours = match (&h.download_id, current) {
+                            (Some(dl), Some(cur)) => same_id(dl, cur),
+                            (None, _) => true,
+                            (Some(_), None) => true,
+                        };
+                        if ours {
+                            let msg = h
+                                .message
+                                .clone()
+                                .unwrap_or_else(|| "the download failed".into());
+                            v.fail(
+                                msg.clone(),
+                                format!("Radarr: {msg}"),
+                                h.download_id.as_deref(),
+                            );
+                        }
+                    }
+                    HistoryKind::Ignored => {
+                        if h.download_id
+                            .as_deref()
+                            .zip(rec.download_ids.last())
+                            .is_some_and(|(a, b)| same_id(a, b))
+                        {
+                            v.removed = Some("removed from the Radarr queue".into());
+                        }
+                    }
+                    HistoryKind::FileDeleted => facts.file_deleted = true,
+                    HistoryKind::Other => {}
+                }
+            }
+            for q in idx.queue_by_media.get(&m.id).into_iter().flatten() {
+                if let Some(dl) = &q.download_id {
+                    if is_failed_download(failed.as_deref(), dl) {
+                        continue;
+                    }
+                    push_download(&mut rec.download_ids, dl);
+                }
+                queue_verdict(&mut v, q, "Radarr", reasons::WAIT_RADARR_IMPORT);
+            }
+            if m.has_file {
+                has_file = true;
+                if rec.imported_path.is_none() {
+                    rec.imported_path = m.file_path.clone();
+                }
+                v.offer(
+                    Phase::Importing,
+                    "Radarr has the film's file".into(),
+                    Some(reasons::WAIT_JELLYFIN.into()),
+                    false,
+                );
+            }
+            if v.phase == Some(Phase::Approved) && v.reason.is_none() {
+                if !m.monitored {
+                    v.reason = Some(reasons::NOT_MONITORED_RADARR.into());
+                } else if !m.is_available {
+                    v.reason = Some(reasons::NOT_RELEASED.into());
+                }
+            }
+        } else if v.phase == Some(Phase::Approved) && v.reason.is_none() {
+            v.reason = Some(reasons::NOT_IN_RADARR.into());
+        }
+    }
+    if let Some(dl) = rec.download_ids.last().cloned() {
+        if !is_failed_download(failed.as_deref(), &dl) {
+            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_RADARR_IMPORT);
+            if !present
+                && rec.phase == Phase::Downloading
+                && v.phase.is_none_or(|p| p <= Phase::Downloading)
+            {
+                v.removed = Some(reasons::REMOVED_QBIT.into());
+            }
+        }
+    }
+    let imported_any = has_file
+        || imported
+        || v.phase.is_some_and(|p| p >= Phase::Importing)
+        || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
+    let mut anidb = Vec::new();
+    if rec.is_anime && ctx.shoko_configured && imported_any {
+        anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
+        remember_anidb(&mut rec.anidb_ids, &anidb);
+    }
+    if anidb.is_empty() {
+        anidb = rec.anidb_ids.clone();
+    }
+    // A new download for this request while Radarr has no file: a Jellyfin
+    // item is then a leftover of an older copy, not this request's film.
+    let new_download_running = !has_file
+        && !imported
+        && matches!(
+            v.phase,
+            Some(Phase::Downloading) | Some(Phase::DownloadDone)
+        );
+    if let Some(jf) = &ctx.jf {
+        let item = rec
+            .jellyfin_id
+            .as_deref()
+            .and_then(|id| jf.by_id.get(id).copied())
+            .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
+            .or_else(|| {
+                rec.tmdb_id
+                    .and_then(|t| jf.movie_by_tmdb.get(&t).copied())
+                    .filter(|i| i.playable)
+            })
+            .or_else(|| {
+                anidb.iter().find_map(|a| {
+                    jf.by_anidb
+                        .get(a)
+                        .and_then(|v| v.iter().find(|i| i.playable).copied())
+                })
+            });
+        if let Some(i) = item.filter(|_| !new_download_running) {
+            rec.jellyfin_id = Some(i.id.clone());
+            v.available = Some(format!("Jellyfin has '{}' (playable)", i.name));
+        }
+    } else if !ctx.jf_configured {
+        if rec.is_anime && ctx.shoko_configured {
+            if !anidb.is_empty() {
+                v.available = Some("Shoko matched the file (no Jellyfin configured)".into());
+            }
+        } else if has_file {
+            v.available = Some("Radarr has the film's file (no Jellyfin configured)".into());
+        } else if !ctx.radarr_configured && facts.word.available {
+            v.available =
+                Some("Jellyseerr says it is available (no Radarr or Jellyfin configured)".into());
+        }
+    }
+    (v, facts)
+}
+
+// ---------------------------------------------------------------------------
+// Deciding and advancing (forward only; FAILED left only on new evidence).
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+struct Decision {
+    phase: Option<Phase>,
+    reason: Option<String>,
+    warning: bool,
+    evidence: String,
+    failure_download: Option<String>,
+}
+
+fn decide(v: &Verdict, word: SeerrWord) -> Decision {
+    if let Some(ev) = &v.available {
+        return Decision {
+            phase: Some(Phase::Available),
+            reason: None,
+            warning: false,
+            evidence: ev.clone(),
+            failure_download: None,
+        };
+    }
+    if let Some(f) = &v.failure {
+        return Decision {
+            phase: Some(Phase::Failed),
+            reason: Some(f.reason.clone()),
+            warning: true,
+            evidence: f.evidence.clone(),
+            // Remember which download failed; "-" when the *arr named none.
+            failure_download: Some(f.download_id.clone().unwrap_or_else(|| "-".into())),
+        };
+    }
+    let seerr_fail = if word.declined {
+        Some(reasons::DECLINED)
+    } else if word.failed && v.phase.is_none_or(|p| p <= Phase::Approved) {
+        Some(reasons::SEERR_FAILED)
+    } else {
+        None
+    };
+    if let Some(reason) = seerr_fail {
+        return Decision {
+            phase: Some(Phase::Failed),
+            reason: Some(reason.into()),
+            warning: true,
+            evidence: format!("Jellyseerr: {reason}"),
+            failure_download: None,
+        };
+    }
+    Decision {
+        phase: v.phase,
+        reason: v.reason.clone(),
+        warning: v.warning,
+        evidence: v.evidence.clone(),
+        failure_download: None,
+    }
+}
+
+/// The outcome of advancing one phase/reason pair.
+#[derive(Debug, Clone, PartialEq)]
+struct Advanced {
+    phase: Phase,
+    reason: Option<String>,
+    /// Some(new attention flag) when phase or reason changed.
+    warning: Option<bool>,
+    /// Some(evidence) when the phase changed.
+    evidence: Option<String>,
+}
+
+fn advance(
+    phase: Phase,
+    reason: &Option<String>,
+    failed_download: Option<&str>,
+    d: &Decision,
+    removed: Option<&String>,
+    all_ok: bool,
+) -> Advanced {
+    let mut out = Advanced {
+        phase,
+        reason: reason.clone(),
+        warning: None,
+        evidence: None,
+    };
+    let set = |out: &mut Advanced, p: Phase| {
+        if p != phase {
+            out.evidence = Some(d.evidence.clone());
+        }
+        out.phase = p;
+        out.reason = d.reason.clone();
+        out.warning = Some(d.warning);
+    };
+    match d.phase {
+        None => {}
+        Some(_) if phase == Phase::Available => {} // finished records are frozen
+        Some(Phase::Available) => set(&mut out, Phase::Available),
+        Some(Phase::Failed) if phase != Phase::Failed || *reason != d.reason => {
+            set(&mut out, Phase::Failed);
+        }
+        Some(Phase::Failed) => {}
+        Some(p) if phase == Phase::Failed => {
+            // A failed download is left only for new positive evidence (a new
+            // grab, an import); a Jellyseerr failure when Jellyseerr changes its mind.
+            let recover = match failed_download {
+                Some(_) => p >= Phase::Downloading,
+                None => true,
+            };
+            if recover {
+                set(&mut out, p);
+            }
+        }
+        Some(p) if p > phase => set(&mut out, p),
+        // Same phase: refresh the reason, but a service that failed this
+        // cycle cannot clear one.
+        Some(p) if p == phase && (d.reason.is_some() || all_ok) => {
+            if out.reason != d.reason {
+                out.warning = Some(d.warning);
+            }
+            out.reason = d.reason.clone();
+        }
+        Some(_) => {} // never backwards
+    }
+    if let Some(r) = removed {
+        if out.phase == phase && !matches!(phase, Phase::Available | Phase::Failed) {
+            if out.reason.as_ref() != Some(r) {
+                out.warning = Some(true);
+            }
+            out.reason = Some(r.clone());
+        }
+    }
+    out
+}
+
+/// Writes an advance into a record, with its events and attention.
+fn settle(
+    rec: &mut RequestRecord,
+    adv: Advanced,
+    failure_download: Option<String>,
+    is_new: bool,
+    now: DateTime<Utc>,
+    changes: &mut Vec<Change>,
+) {
+    let phase_changed = adv.phase != rec.phase || is_new;
+    let reason_changed = adv.reason != rec.reason;
+    if phase_changed {
+        changes.push(Change::PhaseChanged {
+            request_id: rec.id,
+            at: now,
+            from: if is_new { None } else { Some(rec.phase) },
+            to: adv.phase,
+            evidence: adv.evidence.clone().unwrap_or_else(|| {
+                adv.reason
+                    .clone()
+                    .unwrap_or_else(|| "first seen in Jellyseerr".into())
+            }),
+        });
+        if adv.phase != rec.phase || is_new {
+            rec.phase_since = now;
+        }
+    } else if reason_changed {
+        changes.push(Change::ReasonChanged {
+            request_id: rec.id,
+            at: now,
+            phase: adv.phase,
+            reason: adv.reason.clone(),
+        });
+    }
+    if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
+        // On recovery the failed id is kept, so its late evidence stays ignored.
+        rec.failed_download_id = failure_download;
+    }
+    if phase_changed || reason_changed {
+        rec.updated_at = now;
+        rec.acknowledged = false;
+        rec.attention = adv.warning.unwrap_or(rec.attention);
+    }
+    rec.phase = adv.phase;
+    rec.reason = adv.reason;
+    if rec.phase == Phase::Failed {
+        rec.attention = true;
+    } else if rec.phase == Phase::Available && phase_changed {
+        rec.attention = false;
+    }
+    if let Some(limit) = stuck_after(rec.phase) {
+        if now - rec.phase_since > limit && !rec.attention {
+            rec.attention = true;
+            rec.acknowledged = false;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Series: the sum of their episodes.
+// ---------------------------------------------------------------------------
+
+fn is_wanted(e: &EpisodeRecord, now: DateTime<Utc>) -> bool {
+    e.monitored && e.air_date.is_some_and(|d| d <= now)
+}
+
+fn is_aired(e: &EpisodeRecord, now: DateTime<Utc>) -> bool {
+    e.air_date.is_some_and(|d| d <= now)
+}
+
+/// The Jellyfin series item of a series request.
+fn jf_series<'a>(rec: &RequestRecord, jf: &JfIdx<'a>, anidb: &[i64]) -> Option<&'a JellyfinItem> {
+    rec.jellyfin_id
+        .as_deref()
+        .and_then(|id| jf.by_id.get(id).copied())
+        .filter(|i| i.kind == JellyfinKind::Series)
+        .or_else(|| rec.tvdb_id.and_then(|t| jf.series_by_tvdb.get(&t).copied()))
+        .or_else(|| rec.tmdb_id.and_then(|t| jf.series_by_tmdb.get(&t).copied()))
+        .or_else(|| {
+            anidb.iter().find_map(|a| {
+                jf.by_anidb
+                    .get(a)
+                    .and_then(|v| v.iter().find(|i| i.kind == JellyfinKind::Series).copied())
+            })
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn episode_verdict(
+    e: &mut EpisodeRecord,
+    ctx: &Ctx<'_>,
+    idx: &ArrIdx<'_>,
+    sonarr_ep: Option<&SonarrEpisode>,
+    requested_at: DateTime<Utc>,
+    anime: bool,
+    anidb_out: &mut Vec<i64>,
+) -> Verdict {
+    let mut v = Verdict::default();
+    let failed = if e.phase == Phase::Failed {
+        e.download_id.clone()
+    } else {
+        None
+    };
+    for h in idx
+        .history_by_episode
+        .get(&e.arr_episode_id)
+        .into_iter()
+        .flatten()
+    {
+        if h.date < requested_at {
+            continue;
+        }
+        match h.kind {
+            HistoryKind::Grabbed => {
+                if let Some(dl) = &h.download_id {
+                    if is_failed_download(failed.as_deref(), dl) {
+                        continue;
+                    }
+                    e.download_id = Some(dl.to_ascii_uppercase());
+                }
+                let size = h
+                    .size
+                    .map(|s| format!(" ({})", human_size(s)))
+                    .unwrap_or_default();
+                v.offer(
+                    Phase::Downloading,
+                    format!("Sonarr grabbed '{}'{size}", h.source_title),
+                    None,
+                    false,
+                );
+            }
+            HistoryKind::Imported => {
+                if let Some(p) = &h.imported_path {
+                    e.imported_path = Some(p.clone());
+                }
+                let name = h
+                    .imported_path
+                    .as_deref()
+                    .map(file_name)
+                    .unwrap_or(&h.source_title);
+                v.offer(
+                    Phase::Importing,
+                    format!("Sonarr imported '{name}'"),
+                    Some(reasons::WAIT_JELLYFIN.into()),
+                    false,
+                );
+            }
+            HistoryKind::DownloadFailed => {
+                let ours = match (&h.download_id, &e.download_id) {
+                    (Some(dl), Some(cur)) => same_id(dl, cur),
+                    _ => true,
+                };
+                if ours {
+                    let msg = h
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "the download failed".into());
+                    v.fail(
+                        msg.clone(),
+                        format!("Sonarr: {msg}"),
+                        h.download_id.as_deref(),
+                    );
+                }
+            }
+            HistoryKind::Ignored | HistoryKind::FileDeleted | HistoryKind::Other => {}
+        }
+    }
+    for q in idx
+        .queue_by_episode
+        .get(&e.arr_episode_id)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(dl) = &q.download_id {
+            if is_failed_download(failed.as_deref(), dl) {
+                continue;
+            }
+            e.download_id = Some(dl.to_ascii_uppercase());
+        }
+        queue_verdict(&mut v, q, "Sonarr", reasons::WAIT_SONARR_IMPORT);
+    }
+    let mut has_file = false;
+    if let Some(se) = sonarr_ep {
+        if se.has_file {
+            has_file = true;
+            if e.imported_path.is_none() {
+                e.imported_path = se.file_path.clone();
+            }
+            v.offer(
+                Phase::Importing,
+                format!("Sonarr has S{:02}E{:02}'s file", e.season, e.number),
+                Some(reasons::WAIT_JELLYFIN.into()),
+                false,
+            );
+        }
+    }
+    if let Some(dl) = e.download_id.clone() {
+        if !is_failed_download(failed.as_deref(), &dl) {
+            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_SONARR_IMPORT);
+            if !present
+                && e.phase == Phase::Downloading
+                && v.phase.is_none_or(|p| p <= Phase::Downloading)
+            {
+                v.removed = Some(reasons::REMOVED_QBIT.into());
+            }
+        }
+    }
+    let imported = has_file
+        || v.phase.is_some_and(|p| p >= Phase::Importing)
+        || e.phase >= Phase::Importing && e.phase != Phase::Failed;
+    if anime && ctx.shoko_configured && imported {
+        let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
+        if !ids.is_empty() && !ctx.jf_configured {
+            v.available = Some(format!(
+                "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
+                e.season, e.number
+            ));
+        }
+        anidb_out.extend(ids);
+    } else if has_file && !ctx.jf_configured {
+        v.available = Some(format!(
+            "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
+            e.season, e.number
+        ));
+    }
+    v
+}
+
+/// Marks episodes that Jellyfin can play.
+fn jellyfin_episodes(episodes: &[&JellyfinItem], season: i32, number: i32) -> Option<&'static str> {
+    episodes
+        .iter()
+        .any(|it| {
+            it.playable
+                && it.season == Some(season)
+                && it.episode.is_some_and(|first| {
+                    let last = it.episode_end.unwrap_or(first).max(first);
+                    (first..=last).contains(&number)
+                })
+        })
+        .then_some("playable")
+}
+
+struct SeriesOutcome {
+    decision: Decision,
+    removed: Option<String>,
+}
+
+fn series_eval(
+    rec: &mut RequestRecord,
+    ctx: &Ctx<'_>,
+    req: Option<&SeerrRequest>,
+    owner: bool,
+    changes: &mut Vec<Change>,
+) -> SeriesOutcome {
+    let now = ctx.now;
+    let mut seerr_v = Verdict::default();
+    let word = seerr_verdict(&mut seerr_v, rec, req);
+    let mut removed = None;
+    if owner {
+        if let Some((_, idx, series_map)) = &ctx.sonarr {
+            if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
+                rec.arr_id = Some(s.id);
+                rec.is_anime |= s.is_anime;
+                sync_episodes(rec, s, seerr_v.phase);
+                let by_id: HashMap<i64, &SonarrEpisode> =
+                    s.episodes.iter().map(|e| (e.id, e)).collect();
+                let mut anidb = Vec::new();
+                let anime = rec.is_anime;
+                let requested_at = rec.requested_at;
+                let mut verdicts = Vec::with_capacity(rec.episodes.len());
+                for e in rec.episodes.iter_mut() {
+                    let v = episode_verdict(
+                        e,
+                        ctx,
+                        idx,
+                        by_id.get(&e.arr_episode_id).copied(),
+                        requested_at,
+                        anime,
+                        &mut anidb,
+                    );
+                    verdicts.push(v);
+                }
+                remember_anidb(&mut rec.anidb_ids, &anidb);
+                let anidb = rec.anidb_ids.clone();
+                let jf_eps: Option<Vec<&JellyfinItem>> = ctx.jf.as_ref().and_then(|jf| {
+                    let series = jf_series(rec, jf, &anidb)?;
+                    rec.jellyfin_id = Some(series.id.clone());
+                    Some(
+                        jf.episodes_by_series
+                            .get(series.id.as_str())
+                            .cloned()
+                            .unwrap_or_default(),
+                    )
+                });
+                let request_id = rec.id;
+                for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
+                    if let Some(eps) = &jf_eps {
+                        if jellyfin_episodes(eps, e.season, e.number).is_some() {
+                            v.available = Some(format!(
+                                "Jellyfin has S{:02}E{:02} (playable)",
+                                e.season, e.number
+                            ));
+                        }
+                    }
+                    let d = decide(&v, SeerrWord::default());
+                    let failed_dl =
+                        (e.phase == Phase::Failed).then(|| e.download_id.as_deref().unwrap_or("-"));
+                    let adv = advance(
+                        e.phase,
+                        &e.reason,
+                        failed_dl,
+                        &d,
+                        v.removed.as_ref(),
+                        ctx.all_ok,
+                    );
+                    if adv.phase == Phase::Available && e.phase != Phase::Available {
+                        changes.push(Change::EpisodeAvailable {
+                            request_id,
+                            at: now,
+                            season: e.season,
+                            number: e.number,
+                        });
+                    }
+                    if v.removed.is_some() && adv.reason == v.removed {
+                        removed = v.removed.clone();
+                    }
+                    e.phase = adv.phase;
+                    e.reason = adv.reason;
+                    e.progress = if e.phase == Phase::Downloading {
+                        v.progress
+                    } else {
+                        None
+                    };
+                }
+                series_progress(rec, ctx, idx);
+            } else if seerr_v.phase == Some(Phase::Approved) && seerr_v.reason.is_none() {
+                seerr_v.reason = Some(reasons::NOT_IN_SONARR.into());
+            }
+        }
+    }
+    SeriesOutcome {
+        decision: series_decision(rec, &seerr_v, word, now),
+        removed,
+    }
+}
+
+/// Keeps one episode record per Sonarr episode of the requested seasons.
+fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<Phase>) {
+    if s.episodes.is_empty() {
+        return; // no evidence that episodes went away
+    }
+    let seasons: HashSet<i32> = if rec.seasons.is_empty() {
+        s.episodes
+            .iter()
+            .map(|e| e.season)
+            .filter(|n| *n > 0)
+            .collect()
+    } else {
+        rec.seasons.iter().copied().collect()
+    };
+    let base = match seerr_phase.or(Some(rec.phase)) {
+        Some(Phase::Requested) => Phase::Requested,
+        _ => Phase::Approved,
+    };
+    let mut old: HashMap<i64, EpisodeRecord> = rec
+        .episodes
+        .drain(..)
+        .map(|e| (e.arr_episode_id, e))
+        .collect();
+    let mut eps: Vec<EpisodeRecord> = s
+        .episodes
+        .iter()
+        .filter(|e| seasons.contains(&e.season))
+        .map(|se| {
+            let mut e = old.remove(&se.id).unwrap_or(EpisodeRecord {
+                arr_episode_id: se.id,
+                season: se.season,
+                number: se.number,
+                title: None,
+                air_date: None,
+                monitored: se.monitored,
+                phase: base,
+                download_id: None,
+                imported_path: None,
+                reason: None,
+                progress: None,
+            });
+            e.season = se.season;
+            e.number = se.number;
+            e.title = se.title.clone();
+            e.air_date = se.air_date_utc;
+            e.monitored = se.monitored;
+            if e.phase == Phase::Requested && base == Phase::Approved {
+                e.phase = Phase::Approved;
+            }
+            e
+        })
+        .collect();
+    eps.sort_by_key(|e| (e.season, e.number));
+    rec.episodes = eps;
+}
+
+/// Series progress: bytes of the downloads of wanted episodes, each download counted once.
+fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+    let now = ctx.now;
+    // Every download of the wanted episodes that is not past the download
+    // step, each counted once (a season pack is one download); a finished
+    // one counts as complete so the whole stays a fraction of all bytes.
+    let in_flight = |p: Phase| matches!(p, Phase::Downloading | Phase::DownloadDone);
+    let downloading = rec
+        .episodes
+        .iter()
+        .any(|e| is_wanted(e, now) && e.phase == Phase::Downloading);
+    let mut seen = HashSet::new();
+    let (mut total, mut done) = (0.0_f64, 0.0_f64);
+    let mut eta: Option<i64> = None;
+    let mut speed: i64 = 0;
+    for e in rec
+        .episodes
+        .iter()
+        .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
+    {
+        let Some(dl) = &e.download_id else { continue };
+        if !seen.insert(lower(dl)) {
+            continue;
+        }
+        let finished = e.phase == Phase::DownloadDone;
+        let (size, progress) = match ctx.torrent(dl) {
+            Some(t) => {
+                if !finished {
+                    speed += t.dlspeed.max(0);
+                    if let Some(s) = t.eta_secs {
+                        eta = Some(eta.map_or(s, |e: i64| e.max(s)));
+                    }
+                }
+                let p = if finished {
+                    1.0
+                } else {
+                    t.progress.clamp(0.0, 1.0)
+                };
+                (t.size.max(0) as f64, p)
+            }
+            None => (
+                idx.size_by_download.get(&lower(dl)).copied().unwrap_or(0.0),
+                if finished {
+                    1.0
+                } else {
+                    e.progress.unwrap_or(0.0)
+                },
+            ),
+        };
+        let size = if size > 0.0 { size } else { 1.0 };
+        total += size;
+        done += size * progress;
+    }
+    if downloading && total > 0.0 {
+        rec.progress = Some((done / total).clamp(0.0, 1.0));
+        rec.eta_secs = eta;
+        rec.download_speed = ctx.torrents.is_some().then_some(speed);
+    } else {
+        rec.progress = None;
+        rec.eta_secs = None;
+        rec.download_speed = None;
+    }
+}
+
+fn ep_label(e: &EpisodeRecord) -> String {
+    format!("S{:02}E{:02}", e.season, e.number)
+}
+
+fn series_decision(
+    rec: &RequestRecord,
+    seerr_v: &Verdict,
+    word: SeerrWord,
+    now: DateTime<Utc>,
+) -> Decision {
+    let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();
+    let d = |phase: Phase, reason: Option<String>, warning: bool, evidence: String| Decision {
+        phase: Some(phase),
+        reason,
+        warning,
+        evidence,
+        failure_download: None,
+    };
+    if !wanted.is_empty() && wanted.iter().all(|e| e.phase == Phase::Available) {
+        return d(
+            Phase::Available,
+            None,
+            false,
+            format!(
+                "Jellyfin has all {} aired episodes (playable)",
+                wanted.len()
+            ),
+        );
+    }
+    if let Some(f) = wanted.iter().find(|e| e.phase == Phase::Failed) {
+        let reason = format!(
+            "{}: {}",
+            ep_label(f),
+            f.reason.as_deref().unwrap_or("the download failed")
+        );
+        return Decision {
+            phase: Some(Phase::Failed),
+            reason: Some(reason.clone()),
+            warning: true,
+            evidence: reason,
+            failure_download: Some(f.download_id.clone().unwrap_or_else(|| "-".into())),
+        };
+    }
+    let grabbed = wanted
+        .iter()
+        .filter(|e| e.phase >= Phase::Downloading)
+        .count();
+    if word.declined || word.failed && grabbed == 0 {
+        return decide(seerr_v, word);
+    }
+    if wanted.is_empty() {
+        if rec.episodes.is_empty() || seerr_v.phase == Some(Phase::Requested) {
+            return decide(seerr_v, word);
+        }
+        let next = rec
+            .episodes
+            .iter()
+            .filter_map(|e| e.air_date)
+            .filter(|d| *d > now)
+            .min();
+        let reason = match next {
+            Some(t) => format!(
+                "{} (next on {})",
+                reasons::NOTHING_AIRED,
+                t.format("%Y-%m-%d")
+            ),
+            None => reasons::NOTHING_AIRED.to_string(),
+        };
+        return d(
+            Phase::Approved,
+            Some(reason),
+            false,
+            "Sonarr: nothing aired yet".into(),
+        );
+    }
+    if grabbed == 0 {
+        return decide(seerr_v, word);
+    }
+    if grabbed < wanted.len() {
+        let reason = format!("grabbed {grabbed}/{} episodes", wanted.len());
+        return d(
+            Phase::Grabbing,
+            Some(reason.clone()),
+            false,
+            format!("Sonarr {reason}"),
+        );
+    }
+    let least = wanted.iter().min_by_key(|e| e.phase).copied();
+    match least {
+        Some(e) => {
+            let reason = e.reason.clone().map(|r| {
+                if wanted.len() > 1 {
+                    format!("{}: {r}", ep_label(e))
+                } else {
+                    r
+                }
+            });
+            let warning = reason.as_deref().is_some_and(|r| {
+                [
+                    reasons::STALLED,
+                    reasons::PAUSED,
+                    reasons::REMOVED_QBIT,
+                    reasons::SHOKO_UNRECOGNIZED,
+                ]
+                .iter()
+                .any(|w| r.contains(w))
+                    || e.phase == Phase::DownloadDone && !r.contains(reasons::WAIT_SONARR_IMPORT)
+            });
+            d(
+                e.phase,
+                reason,
+                warning,
+                format!(
+                    "{} of {} aired episodes at {}",
+                    wanted.iter().filter(|x| x.phase == e.phase).count(),
+                    wanted.len(),
+                    e.phase
+                ),
+            )
+        }
+        None => decide(seerr_v, word),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The engine
+// ---------------------------------------------------------------------------
+
+fn media_key(r: &RequestRecord) -> Option<(MediaType, i64)> {
+    match r.media_type {
+        MediaType::Movie => r.tmdb_id.map(|t| (MediaType::Movie, t)),
+        MediaType::Tv => r.tvdb_id.or(r.tmdb_id).map(|t| (MediaType::Tv, t)),
+    }
+}
+
+fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord {
+    let title = req
+        .title
+        .clone()
+        .unwrap_or_else(|| match (req.media_type, req.tmdb_id) {
+            (MediaType::Movie, Some(t)) => format!("TMDB movie {t}"),
+            (MediaType::Tv, Some(t)) => format!("TMDB series {t}"),
+            _ => format!("Jellyseerr request {}", req.id),
+        });
+    RequestRecord {
+        id,
+        jellyseerr_request_id: req.id,
+        media_type: req.media_type,
+        title,
+        year: req.year,
+        poster_path: req.poster_path.clone(),
+        tmdb_id: req.tmdb_id,
+        tvdb_id: req.tvdb_id,
+        is_anime: req.is_anime,
+        is_4k: req.is_4k,
+        requested_by: req.requested_by.clone(),
+        requested_at: req.created_at,
+        seasons: req.seasons.clone(),
+        phase: Phase::Requested,
+        reason: None,
+        attention: false,
+        acknowledged: false,
+        progress: None,
+        eta_secs: None,
+        download_speed: None,
+        updated_at: now,
+        phase_since: now,
+        deleted: false,
+        arr_id: None,
+        download_ids: Vec::new(),
+        failed_download_id: None,
+        imported_path: None,
+        anidb_ids: Vec::new(),
+        jellyfin_id: req.jellyfin_media_id.clone(),
+        seerr_status: None,
+        seerr_media_status: None,
+        seerr_updated_at: None,
+        episodes: Vec::new(),
+    }
+}
+
+/// Does a finished or deleted record need looking at this cycle at all?
+fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
+        return true;
+    }
+    if r.deleted {
+        return false;
+    }
+    match r.phase {
+        Phase::Available => match r.media_type {
+            // A finished film only hears of its file being deleted.
+            MediaType::Movie => r.arr_id.is_some_and(|id| {
+                ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
+                    idx.history_by_media.get(&id).is_some_and(|h| {
+                        h.iter()
+                            .any(|e| e.kind == HistoryKind::FileDeleted && e.date > r.phase_since)
+                    })
+                })
+            }),
+            // A finished series follows episodes that air later.
+            MediaType::Tv => r
+                .episodes
+                .iter()
+                .any(|e| e.phase != Phase::Available && (e.air_date.is_none_or(|d| d <= ctx.now))),
+        },
+        _ => true,
+    }
+}
+
+/// (previous records, snapshot of all services, now) -> (changed records, events). Pure.
+pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+    let ctx = Ctx::build(snap, now);
+    let mut out = Reconciled::default();
+
+    // New requests become new records with the next local ids.
+    let known: HashSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
+    let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
+    let mut fresh: Vec<&SeerrRequest> = ctx
+        .seerr
+        .values()
+        .copied()
+        .filter(|r| !known.contains(&r.id))
+        .collect();
+    fresh.sort_by_key(|r| r.id);
+    let new_records: Vec<RequestRecord> = fresh
+        .into_iter()
+        .map(|req| {
+            let r = new_record(next_id, req, now);
+            next_id += 1;
+            r
+        })
+        .collect();
+
+    // Evidence for a media belongs to its newest open request (a finished
+    // series still follows its later episodes when no newer request is open).
+    let mut owners: HashMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> = HashMap::new();
+    for r in prev.values().chain(new_records.iter()) {
+        if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
+            continue;
+        }
+        let Some(key) = media_key(r) else { continue };
+        let open = r.phase != Phase::Available;
+        if !open && r.media_type == MediaType::Movie {
+            continue;
+        }
+        let cand = (open, r.requested_at, r.id);
+        owners
+            .entry(key)
+            .and_modify(|cur| {
+                if cand > *cur {
+                    *cur = cand;
+                }
+            })
+            .or_insert(cand);
+    }
+    let is_owner = |r: &RequestRecord| {
+        media_key(r)
+            .and_then(|k| owners.get(&k))
+            .is_some_and(|o| o.2 == r.id)
+    };
+
+    for r in prev.values() {
+        if !needs_eval(r, &ctx) {
+            continue;
+        }
+        let mut rec = r.clone();
+        evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
+        if rec != *r {
+            out.changed.push(rec);
+        }
+    }
+    for mut rec in new_records {
+        let owner = is_owner(&rec);
+        evaluate(&mut rec, &ctx, owner, true, &mut out.changes);
+        out.changed.push(rec);
+    }
+    out
+}
+
+fn evaluate(
+    rec: &mut RequestRecord,
+    ctx: &Ctx<'_>,
+    owner: bool,
+    is_new: bool,
+    changes: &mut Vec<Change>,
+) {
+    let req = ctx.seerr.get(&rec.jellyseerr_request_id).copied();
+    let now = ctx.now;
+    let mut episode_changes = Vec::new();
+    let (decision, removed, progress) = match rec.media_type {
+        MediaType::Movie => {
+            let (v, facts) = film_verdict(rec, ctx, req, owner);
+            if facts.file_deleted && rec.phase == Phase::Available {
+                if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
+                    changes.push(Change::ReasonChanged {
+                        request_id: rec.id,
+                        at: now,
+                        phase: rec.phase,
+                        reason: Some(reasons::FILE_DELETED.into()),
+                    });
+                    rec.reason = Some(reasons::FILE_DELETED.into());
+                    rec.updated_at = now;
+                }
+                return;
+            }
+            let d = decide(&v, facts.word);
+            let progress = (v.progress, v.eta, v.speed);
+            (d, v.removed, Some(progress))
+        }
+        MediaType::Tv => {
+            let o = series_eval(rec, ctx, req, owner, &mut episode_changes);
+            (o.decision, o.removed, None)
+        }
+    };
+    let failed_download = if rec.phase == Phase::Failed && rec.media_type == MediaType::Movie {
+        rec.failed_download_id.as_deref().or(None)
+    } else {
+        None
+    };
+    let adv = advance(
+        rec.phase,
+        &rec.reason,
+        failed_download,
+        &decision,
+        removed.as_ref(),
+        ctx.all_ok,
+    );
+    settle(
+        rec,
+        adv,
+        decision.failure_download.clone(),
+        is_new,
+        now,
+        changes,
+    );
+    changes.extend(episode_changes);
+
+    if let Some((p, eta, speed)) = progress {
+        if rec.phase == Phase::Downloading {
+            // A service that failed this cycle leaves the last figures.
+            if p.is_some() || ctx.all_ok {
+                rec.progress = p;
+                rec.eta_secs = eta;
+                rec.download_speed = speed;
+            }
+        } else {
+            rec.progress = None;
+            rec.eta_secs = None;
+            rec.download_speed = None;
+        }
+    }
+
+    // Deleted upstream: a complete listing without the request.
+    if ctx.seerr_complete && req.is_none() && !rec.deleted {
+        rec.deleted = true;
+        if rec.phase != Phase::Available {
+            rec.attention = true;
+            rec.acknowledged = false;
+        }
+        rec.reason = Some(reasons::DELETED.into());
+        rec.updated_at = now;
+        changes.push(Change::ReasonChanged {
+            request_id: rec.id,
+            at: now,
+            phase: rec.phase,
+            reason: rec.reason.clone(),
+        });
+    }
+}
+
+/// What the clients must fetch beyond their always-polled feeds.
+pub fn wants(records: &Records) -> Wants {
+    let mut w = Wants::default();
+    let mut movies = HashSet::new();
+    let mut series = HashSet::new();
+    let mut jf_series = HashSet::new();
+    for r in records.values().filter(|r| !r.deleted) {
+        let open = is_open(r);
+        let airing =
+            r.media_type == MediaType::Tv && r.episodes.iter().any(|e| e.phase != Phase::Available);
+        if !open && !airing {
+            continue;
+        }
+        match r.media_type {
+            MediaType::Movie => {
+                if let Some(t) = r.tmdb_id {
+                    movies.insert(t);
+                }
+            }
+            MediaType::Tv => {
+                if let Some(t) = r.tvdb_id {
+                    series.insert(t);
+                }
+                if let Some(j) = &r.jellyfin_id {
+                    jf_series.insert(j.clone());
+                }
+                w.anidb_ids.extend(r.anidb_ids.iter().copied());
+            }
+        }
+        if r.phase == Phase::Downloading || r.episodes.iter().any(|e| e.phase == Phase::Downloading)
+        {
+            w.downloading = true;
+        }
+        if r.is_anime {
+            let late = |p: Phase| matches!(p, Phase::Importing | Phase::AnimeMatching);
+            if late(r.phase) {
+                if let Some(p) = &r.imported_path {
+                    w.shoko_paths.push(p.clone());
+                }
+            }
+            for e in r.episodes.iter().filter(|e| late(e.phase)) {
+                if let Some(p) = &e.imported_path {
+                    w.shoko_paths.push(p.clone());
+                }
+            }
+        }
+    }
+    w.movie_tmdb_ids = movies.into_iter().collect();
+    w.movie_tmdb_ids.sort_unstable();
+    w.series_tvdb_ids = series.into_iter().collect();
+    w.series_tvdb_ids.sort_unstable();
+    w.jellyfin_series_ids = jf_series.into_iter().collect();
+    w.jellyfin_series_ids.sort_unstable();
+    w.anidb_ids.sort_unstable();
+    w.anidb_ids.dedup();
+    w.shoko_paths.sort_unstable();
+    w.shoko_paths.dedup();
+    w
+}
+
+/// Episode counts of a series record (None for films).
+pub fn episode_counts(rec: &RequestRecord, now: DateTime<Utc>) -> Option<EpisodeCounts> {
+    if rec.media_type != MediaType::Tv {
+        return None;
+    }
+    let mut c = EpisodeCounts {
+        total: rec.episodes.len() as u32,
+        ..EpisodeCounts::default()
+    };
+    for e in rec.episodes.iter().filter(|e| is_aired(e, now)) {
+        c.aired += 1;
+        let p = e.phase;
+        if p == Phase::Failed {
+            continue;
+        }
+        if p >= Phase::Downloading {
+            c.grabbed += 1;
+        }
+        if p >= Phase::DownloadDone {
+            c.downloaded += 1;
+        }
+        if p >= Phase::Importing {
+            c.imported += 1;
+        }
+        if p == Phase::Available {
+            c.available += 1;
+        }
+    }
+    Some(c)
+}
+
+#[cfg(test)]
+#[path = "reconcile_tests.rs"]
+mod tests;
