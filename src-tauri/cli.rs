@@ -1,5 +1,729 @@
-//! Headless subcommands.
+//! Headless subcommands. They are parsed and run before any GUI code starts,
+//! so `status-tracker list` works on a server with no display.
+//!
+//! Exit codes: 0 success; 1 a `check` found a failing service (or a runtime
+//! error); 2 a usage or config error.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::config::{self, Config, ConfigError};
+use crate::poller::{self, Command, CycleReport, PollerLock, Tracker};
+use crate::store::{ServiceStatus, Store};
+use crate::tracker::{self, Change, Phase, RequestRecord};
+
+/// Follows media requests from Jellyseerr to Jellyfin.
+#[derive(Debug, Parser)]
+#[command(name = "status-tracker", version, about)]
+pub struct Cli {
+    /// Config file [default: <OS config dir>/status-tracker/config.toml]
+    #[arg(
+        long,
+        global = true,
+        env = "STATUS_TRACKER_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, logs) [default: <OS data dir>/status-tracker]
+    #[arg(
+        long,
+        global = true,
+        env = "STATUS_TRACKER_DATA_DIR",
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Test every configured service (version and credentials); exit 1 if any fails.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run poll cycles: fetch, reconcile, persist, then print.
+    Poll {
+        /// Run exactly one cycle (required: the loop is `watch`).
+        #[arg(long, required = true)]
+        once: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Poll in a loop and print one line per phase change; Ctrl-C stops after the current cycle.
+    Watch {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the stored requests.
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Only requests in this phase (REQUESTED, APPROVED, GRABBING, DOWNLOADING,
+        /// DOWNLOAD_DONE, IMPORTING, ANIME_MATCHING, AVAILABLE, FAILED).
+        #[arg(long, value_parser = parse_phase)]
+        phase: Option<Phase>,
+        /// Include requests deleted in Jellyseerr.
+        #[arg(long)]
+        include_deleted: bool,
+    },
+    /// Run the built-in simulated media stack (six services on 127.0.0.1) until Ctrl-C.
+    Sim {
+        /// First port; the six services take this one and the next five. 0 = random.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Seed the stack with this many requests (mixed films and series, ~20 % active).
+        #[arg(long, default_value_t = 0)]
+        requests: usize,
+        /// Play the demo timeline (all four flows and a failure in about two minutes).
+        #[arg(long)]
+        demo: bool,
+        /// Write a config file for the stack here.
+        #[arg(long, value_name = "FILE")]
+        write_config: Option<PathBuf>,
+    },
+    /// Run the tracker against the built-in simulated stack, with its own data dir.
+    Demo {
+        /// Print phase changes in the terminal instead of opening the app.
+        #[arg(long)]
+        headless: bool,
+    },
+}
+
+fn parse_phase(s: &str) -> Result<Phase, String> {
+    s.parse().map_err(|e: tracker::UnknownPhase| e.to_string())
+}
+
+/// Parses the command line and runs it. Returns the exit code.
 pub fn main() -> i32 {
-    crate::app::run_gui()
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 2,
+            };
+        }
+    };
+    let Some(command) = cli.command else {
+        return crate::app::run_gui();
+    };
+    let config_path = cli.config.unwrap_or_else(config::default_config_path);
+    let data_dir = cli.data_dir.unwrap_or_else(config::default_data_dir);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("status-tracker: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        match command {
+            Cmd::Check { json } => check(&config_path, json).await,
+            Cmd::Poll { json, .. } => poll_once(&config_path, &data_dir, json).await,
+            Cmd::Watch { json } => watch(&config_path, &data_dir, json).await,
+            Cmd::List {
+                json,
+                phase,
+                include_deleted,
+            } => list(&data_dir, json, phase, include_deleted),
+            Cmd::Sim {
+                port,
+                requests,
+                demo,
+                write_config,
+            } => sim(port, requests, demo, write_config).await,
+            Cmd::Demo { headless } => demo(headless).await,
+        }
+    })
+}
+
+fn usage_error(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("status-tracker: {msg}");
+    2
+}
+
+/// Loads the config for check/poll/watch: Jellyseerr is required.
+fn load_config(path: &Path) -> Result<Config, ConfigError> {
+    let c = config::load(path)?;
+    if c.jellyseerr.is_none() {
+        return Err(ConfigError::NoJellyseerr {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------
+// JSON shapes (the CLI contract)
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct RequestJson<'a> {
+    pub id: i64,
+    pub jellyseerr_request_id: i64,
+    pub media_type: &'static str,
+    pub title: &'a str,
+    pub year: Option<i32>,
+    pub tmdb_id: Option<i64>,
+    pub tvdb_id: Option<i64>,
+    pub is_anime: bool,
+    pub phase: Phase,
+    pub progress: Option<f64>,
+    pub eta_secs: Option<i64>,
+    pub download_speed: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub attention: bool,
+    pub acknowledged: bool,
+    pub requested_by: &'a str,
+    pub requested_at: DateTime<Utc>,
+    pub poster_path: Option<&'a str>,
+    pub deleted: bool,
+    pub episodes: Option<tracker::EpisodeCounts>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl<'a> RequestJson<'a> {
+    pub fn new(r: &'a RequestRecord, now: DateTime<Utc>) -> Self {
+        RequestJson {
+            id: r.id,
+            jellyseerr_request_id: r.jellyseerr_request_id,
+            media_type: r.media_type.as_str(),
+            title: &r.title,
+            year: r.year,
+            tmdb_id: r.tmdb_id,
+            tvdb_id: r.tvdb_id,
+            is_anime: r.is_anime,
+            phase: r.phase,
+            progress: r.progress,
+            eta_secs: r.eta_secs,
+            download_speed: r.download_speed,
+            reason: r.reason.as_deref(),
+            attention: r.attention,
+            acknowledged: r.acknowledged,
+            requested_by: &r.requested_by,
+            requested_at: r.requested_at,
+            poster_path: r.poster_path.as_deref(),
+            deleted: r.deleted,
+            episodes: tracker::episode_counts(r, now),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct ServiceJson<'a> {
+    name: &'a str,
+    ok: bool,
+    error: Option<&'a str>,
+    error_since: Option<DateTime<Utc>>,
+    last_success: Option<DateTime<Utc>>,
+}
+
+fn services_json(statuses: &[ServiceStatus]) -> Vec<ServiceJson<'_>> {
+    statuses
+        .iter()
+        .map(|s| ServiceJson {
+            name: &s.name,
+            ok: s.ok,
+            error: s.error.as_deref(),
+            error_since: s.error_since,
+            last_success: s.last_success,
+        })
+        .collect()
+}
+
+/// Requests in pipeline order, then newest first.
+fn sorted<'a>(
+    records: impl Iterator<Item = &'a RequestRecord>,
+    phase: Option<Phase>,
+    include_deleted: bool,
+) -> Vec<&'a RequestRecord> {
+    let mut v: Vec<_> = records
+        .filter(|r| include_deleted || !r.deleted)
+        .filter(|r| phase.is_none_or(|p| r.phase == p))
+        .collect();
+    v.sort_by(|a, b| {
+        a.phase
+            .cmp(&b.phase)
+            .then(b.requested_at.cmp(&a.requested_at))
+    });
+    v
+}
+
+fn print_json(value: &impl Serialize) -> i32 {
+    match serde_json::to_string(value) {
+        Ok(s) => {
+            println!("{s}");
+            0
+        }
+        Err(e) => {
+            eprintln!("status-tracker: cannot write JSON: {e}");
+            1
+        }
+    }
+}
+
+fn display_title(r: &RequestRecord) -> String {
+    // Control characters from a service never reach the terminal raw.
+    let clean: String = r
+        .title
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect();
+    match r.year {
+        Some(y) => format!("{clean} ({y})"),
+        None => clean,
+    }
+}
+
+fn print_table(records: &[&RequestRecord], now: DateTime<Utc>) {
+    if records.is_empty() {
+        println!("no requests");
+        return;
+    }
+    for r in records {
+        let mut detail = String::new();
+        if let Some(p) = r.progress.filter(|_| r.phase == Phase::Downloading) {
+            detail.push_str(&format!(" {:.0}%", p * 100.0));
+            if let Some(eta) = r.eta_secs {
+                detail.push_str(&format!(" eta {}", human_secs(eta)));
+            }
+        }
+        if let Some(c) = tracker::episode_counts(r, now) {
+            detail.push_str(&format!(
+                " eps: grabbed {}/{}, downloaded {}/{}, available {}/{}",
+                c.grabbed, c.aired, c.downloaded, c.aired, c.available, c.aired
+            ));
+        }
+        if let Some(reason) = &r.reason {
+            detail.push_str(&format!(" — {}", reason.replace(char::is_control, " ")));
+        }
+        let flag = if r.attention && !r.acknowledged {
+            "!"
+        } else {
+            " "
+        };
+        println!(
+            "{flag}{:<4} {:<14} {} [{}]{}",
+            r.id,
+            r.phase.as_str(),
+            display_title(r),
+            r.requested_by.replace(char::is_control, " "),
+            detail
+        );
+    }
+}
+
+fn human_secs(s: i64) -> String {
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn print_services(statuses: &[ServiceStatus]) {
+    for s in statuses {
+        if s.ok {
+            println!("  {:<12} ok", s.name);
+        } else {
+            let since = s
+                .error_since
+                .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
+            println!(
+                "  {:<12} DOWN{since}: {}",
+                s.name,
+                s.error.as_deref().unwrap_or("not polled yet")
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Subcommands
+// ---------------------------------------------------------------------------
+
+async fn check(config_path: &Path, json: bool) -> i32 {
+    let config = match load_config(config_path) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let results = poller::check_all(&config).await;
+    let all_ok = results.iter().all(|r| r.ok);
+    if json {
+        let services: Vec<_> = results
+            .iter()
+            .map(|r| json!({"name": r.name, "ok": r.ok, "error": r.error, "version": r.version}))
+            .collect();
+        let code = print_json(&json!({ "services": services }));
+        if code != 0 {
+            return code;
+        }
+    } else {
+        for r in &results {
+            match (&r.error, &r.version) {
+                (None, v) => println!(
+                    "{:<12} ok  {}",
+                    r.name,
+                    v.as_deref().unwrap_or("(version unknown)")
+                ),
+                (Some(e), _) => println!("{:<12} FAIL  {e}", r.name),
+            }
+        }
+    }
+    if all_ok {
+        0
+    } else {
+        1
+    }
+}
+
+/// Opens the store and the tracker for a poller (taking the data dir's lock).
+fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Tracker, PollerLock), i32> {
+    let config = load_config(config_path).map_err(usage_error)?;
+    let lock = PollerLock::acquire(data_dir).map_err(usage_error)?;
+    let store = Store::open_in(data_dir).map_err(|e| {
+        eprintln!("status-tracker: {e}");
+        1
+    })?;
+    let tracker = Tracker::new(&config, store).map_err(|e| {
+        eprintln!("status-tracker: {e}");
+        1
+    })?;
+    Ok((tracker, lock))
+}
+
+async fn poll_once(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
+    let (mut tracker, _lock) = match open_tracker(config_path, data_dir) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let report = match tracker.cycle(true).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("status-tracker: the cycle could not be saved: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = tracker.save_client_states() {
+        eprintln!("status-tracker: the service caches could not be saved: {e}");
+    }
+    let now = Utc::now();
+    let statuses = tracker.statuses();
+    let records = sorted(tracker.records().values(), None, false);
+    if json {
+        let requests: Vec<_> = records.iter().map(|r| RequestJson::new(r, now)).collect();
+        print_json(&json!({
+            "requests": requests,
+            "services": services_json(&statuses),
+            "cycle": {
+                "http_requests": report.http_requests,
+                "bytes_received": report.bytes_received,
+                "duration_ms": report.duration.as_millis() as u64,
+            },
+        }))
+    } else {
+        print_table(&records, now);
+        println!("services:");
+        print_services(&statuses);
+        println!(
+            "cycle: {} HTTP requests, {} bytes, {} ms",
+            report.http_requests,
+            report.bytes_received,
+            report.duration.as_millis()
+        );
+        0
+    }
+}
+
+fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool) -> i32 {
+    let store = match Store::open_in(data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let (records, statuses) = match (store.load_records(), store.service_statuses()) {
+        (Ok(r), Ok(s)) => (r, s),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let now = Utc::now();
+    let shown = sorted(records.values(), phase, include_deleted);
+    if json {
+        let requests: Vec<_> = shown.iter().map(|r| RequestJson::new(r, now)).collect();
+        print_json(&json!({ "requests": requests, "services": services_json(&statuses) }))
+    } else {
+        print_table(&shown, now);
+        0
+    }
+}
+
+/// One watch output line per change.
+fn change_line(change: &Change, tracker: &Tracker, json: bool) -> Option<String> {
+    let rec = tracker.records().get(&change.request_id());
+    let now = Utc::now();
+    if json {
+        let request = rec.map(|r| serde_json::to_value(RequestJson::new(r, now)).ok());
+        let v = match change {
+            Change::PhaseChanged {
+                at,
+                from,
+                to,
+                evidence,
+                ..
+            } => json!({"type": "phase_change", "at": at, "from": from, "to": to,
+                        "evidence": evidence, "request": request}),
+            Change::ReasonChanged {
+                at, phase, reason, ..
+            } => json!({"type": "reason_change", "at": at, "phase": phase,
+                        "reason": reason, "request": request}),
+            Change::EpisodeAvailable {
+                at, season, number, ..
+            } => json!({"type": "episode_available", "at": at, "season": season,
+                        "episode": number, "request": request}),
+        };
+        serde_json::to_string(&v).ok()
+    } else {
+        let title = rec.map(display_title).unwrap_or_default();
+        Some(match change {
+            Change::PhaseChanged {
+                at,
+                from,
+                to,
+                evidence,
+                ..
+            } => format!(
+                "{}  {title}  {} -> {}  {}",
+                at.format("%Y-%m-%d %H:%M:%S"),
+                from.map_or("new", Phase::as_str),
+                to,
+                evidence.replace(char::is_control, " ")
+            ),
+            Change::ReasonChanged {
+                at, phase, reason, ..
+            } => format!(
+                "{}  {title}  {phase}: {}",
+                at.format("%Y-%m-%d %H:%M:%S"),
+                reason
+                    .as_deref()
+                    .unwrap_or("(no reason)")
+                    .replace(char::is_control, " ")
+            ),
+            Change::EpisodeAvailable {
+                at, season, number, ..
+            } => format!(
+                "{}  {title}  S{season:02}E{number:02} is watchable",
+                at.format("%Y-%m-%d %H:%M:%S")
+            ),
+        })
+    }
+}
+
+fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
+    let mut out = std::io::stdout().lock();
+    for ev in &report.service_events {
+        let line = if json {
+            serde_json::to_string(
+                &json!({"type": "service", "name": ev.name, "ok": ev.ok, "error": ev.error}),
+            )
+            .unwrap_or_default()
+        } else if ev.ok {
+            format!(
+                "{}  service {} is back",
+                report.at.format("%Y-%m-%d %H:%M:%S"),
+                ev.name
+            )
+        } else {
+            format!(
+                "{}  service {} is down: {}",
+                report.at.format("%Y-%m-%d %H:%M:%S"),
+                ev.name,
+                ev.error.as_deref().unwrap_or("")
+            )
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    for change in &report.changes {
+        // No backlog at start: the first cycle's first sightings are not news.
+        if report.first && matches!(change, Change::PhaseChanged { from: None, .. }) {
+            continue;
+        }
+        if let Some(line) = change_line(change, tracker, json) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    let _ = out.flush();
+}
+
+async fn watch(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
+    let (mut tracker, _lock) = match open_tracker(config_path, data_dir) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    run_watch(&mut tracker, json).await
+}
+
+async fn run_watch(tracker: &mut Tracker, json: bool) -> i32 {
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(Command::Stop).await;
+        }
+        // Keep the sender alive until the loop has stopped.
+        std::future::pending::<()>().await;
+    });
+    let mut failed = false;
+    poller::run(
+        tracker,
+        rx,
+        |report, t| print_report(report, t, json),
+        |e| {
+            eprintln!("status-tracker: a cycle could not be saved: {e}");
+            failed = true;
+        },
+    )
+    .await;
+    if failed {
+        1
+    } else {
+        0
+    }
+}
+
+async fn sim(port: u16, requests: usize, demo: bool, write_config: Option<PathBuf>) -> i32 {
+    let stack = match if port == 0 {
+        crate::sim::SimStack::start().await
+    } else {
+        crate::sim::SimStack::start_on(port).await
+    } {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: cannot start the simulated stack: {e}");
+            return 1;
+        }
+    };
+    let world = stack.world();
+    if requests > 0 {
+        if let Err(e) = world.populate(requests, 42) {
+            eprintln!("status-tracker: cannot seed the simulated stack: {e}");
+            return 1;
+        }
+    }
+    let toml = crate::sim::config_toml(stack.urls());
+    if let Some(path) = write_config {
+        if let Err(e) = std::fs::write(&path, &toml) {
+            eprintln!("status-tracker: cannot write {}: {e}", path.display());
+            return 1;
+        }
+    }
+    println!("# simulated stack running; config:\n{toml}");
+    println!("# secrets (environment):");
+    for (k, v) in crate::sim::sim_env() {
+        println!("export {k}={v}");
+    }
+    if demo {
+        crate::sim::demo_world(world.clone()).await;
+        let w = world.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::sim::run_timeline(w, crate::sim::demo_timeline(), 1.0).await {
+                eprintln!("status-tracker: the demo timeline stopped: {e}");
+            }
+        });
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    stack.shutdown().await;
+    0
+}
+
+async fn demo(headless: bool) -> i32 {
+    if !headless {
+        // The desktop app is not built yet: the demo runs in the terminal.
+        eprintln!("status-tracker: the desktop demo is not available yet; showing the demo in the terminal");
+    }
+    let stack = match crate::sim::SimStack::start().await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: cannot start the simulated stack: {e}");
+            return 1;
+        }
+    };
+    let world = stack.world();
+    crate::sim::demo_world(world.clone()).await;
+    let dir = match tempfile_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("status-tracker: cannot create the demo data dir: {e}");
+            return 1;
+        }
+    };
+    let config_path = dir.join("config.toml");
+    if let Err(e) = std::fs::write(&config_path, crate::sim::config_toml(stack.urls())) {
+        eprintln!("status-tracker: cannot write the demo config: {e}");
+        return 1;
+    }
+    for (k, v) in crate::sim::sim_env() {
+        std::env::set_var(k, v);
+    }
+    let mut config = match load_config(&config_path) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    // A compressed timeline needs a brisk cadence.
+    config.poll.downloading = Duration::from_secs(2);
+    config.poll.active = Duration::from_secs(3);
+    config.poll.jellyseerr = Duration::from_secs(3);
+    config.poll.idle = Duration::from_secs(5);
+    let store = match Store::open_in(&dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let mut tracker = match Tracker::new(&config, store) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    println!(
+        "demo: simulated stack on {}, data in {} (Ctrl-C to stop)",
+        stack.urls().jellyseerr,
+        dir.display()
+    );
+    let w = world.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::sim::run_timeline(w, crate::sim::demo_timeline(), 1.0).await {
+            eprintln!("status-tracker: the demo timeline stopped: {e}");
+        }
+    });
+    let code = run_watch(&mut tracker, false).await;
+    stack.shutdown().await;
+    code
+}
+
+/// A fresh data dir for the demo, so nothing lands in the user's real history.
+fn tempfile_dir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("status-tracker-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -1,1 +1,670 @@
-//! poller
+//! The poll loop: fetch a snapshot from every service concurrently, reconcile,
+//! persist in one transaction, publish what changed.
+//!
+//! Cadence is per service (the *arrs refresh their own queue once a minute,
+//! qBittorrent is live), with exponential backoff and jitter on errors. A
+//! service that is not due this cycle contributes the data it gave last time
+//! (without its one-shot history feed), so every service's evidence is always
+//! present or explicitly absent; a service that failed contributes nothing.
+
+mod cadence;
+mod check;
+mod lock;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::config::{Config, PollConfig, ServiceConfig};
+use crate::secrets;
+use crate::services::jellyfin::JellyfinClient;
+use crate::services::jellyseerr::JellyseerrClient;
+use crate::services::qbittorrent::QbittorrentClient;
+use crate::services::radarr::RadarrClient;
+use crate::services::shoko::ShokoClient;
+use crate::services::sonarr::SonarrClient;
+use crate::services::{ErrorKind, HttpStats, ServiceError};
+use crate::store::{ServiceStatus, Store, StoreError};
+use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
+
+pub use cadence::Cadence;
+pub use check::{check_all, CheckResult};
+pub use lock::{LockError, PollerLock};
+
+/// The key under which the poller keeps its own state in the store.
+const POLLER_STATE: &str = "_poller";
+
+/// What the poller keeps between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PollerState {
+    last_sweep: Option<DateTime<Utc>>,
+}
+
+/// Commands for a running loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Poll every service now.
+    PollNow,
+    /// Finish the current cycle and stop.
+    Stop,
+}
+
+/// A service that went down or came back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServiceEvent {
+    pub name: String,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default)]
+pub struct CycleReport {
+    pub at: DateTime<Utc>,
+    pub changes: Vec<Change>,
+    pub service_events: Vec<ServiceEvent>,
+    /// HTTP requests sent during the cycle (logins and retries included).
+    pub http_requests: u64,
+    pub bytes_received: u64,
+    pub duration: Duration,
+    /// The services that were polled this cycle.
+    pub polled: Vec<String>,
+    /// Was this the first cycle of this tracker (caches cold)?
+    pub first: bool,
+}
+
+/// One service's client and what we know of it.
+struct Slot<C, D> {
+    name: &'static str,
+    config: Option<ServiceConfig>,
+    client: Result<C, ServiceError>,
+    last: Option<D>,
+    status: ServiceStatus,
+    failures: u32,
+    next_due: Option<Instant>,
+}
+
+impl<C, D: Clone> Slot<C, D> {
+    fn new(
+        name: &'static str,
+        config: Option<&ServiceConfig>,
+        build: impl FnOnce(&ServiceConfig) -> Result<C, ServiceError>,
+    ) -> Self {
+        let client = match config {
+            Some(cfg) => build(cfg),
+            None => Err(ServiceError::new(name, ErrorKind::Config, "not configured")),
+        };
+        Slot {
+            name,
+            config: config.cloned(),
+            client,
+            last: None,
+            status: ServiceStatus {
+                name: name.to_string(),
+                ok: false,
+                error: None,
+                error_kind: None,
+                error_since: None,
+                last_success: None,
+                version: None,
+            },
+            failures: 0,
+            next_due: None,
+        }
+    }
+
+    fn configured(&self) -> bool {
+        self.config.is_some()
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        self.configured() && self.next_due.is_none_or(|t| t <= now)
+    }
+
+    /// The source for this cycle: fresh data, the last data when not polled,
+    /// nothing when it failed or was never reached.
+    fn source(&self, fresh: Option<&Result<D, ServiceError>>) -> Source<D> {
+        if !self.configured() {
+            return Source::NotConfigured;
+        }
+        match fresh {
+            Some(Ok(d)) => Source::Ok(d.clone()),
+            Some(Err(_)) => Source::Failed,
+            None => match &self.last {
+                Some(d) => Source::Ok(d.clone()),
+                None => Source::Failed,
+            },
+        }
+    }
+
+    /// Records the outcome of a poll; returns a service event when it went
+    /// down or came back.
+    fn record(
+        &mut self,
+        outcome: Option<&Result<D, ServiceError>>,
+        at: DateTime<Utc>,
+        keep: impl FnOnce(&D) -> D,
+    ) -> Option<ServiceEvent> {
+        let outcome = outcome?;
+        let was_ok = self.status.ok || self.status.last_success.is_none() && self.failures == 0;
+        match outcome {
+            Ok(d) => {
+                self.last = Some(keep(d));
+                self.failures = 0;
+                self.status.ok = true;
+                self.status.error = None;
+                self.status.error_kind = None;
+                self.status.error_since = None;
+                self.status.last_success = Some(at);
+                (!was_ok).then(|| ServiceEvent {
+                    name: self.name.to_string(),
+                    ok: true,
+                    error: None,
+                })
+            }
+            Err(e) => {
+                self.failures = self.failures.saturating_add(1);
+                let changed = self.status.ok || self.status.error.as_deref() != Some(&e.message);
+                self.status.ok = false;
+                self.status.error = Some(e.message.clone());
+                self.status.error_kind = Some(kind_name(e.kind).to_string());
+                if self.status.error_since.is_none() {
+                    self.status.error_since = Some(at);
+                }
+                (was_ok || changed).then(|| ServiceEvent {
+                    name: self.name.to_string(),
+                    ok: false,
+                    error: Some(e.message.clone()),
+                })
+            }
+        }
+    }
+}
+
+fn kind_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unreachable => "unreachable",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Tls => "tls",
+        ErrorKind::Unauthorized => "unauthorized",
+        ErrorKind::Banned => "banned",
+        ErrorKind::ServerError => "server_error",
+        ErrorKind::BadResponse => "bad_response",
+        ErrorKind::Config => "config",
+    }
+}
+
+/// Builds a client for a configured service: secret lookup, then the client.
+fn build<C>(
+    cfg: &ServiceConfig,
+    make: impl FnOnce(&ServiceConfig, secrets::Secret) -> Result<C, ServiceError>,
+) -> Result<C, ServiceError> {
+    let secret = secrets::lookup(&cfg.name)
+        .map_err(|e| ServiceError::new(&cfg.name, ErrorKind::Config, e.to_string()))?;
+    make(cfg, secret)
+}
+
+/// Runs one fetch under the service's per-cycle deadline.
+async fn with_deadline<T>(
+    name: &str,
+    cfg: Option<&ServiceConfig>,
+    fut: impl std::future::Future<Output = Result<T, ServiceError>>,
+) -> Result<T, ServiceError> {
+    let timeout = cfg.map_or(crate::config::DEFAULT_TIMEOUT, |c| c.timeout);
+    let deadline = (timeout * 6).max(Duration::from_secs(15));
+    match tokio::time::timeout(deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(ServiceError::new(
+            name,
+            ErrorKind::Timeout,
+            format!(
+                "did not finish within this cycle's deadline ({} s)",
+                deadline.as_secs()
+            ),
+        )),
+    }
+}
+
+/// The tracker: clients, records and the store, driven one cycle at a time.
+pub struct Tracker {
+    poll: PollConfig,
+    store: Store,
+    records: Records,
+    stats: Arc<HttpStats>,
+    jellyseerr: Slot<JellyseerrClient, tracker::SeerrData>,
+    radarr: Slot<RadarrClient, tracker::RadarrData>,
+    sonarr: Slot<SonarrClient, tracker::SonarrData>,
+    qbittorrent: Slot<QbittorrentClient, tracker::QbitData>,
+    shoko: Slot<ShokoClient, tracker::ShokoData>,
+    jellyfin: Slot<JellyfinClient, tracker::JellyfinData>,
+    /// Wall-clock time of the last full sweep (kept across runs in the store).
+    last_sweep: Option<DateTime<Utc>>,
+    cycles: u64,
+}
+
+impl Tracker {
+    /// Builds every configured client (a missing secret becomes that service's
+    /// error, not a failure of the whole tracker) and loads the records.
+    pub fn new(config: &Config, store: Store) -> Result<Self, StoreError> {
+        let stats = HttpStats::new();
+        let records = store.load_records()?;
+        let s = &stats;
+        let mut t = Tracker {
+            poll: config.poll.clone(),
+            jellyseerr: Slot::new("jellyseerr", config.jellyseerr.as_ref(), |c| {
+                build(c, |c, k| JellyseerrClient::new(c, k, s.clone()))
+            }),
+            radarr: Slot::new("radarr", config.radarr.as_ref(), |c| {
+                build(c, |c, k| RadarrClient::new(c, k, s.clone()))
+            }),
+            sonarr: Slot::new("sonarr", config.sonarr.as_ref(), |c| {
+                build(c, |c, k| SonarrClient::new(c, k, s.clone()))
+            }),
+            qbittorrent: Slot::new("qbittorrent", config.qbittorrent.as_ref(), |c| {
+                build(c, |c, k| QbittorrentClient::new(c, k, s.clone()))
+            }),
+            shoko: Slot::new("shoko", config.shoko.as_ref(), |c| {
+                build(c, |c, k| ShokoClient::new(c, k, s.clone()))
+            }),
+            jellyfin: Slot::new("jellyfin", config.jellyfin.as_ref(), |c| {
+                build(c, |c, k| JellyfinClient::new(c, k, s.clone()))
+            }),
+            stats: stats.clone(),
+            store,
+            records,
+            last_sweep: None,
+            cycles: 0,
+        };
+        // Carry the last known statuses (error_since, last_success) across runs.
+        if let Ok(saved) = t.store.service_statuses() {
+            for s in saved {
+                t.restore_status(s);
+            }
+        }
+        t.restore_client_states();
+        if let Ok(Some(saved)) = t.store.client_state(POLLER_STATE) {
+            if let Ok(state) = serde_json::from_str::<PollerState>(&saved) {
+                t.last_sweep = state.last_sweep;
+            }
+        }
+        Ok(t)
+    }
+
+    fn restore_status(&mut self, s: ServiceStatus) {
+        macro_rules! restore {
+            ($($slot:ident),*) => {
+                $( if self.$slot.name == s.name && self.$slot.configured() {
+                    self.$slot.status = s.clone();
+                } )*
+            };
+        }
+        restore!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+    }
+
+    fn restore_client_states(&mut self) {
+        macro_rules! restore {
+            ($($slot:ident),*) => {
+                $( if let Ok(client) = &mut self.$slot.client {
+                    if let Ok(Some(state)) = self.store.client_state(self.$slot.name) {
+                        client.restore_state(&state);
+                    }
+                } )*
+            };
+        }
+        restore!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+    }
+
+    /// Saves every client's caches and cursors, so the next run's first cycle
+    /// is a steady one. Called after `poll --once`, periodically by the loop,
+    /// and when it stops (not every cycle: the caches can be large).
+    pub fn save_client_states(&mut self) -> Result<(), StoreError> {
+        macro_rules! save {
+            ($($slot:ident),*) => {
+                $( if let Ok(client) = &self.$slot.client {
+                    if let Some(state) = client.save_state() {
+                        self.store.save_client_state(self.$slot.name, &state)?;
+                    }
+                } )*
+            };
+        }
+        save!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+        let state = PollerState {
+            last_sweep: self.last_sweep,
+        };
+        if let Ok(json) = serde_json::to_string(&state) {
+            self.store.save_client_state(POLLER_STATE, &json)?;
+        }
+        Ok(())
+    }
+
+    pub fn records(&self) -> &Records {
+        &self.records
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    pub fn stats(&self) -> &HttpStats {
+        &self.stats
+    }
+
+    /// The current status of every configured service.
+    pub fn statuses(&self) -> Vec<ServiceStatus> {
+        let mut v = Vec::new();
+        macro_rules! push {
+            ($($slot:ident),*) => {
+                $( if self.$slot.configured() { v.push(self.$slot.status.clone()); } )*
+            };
+        }
+        push!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+        v
+    }
+
+    /// Re-reads the records from the store (after an acknowledge from elsewhere).
+    pub fn reload(&mut self) -> Result<(), StoreError> {
+        self.records = self.store.load_records()?;
+        Ok(())
+    }
+
+    /// Runs one cycle. `all` polls every configured service; otherwise only
+    /// the ones that are due.
+    pub async fn cycle(&mut self, all: bool) -> Result<CycleReport, StoreError> {
+        let started = Instant::now();
+        let req0 = self.stats.requests();
+        let bytes0 = self.stats.bytes();
+        let first = self.cycles == 0;
+        let wants: Wants = tracker::wants(&self.records);
+        let wall_start = Utc::now();
+        let sweep = self.last_sweep.is_none_or(|t| {
+            (wall_start - t).to_std().unwrap_or_default() >= self.poll.sweep || t > wall_start
+        });
+
+        let due = |slot_due: bool| all || slot_due;
+        let d_seerr = due(self.jellyseerr.due(started)) && self.jellyseerr.configured();
+        let d_radarr = due(self.radarr.due(started)) && self.radarr.configured();
+        let d_sonarr = due(self.sonarr.due(started)) && self.sonarr.configured();
+        let d_qbit = due(self.qbittorrent.due(started)) && self.qbittorrent.configured();
+        let d_shoko = due(self.shoko.due(started)) && self.shoko.configured();
+        let d_jf = due(self.jellyfin.due(started)) && self.jellyfin.configured();
+
+        // Jellyseerr first: this cycle's new requests tell the other clients
+        // which media to read, so a new request is followed in its first cycle.
+        let r_seerr = if d_seerr {
+            let cfg = self.jellyseerr.config.as_ref();
+            Some(match &mut self.jellyseerr.client {
+                Ok(c) => with_deadline("jellyseerr", cfg, c.fetch(sweep)).await,
+                Err(e) => Err(e.clone()),
+            })
+        } else {
+            None
+        };
+        let mut wants = wants;
+        if let Some(Ok(seerr)) = &r_seerr {
+            extend_wants(&mut wants, seerr);
+        }
+
+        let Tracker {
+            radarr,
+            sonarr,
+            qbittorrent,
+            shoko,
+            jellyfin,
+            ..
+        } = self;
+        let wants_ref = &wants;
+        let (r_radarr, r_sonarr, r_qbit, r_shoko, r_jf) = tokio::join!(
+            async {
+                if !d_radarr {
+                    return None;
+                }
+                let cfg = radarr.config.as_ref();
+                Some(match &mut radarr.client {
+                    Ok(c) => with_deadline("radarr", cfg, c.fetch(wants_ref, sweep)).await,
+                    Err(e) => Err(e.clone()),
+                })
+            },
+            async {
+                if !d_sonarr {
+                    return None;
+                }
+                let cfg = sonarr.config.as_ref();
+                Some(match &mut sonarr.client {
+                    Ok(c) => with_deadline("sonarr", cfg, c.fetch(wants_ref, sweep)).await,
+                    Err(e) => Err(e.clone()),
+                })
+            },
+            async {
+                if !d_qbit {
+                    return None;
+                }
+                let cfg = qbittorrent.config.as_ref();
+                Some(match &mut qbittorrent.client {
+                    Ok(c) => with_deadline("qbittorrent", cfg, c.fetch()).await,
+                    Err(e) => Err(e.clone()),
+                })
+            },
+            async {
+                if !d_shoko {
+                    return None;
+                }
+                let cfg = shoko.config.as_ref();
+                Some(match &mut shoko.client {
+                    Ok(c) => with_deadline("shoko", cfg, c.fetch(wants_ref)).await,
+                    Err(e) => Err(e.clone()),
+                })
+            },
+            async {
+                if !d_jf {
+                    return None;
+                }
+                let cfg = jellyfin.config.as_ref();
+                Some(match &mut jellyfin.client {
+                    Ok(c) => with_deadline("jellyfin", cfg, c.fetch(wants_ref, sweep)).await,
+                    Err(e) => Err(e.clone()),
+                })
+            },
+        );
+
+        let snapshot = Snapshot {
+            jellyseerr: self.jellyseerr.source(r_seerr.as_ref()),
+            radarr: self.radarr.source(r_radarr.as_ref()),
+            sonarr: self.sonarr.source(r_sonarr.as_ref()),
+            qbittorrent: self.qbittorrent.source(r_qbit.as_ref()),
+            shoko: self.shoko.source(r_shoko.as_ref()),
+            jellyfin: self.jellyfin.source(r_jf.as_ref()),
+        };
+
+        let now = Utc::now();
+        let mut service_events = Vec::new();
+        // Keep last data for cycles where a service is not due: one-shot feeds
+        // (history, a partial Jellyseerr page) are not replayed.
+        service_events.extend(self.jellyseerr.record(r_seerr.as_ref(), now, |d| {
+            let mut d = d.clone();
+            d.complete = false;
+            d
+        }));
+        service_events.extend(self.radarr.record(r_radarr.as_ref(), now, |d| {
+            let mut d = d.clone();
+            d.history.clear();
+            d
+        }));
+        service_events.extend(self.sonarr.record(r_sonarr.as_ref(), now, |d| {
+            let mut d = d.clone();
+            d.history.clear();
+            d
+        }));
+        service_events.extend(self.qbittorrent.record(r_qbit.as_ref(), now, Clone::clone));
+        service_events.extend(self.shoko.record(r_shoko.as_ref(), now, Clone::clone));
+        service_events.extend(self.jellyfin.record(r_jf.as_ref(), now, Clone::clone));
+
+        let reconciled = tracker::reconcile(&self.records, &snapshot, now);
+        let statuses = self.statuses();
+        self.store
+            .commit_cycle(&reconciled.changed, &reconciled.changes, &statuses)?;
+        for rec in reconciled.changed {
+            self.records.insert(rec.id, rec);
+        }
+
+        if sweep && self.statuses().iter().all(|s| s.ok) {
+            // A sweep only counts when every listing was read in full.
+            self.last_sweep = Some(wall_start);
+        }
+        self.cycles += 1;
+        let mut polled = Vec::new();
+        for (name, polled_now) in [
+            ("jellyseerr", d_seerr),
+            ("radarr", d_radarr),
+            ("sonarr", d_sonarr),
+            ("qbittorrent", d_qbit),
+            ("shoko", d_shoko),
+            ("jellyfin", d_jf),
+        ] {
+            if polled_now {
+                polled.push(name.to_string());
+            }
+        }
+        self.schedule(Instant::now(), now);
+        Ok(CycleReport {
+            at: now,
+            changes: reconciled.changes,
+            service_events,
+            http_requests: self.stats.requests() - req0,
+            bytes_received: self.stats.bytes() - bytes0,
+            duration: started.elapsed(),
+            polled,
+            first,
+        })
+    }
+
+    /// Sets each service's next poll time from the records and its errors.
+    fn schedule(&mut self, now: Instant, wall: DateTime<Utc>) {
+        let cadence = Cadence::new(&self.poll, &self.records, wall);
+        macro_rules! plan {
+            ($($slot:ident),*) => {
+                $( if self.$slot.configured() {
+                    let interval = if self.$slot.failures > 0 {
+                        cadence::backoff(self.$slot.failures, self.poll.idle)
+                    } else {
+                        cadence.interval(self.$slot.name)
+                    };
+                    self.$slot.next_due = Some(now + interval);
+                } )*
+            };
+        }
+        plan!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+    }
+
+    /// When the next service is due.
+    pub fn next_due(&self) -> Instant {
+        let far = Instant::now() + self.poll.idle;
+        [
+            self.jellyseerr
+                .configured()
+                .then_some(self.jellyseerr.next_due),
+            self.radarr.configured().then_some(self.radarr.next_due),
+            self.sonarr.configured().then_some(self.sonarr.next_due),
+            self.qbittorrent
+                .configured()
+                .then_some(self.qbittorrent.next_due),
+            self.shoko.configured().then_some(self.shoko.next_due),
+            self.jellyfin.configured().then_some(self.jellyfin.next_due),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|d| d.unwrap_or_else(Instant::now))
+        .min()
+        .unwrap_or(far)
+    }
+}
+
+/// Adds the media of this cycle's Jellyseerr requests to what the clients read.
+fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
+    for r in &seerr.requests {
+        if matches!(
+            r.status,
+            tracker::SeerrRequestStatus::Declined | tracker::SeerrRequestStatus::Unknown(_)
+        ) {
+            continue;
+        }
+        match r.media_type {
+            tracker::MediaType::Movie => {
+                if let Some(t) = r.tmdb_id {
+                    if !wants.movie_tmdb_ids.contains(&t) {
+                        wants.movie_tmdb_ids.push(t);
+                    }
+                }
+            }
+            tracker::MediaType::Tv => {
+                if let Some(t) = r.tvdb_id {
+                    if !wants.series_tvdb_ids.contains(&t) {
+                        wants.series_tvdb_ids.push(t);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the loop until `Stop` (or the sender is dropped). Each report goes to
+/// `publish` after its cycle is committed. A wall clock that jumped (the
+/// machine slept) triggers an immediate poll of everything.
+pub async fn run(
+    tracker: &mut Tracker,
+    mut commands: mpsc::Receiver<Command>,
+    mut publish: impl FnMut(&CycleReport, &Tracker),
+    mut on_error: impl FnMut(&StoreError),
+) {
+    let heartbeat = Duration::from_secs(5);
+    let mut last_wall = Utc::now();
+    let mut last_mono = Instant::now();
+    let mut poll_all = true;
+    let mut last_save = Instant::now();
+    loop {
+        if last_save.elapsed() >= Duration::from_secs(300) {
+            if let Err(e) = tracker.save_client_states() {
+                on_error(&e);
+            }
+            last_save = Instant::now();
+        }
+        if poll_all || tracker.next_due() <= Instant::now() {
+            match tracker.cycle(poll_all).await {
+                Ok(report) => publish(&report, tracker),
+                Err(e) => on_error(&e),
+            }
+            poll_all = false;
+        }
+        let wait = tracker
+            .next_due()
+            .saturating_duration_since(Instant::now())
+            .min(heartbeat);
+        tokio::select! {
+            cmd = commands.recv() => match cmd {
+                Some(Command::PollNow) => poll_all = true,
+                Some(Command::Stop) | None => {
+                    if let Err(e) = tracker.save_client_states() {
+                        on_error(&e);
+                    }
+                    return;
+                }
+            },
+            _ = tokio::time::sleep(wait) => {}
+        }
+        // Resume from sleep: the monotonic clock stops while suspended on
+        // some systems, the wall clock does not.
+        let wall = Utc::now();
+        let mono = Instant::now();
+        let wall_elapsed = (wall - last_wall).to_std().unwrap_or_default();
+        if wall_elapsed > mono.duration_since(last_mono) + Duration::from_secs(30) {
+            poll_all = true;
+        }
+        last_wall = wall;
+        last_mono = mono;
+    }
+}
