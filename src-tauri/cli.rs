@@ -561,9 +561,16 @@ fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
         };
         let _ = writeln!(out, "{line}");
     }
+    // No backlog at start: what the first cycle learns of requests it sees
+    // for the first time is not news.
+    let first_seen: std::collections::HashSet<i64> = report
+        .changes
+        .iter()
+        .filter(|c| matches!(c, Change::PhaseChanged { from: None, .. }))
+        .map(Change::request_id)
+        .collect();
     for change in &report.changes {
-        // No backlog at start: the first cycle's first sightings are not news.
-        if report.first && matches!(change, Change::PhaseChanged { from: None, .. }) {
+        if report.first && first_seen.contains(&change.request_id()) {
             continue;
         }
         if let Some(line) = change_line(change, tracker, json) {

@@ -1732,7 +1732,11 @@ fn evaluate(
         now,
         changes,
     );
-    changes.extend(episode_changes);
+    if !is_new {
+        // A request seen for the first time brings no episode news: its
+        // episodes were watchable before we knew it.
+        changes.extend(episode_changes);
+    }
 
     if let Some((p, eta, speed)) = progress {
         if rec.phase == Phase::Downloading {

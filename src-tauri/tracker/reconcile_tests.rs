@@ -2394,11 +2394,12 @@ fn multi_episode_file_covers_its_range() {
         &eps,
         10,
     );
+    let mut recs = Records::new();
+    step(&mut recs, &s, t(0));
     let mut double = jf_ep(JFS, 1, 1);
     double.episode_end = Some(2);
     let s = s.jf(jf_series(JFS, TVDB)).jf(double);
-    let mut recs = Records::new();
-    let out = step(&mut recs, &s, t(0));
+    let out = step(&mut recs, &s, t(1));
     assert_eq!(
         phase(&recs, 5),
         Phase::Available,
@@ -2614,5 +2615,34 @@ fn failed_service_is_no_evidence_for_series() {
         phase(&recs, 5),
         Phase::Grabbing,
         "queue items vanishing is no evidence"
+    );
+}
+
+#[test]
+fn a_series_seen_for_the_first_time_brings_no_episode_news() {
+    let aired = [101, 102];
+    let s = jf_eps(
+        import_eps(
+            tv(
+                &[1],
+                eps_with_files(series(SERIES, TVDB, aired_eps(101, 1, 2)), &aired),
+            ),
+            &dl(50),
+            &aired,
+            100,
+        ),
+        &[(1, 1), (1, 2)],
+    );
+    let mut recs = Records::new();
+    let out = step(&mut recs, &s, t(0));
+    assert_eq!(
+        phase(&recs, 5),
+        Phase::Available,
+        "already there: AVAILABLE at once"
+    );
+    assert!(
+        episode_events(&out).is_empty(),
+        "episodes watchable before the request was known are no news: {:#?}",
+        out.changes
     );
 }
