@@ -83,9 +83,43 @@ async fn film_goes_through_every_phase_in_order() {
         "an available film has no reason"
     );
 
-    // The timeline kept every change.
-    let list = s.cli(&["list", "--json"]).await;
+    // The timeline kept every change, with its evidence, in order.
+    let local_id = p.request(id)["id"].as_i64().unwrap();
+    let store = status_tracker_lib::store::Store::open_in(&s.data_dir()).unwrap();
+    let timeline: Vec<(Option<String>, String)> = store
+        .timeline(local_id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "phase_change")
+        .map(|e| (e.to.map(|p| p.to_string()), e.evidence))
+        .collect();
+    let phases: Vec<&str> = timeline.iter().filter_map(|(p, _)| p.as_deref()).collect();
+    assert_eq!(
+        phases,
+        [
+            "REQUESTED",
+            "APPROVED",
+            "DOWNLOADING",
+            "DOWNLOAD_DONE",
+            "IMPORTING",
+            "AVAILABLE"
+        ],
+        "every phase change is a timeline event"
+    );
+    assert!(
+        timeline[2].1.contains("Dune.Part.Two.2024.2160p.WEB-DL"),
+        "the grab's evidence names the release: {:?}",
+        timeline[2]
+    );
+    assert!(timeline[5].1.contains("Jellyfin"), "{:?}", timeline[5]);
+    let list = s.cli(&["list", "--json", "--phase", "AVAILABLE"]).await;
     assert!(list.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert_eq!(
+        v["requests"].as_array().map(Vec::len),
+        Some(1),
+        "list --phase filters"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
