@@ -1,9 +1,10 @@
 //! Every client against the simulated services: connection tests, wrong
 //! credentials, and the traps the simulator reproduces.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use status_tracker_lib::config::ServiceConfig;
