@@ -116,6 +116,10 @@ pub fn main() -> i32 {
     let Some(command) = cli.command else {
         return crate::app::run_gui();
     };
+    if let Cmd::Demo { headless: false } = command {
+        // The GUI demo runs on Tauri's own runtime.
+        return crate::app::run_demo();
+    }
     let config_path = cli.config.unwrap_or_else(config::default_config_path);
     let data_dir = cli.data_dir.unwrap_or_else(config::default_data_dir);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -661,10 +665,7 @@ async fn sim(port: u16, requests: usize, demo: bool, write_config: Option<PathBu
 }
 
 async fn demo(headless: bool) -> i32 {
-    if !headless {
-        // The desktop app is not built yet: the demo runs in the terminal.
-        eprintln!("status-tracker: the desktop demo is not available yet; showing the demo in the terminal");
-    }
+    debug_assert!(headless, "the GUI demo is started before the runtime");
     let stack = match crate::sim::SimStack::start().await {
         Ok(s) => s,
         Err(e) => {

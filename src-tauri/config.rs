@@ -89,10 +89,37 @@ impl Default for PollConfig {
     }
 }
 
+/// Which desktop notifications to show (`[notifications]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotifyPrefs {
+    /// A request became AVAILABLE.
+    pub available: bool,
+    /// A request became FAILED.
+    pub failed: bool,
+    /// A request has been stuck far longer than usual.
+    pub stuck: bool,
+    /// New episodes of an airing series became watchable.
+    pub episodes: bool,
+}
+
+impl Default for NotifyPrefs {
+    fn default() -> Self {
+        Self {
+            available: true,
+            failed: true,
+            stuck: false,
+            episodes: true,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Config {
     pub poll: PollConfig,
+    pub notifications: NotifyPrefs,
+    /// `[app] log_level`: error, warn, info, debug or trace.
+    pub log_level: Option<String>,
     pub jellyseerr: Option<ServiceConfig>,
     pub radarr: Option<ServiceConfig>,
     pub sonarr: Option<ServiceConfig>,
@@ -153,6 +180,9 @@ pub enum ConfigError {
 }
 
 const SERVICE_KEYS: [&str; 4] = ["url", "username", "timeout_secs", "ca_file"];
+const NOTIFY_KEYS: [&str; 4] = ["available", "failed", "stuck", "episodes"];
+const APP_KEYS: [&str; 1] = ["log_level"];
+const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 const POLL_KEYS: [&str; 5] = [
     "downloading_secs",
     "active_secs",
@@ -216,7 +246,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     // First pass: structure, secrets and unknown keys, with precise messages.
     for (section, value) in &table {
-        let known_section = section == "poll" || SERVICE_NAMES.contains(&section.as_str());
+        let known_section = matches!(section.as_str(), "poll" | "notifications" | "app")
+            || SERVICE_NAMES.contains(&section.as_str());
         if looks_secret(section) {
             return Err(ConfigError::SecretInFile {
                 path: p(),
@@ -228,7 +259,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             return Err(ConfigError::UnknownKey {
                 path: p(),
                 key: section.clone(),
-                known: format!("[poll], {}", section_list()),
+                known: format!("[poll], [notifications], [app], {}", section_list()),
             });
         }
         let Some(inner) = value.as_table() else {
@@ -252,10 +283,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     env_var,
                 });
             }
-            let known: &[&str] = if section == "poll" {
-                &POLL_KEYS
-            } else {
-                &SERVICE_KEYS
+            let known: &[&str] = match section.as_str() {
+                "poll" => &POLL_KEYS,
+                "notifications" => &NOTIFY_KEYS,
+                "app" => &APP_KEYS,
+                _ => &SERVICE_KEYS,
             };
             if !known.contains(&key.as_str()) {
                 return Err(ConfigError::UnknownKey {
@@ -290,6 +322,42 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             idle: secs("idle_secs", d.idle)?,
             sweep: secs("sweep_secs", d.sweep)?,
         };
+    }
+
+    if let Some(n) = table.get("notifications").and_then(|v| v.as_table()) {
+        let flag = |key: &str, default: bool| -> Result<bool, ConfigError> {
+            match n.get(key) {
+                None => Ok(default),
+                Some(v) => v.as_bool().ok_or_else(|| ConfigError::Invalid {
+                    path: p(),
+                    key: format!("notifications.{key}"),
+                    message: "expected true or false".into(),
+                }),
+            }
+        };
+        let d = NotifyPrefs::default();
+        config.notifications = NotifyPrefs {
+            available: flag("available", d.available)?,
+            failed: flag("failed", d.failed)?,
+            stuck: flag("stuck", d.stuck)?,
+            episodes: flag("episodes", d.episodes)?,
+        };
+    }
+    if let Some(level) = table
+        .get("app")
+        .and_then(|v| v.as_table())
+        .and_then(|t| t.get("log_level"))
+    {
+        match level.as_str() {
+            Some(l) if LOG_LEVELS.contains(&l) => config.log_level = Some(l.to_string()),
+            _ => {
+                return Err(ConfigError::Invalid {
+                    path: p(),
+                    key: "app.log_level".into(),
+                    message: format!("expected one of {}", LOG_LEVELS.join(", ")),
+                })
+            }
+        }
     }
 
     for name in SERVICE_NAMES {
@@ -422,6 +490,97 @@ fn default_port(name: &str) -> u16 {
     }
 }
 
+/// Writes a config as TOML text (what [`parse`] reads back).
+pub fn to_toml(c: &Config) -> String {
+    let mut out = String::new();
+    let d = PollConfig::default();
+    let mut poll = String::new();
+    for (key, v, dv) in [
+        ("downloading_secs", c.poll.downloading, d.downloading),
+        ("active_secs", c.poll.active, d.active),
+        ("jellyseerr_secs", c.poll.jellyseerr, d.jellyseerr),
+        ("idle_secs", c.poll.idle, d.idle),
+        ("sweep_secs", c.poll.sweep, d.sweep),
+    ] {
+        if v != dv {
+            poll.push_str(&format!("{key} = {}\n", v.as_secs()));
+        }
+    }
+    if !poll.is_empty() {
+        out.push_str("[poll]\n");
+        out.push_str(&poll);
+        out.push('\n');
+    }
+    if c.notifications != NotifyPrefs::default() {
+        let n = c.notifications;
+        out.push_str(&format!(
+            "[notifications]\navailable = {}\nfailed = {}\nstuck = {}\nepisodes = {}\n\n",
+            n.available, n.failed, n.stuck, n.episodes
+        ));
+    }
+    if let Some(level) = &c.log_level {
+        out.push_str(&format!("[app]\nlog_level = {}\n\n", toml_str(level)));
+    }
+    for s in c.services() {
+        out.push_str(&format!(
+            "[{}]\nurl = {}\n",
+            s.name,
+            toml_str(s.url.as_str())
+        ));
+        if let Some(u) = &s.username {
+            out.push_str(&format!("username = {}\n", toml_str(u)));
+        }
+        if s.timeout != DEFAULT_TIMEOUT {
+            out.push_str(&format!("timeout_secs = {}\n", s.timeout.as_secs()));
+        }
+        if let Some(ca) = &s.ca_file {
+            out.push_str(&format!("ca_file = {}\n", toml_str(&ca.to_string_lossy())));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// Writes a config file atomically (a temp file renamed over it).
+pub fn save(path: &Path, c: &Config) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, to_toml(c))?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Builds one service's settings from what a user typed (the Settings window).
+pub fn service_from_input(
+    name: &str,
+    url: &str,
+    username: Option<&str>,
+    timeout_secs: Option<u64>,
+) -> Result<ServiceConfig, ConfigError> {
+    if !SERVICE_NAMES.contains(&name) {
+        return Err(ConfigError::UnknownKey {
+            path: PathBuf::from("(settings)"),
+            key: name.to_string(),
+            known: section_list(),
+        });
+    }
+    service_config(
+        name,
+        RawService {
+            url: url.to_string(),
+            username: username.map(str::to_string),
+            timeout_secs,
+            ca_file: None,
+        },
+        Path::new("(settings)"),
+    )
+}
+
 /// The default config file: `<OS config dir>/status-tracker/config.toml`.
 pub fn default_config_path() -> PathBuf {
     dirs::config_dir()
@@ -546,6 +705,32 @@ username = "admin"
         let e = parse_str("[radarr]\nurl = \"https://x\"\nca_file = \"/nonexistent/ca.pem\"\n")
             .unwrap_err();
         assert!(e.to_string().contains("radarr.ca_file"), "{e}");
+    }
+
+    #[test]
+    fn a_config_written_reads_back_the_same() {
+        let text = r#"
+[poll]
+idle_secs = 600
+[notifications]
+available = true
+failed = false
+stuck = true
+episodes = false
+[app]
+log_level = "debug"
+[jellyseerr]
+url = "http://127.0.0.1:5055/"
+[qbittorrent]
+url = "https://qbt.example:8080/"
+username = "ad\"min"
+timeout_secs = 3
+"#;
+        let c = parse_str(text).unwrap();
+        assert!(!c.notifications.failed && c.notifications.stuck);
+        assert_eq!(c.log_level.as_deref(), Some("debug"));
+        let again = parse_str(&to_toml(&c)).unwrap();
+        assert_eq!(again, c, "to_toml and parse round-trip");
     }
 
     #[test]

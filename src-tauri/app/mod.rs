@@ -1,49 +1,201 @@
 //! The desktop shell: the only module that knows about Tauri.
+//!
+//! A tray icon lives for the whole run; windows come and go (closing the main
+//! window destroys its webview, which gives its memory back, and the app stays
+//! in the tray). The poller runs on Tauri's async runtime; each cycle reaches
+//! the UI through [`view`], the one translation point.
 
-/// Runs the GUI. Returns the exit code.
+mod commands;
+mod desktop;
+mod error;
+mod notify;
+mod state;
+mod tray;
+mod view;
+mod windows;
+
+use std::path::PathBuf;
+
+use tauri::{Manager, RunEvent, Runtime, WindowEvent};
+
+use state::AppState;
+
+/// Where the GUI keeps things: the same defaults as the CLI.
+fn paths() -> (PathBuf, PathBuf) {
+    let config = std::env::var_os("STATUS_TRACKER_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(crate::config::default_config_path);
+    let data = std::env::var_os("STATUS_TRACKER_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(crate::config::default_data_dir);
+    (config, data)
+}
+
+/// Runs the GUI on the user's config. Returns the exit code.
 pub fn run_gui() -> i32 {
-    if let Some(msg) = no_display() {
+    let (config, data) = paths();
+    run(config, data, false, None)
+}
+
+/// Runs the GUI on the built-in simulated stack, with its own data dir.
+pub fn run_demo() -> i32 {
+    if let Some(msg) = desktop::no_display() {
+        eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
+        return 2;
+    }
+    let dir = std::env::temp_dir().join(format!("status-tracker-demo-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("status-tracker: cannot create the demo data dir: {e}");
+        return 1;
+    }
+    let stack = match tauri::async_runtime::block_on(crate::sim::SimStack::start()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: cannot start the simulated stack: {e}");
+            return 1;
+        }
+    };
+    let config_path = dir.join("config.toml");
+    let mut text = crate::sim::config_toml(stack.urls());
+    // A compressed story wants a brisk cadence.
+    text.insert_str(
+        0,
+        "[poll]\ndownloading_secs = 2\nactive_secs = 3\njellyseerr_secs = 3\nidle_secs = 5\n\n",
+    );
+    if let Err(e) = std::fs::write(&config_path, text) {
+        eprintln!("status-tracker: cannot write the demo config: {e}");
+        return 1;
+    }
+    for (k, v) in crate::sim::sim_env() {
+        std::env::set_var(k, v);
+    }
+    let world = stack.world();
+    tauri::async_runtime::block_on(crate::sim::demo_world(world.clone()));
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = crate::sim::run_timeline(world, crate::sim::demo_timeline(), 1.0).await {
+            eprintln!("status-tracker: the demo timeline stopped: {e}");
+        }
+    });
+    run(config_path, dir.join("data"), true, Some(stack))
+}
+
+fn run(
+    config_path: PathBuf,
+    data_dir: PathBuf,
+    demo: bool,
+    stack: Option<crate::sim::SimStack>,
+) -> i32 {
+    if let Some(msg) = desktop::no_display() {
         eprintln!("status-tracker: {msg}");
         return 2;
     }
-    let result = tauri::Builder::default()
+    // One instance per data dir: a second launch shows the running one.
+    let lock = match crate::poller::PollerLock::acquire(&data_dir) {
+        Ok(l) => l,
+        Err(e) => {
+            if desktop::wake_running_instance(&data_dir) {
+                return 0;
+            }
+            eprintln!("status-tracker: {e}");
+            return 2;
+        }
+    };
+    let tray_missing = desktop::appindicator_missing();
+    if let Some(msg) = &tray_missing {
+        eprintln!("status-tracker: {msg}");
+    }
+    let tray_host = tray_missing.is_none() && desktop::tray_host_present();
+    if tray_missing.is_none() && !tray_host {
+        eprintln!(
+            "status-tracker: no system tray on this desktop (on GNOME, install the AppIndicator \
+             extension, e.g. gnome-shell-extension-appindicator); closing the window will \
+             minimize it instead"
+        );
+    }
+    let state = AppState::new(config_path, data_dir.clone(), demo, tray_host);
+    let app = match build(tauri::Builder::default(), state, tray_missing.is_none()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("status-tracker: the desktop app could not start: {e}");
+            return 1;
+        }
+    };
+    let handle = app.handle().clone();
+    desktop::listen_for_second_launch(&data_dir, move || {
+        let h = handle.clone();
+        let _ = handle.run_on_main_thread(move || {
+            let _ = windows::open_main(&h);
+        });
+    });
+    app.run(move |app, event| match event {
+        // Closing the last window keeps the app in the tray; Quit exits.
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } if app.state::<AppState>().tray_host => api.prevent_exit(),
+        RunEvent::Exit => {
+            let _ = &lock;
+            let _ = &stack;
+        }
+        _ => {}
+    });
+    0
+}
+
+/// The app on any runtime (a test can build it on `tauri::test::mock_builder()`).
+pub fn build<R: Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+    with_tray: bool,
+) -> tauri::Result<tauri::App<R>> {
+    builder
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
         ))
-        .setup(|app| {
-            tauri::WebviewWindowBuilder::new(
-                app,
-                "main",
-                tauri::WebviewUrl::App("index.html".into()),
-            )
-            .title("Status Tracker")
-            .inner_size(900.0, 640.0)
-            .build()?;
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::list_requests,
+            commands::request_detail,
+            commands::acknowledge,
+            commands::poll_now,
+            commands::set_paused,
+            commands::open_detail,
+            commands::open_settings,
+            commands::open_link,
+            commands::get_settings,
+            commands::save_service,
+            commands::remove_service,
+            commands::test_connection,
+            commands::save_preferences,
+            commands::start_demo,
+        ])
+        .on_window_event(|window, event| {
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                let tray_host = window.state::<AppState>().tray_host;
+                if window.label() == windows::MAIN && !tray_host {
+                    // No tray to come back from: minimize instead of closing.
+                    api.prevent_close();
+                    let _ = window.minimize();
+                }
+            }
+        })
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            if with_tray {
+                if let Err(e) = tray::build(&handle) {
+                    eprintln!("status-tracker: no tray icon: {e}");
+                }
+            }
+            let state = app.state::<AppState>();
+            match state::start_poller(&handle, &state) {
+                Ok(true) => windows::open_main(&handle)?,
+                Ok(false) => windows::open_settings(&handle)?,
+                Err(e) => {
+                    eprintln!("status-tracker: {e}");
+                    windows::open_settings(&handle)?;
+                }
+            }
             Ok(())
         })
-        .run(tauri::generate_context!());
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("status-tracker: the desktop app could not start: {e}");
-            1
-        }
-    }
-}
-
-/// On Linux, GTK panics without a display: say so and point to the headless commands.
-fn no_display() -> Option<String> {
-    if cfg!(target_os = "linux")
-        && std::env::var_os("DISPLAY").is_none_or(|v| v.is_empty())
-        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|v| v.is_empty())
-    {
-        Some(
-            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app cannot open. \
-             The headless commands work anywhere: status-tracker check | poll --once | watch | list (see --help)"
-                .into(),
-        )
-    } else {
-        None
-    }
+        .build(tauri::generate_context!())
 }

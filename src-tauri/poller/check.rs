@@ -1,6 +1,7 @@
 //! Connection tests for every configured service.
 
-use crate::config::Config;
+use crate::config::{Config, ServiceConfig};
+use crate::secrets::Secret;
 use crate::services::jellyfin::JellyfinClient;
 use crate::services::jellyseerr::JellyseerrClient;
 use crate::services::qbittorrent::QbittorrentClient;
@@ -66,4 +67,33 @@ pub async fn check_all(config: &Config) -> Vec<CheckResult> {
         test!(jellyfin, JellyfinClient),
     );
     [a, b, c, d, e, f].into_iter().flatten().collect()
+}
+
+/// Tests one service with the given settings and secret (the Settings
+/// window's "Test connection", before anything is saved).
+pub async fn check_one(cfg: &ServiceConfig, secret: Secret) -> CheckResult {
+    let stats = HttpStats::new();
+    let name = cfg.name.clone();
+    macro_rules! test {
+        ($client:ident) => {
+            match $client::new(cfg, secret, stats) {
+                Ok(mut c) => with_deadline(&name, Some(cfg), c.test_connection()).await,
+                Err(e) => Err(e),
+            }
+        };
+    }
+    let r = match name.as_str() {
+        "jellyseerr" => test!(JellyseerrClient),
+        "radarr" => test!(RadarrClient),
+        "sonarr" => test!(SonarrClient),
+        "qbittorrent" => test!(QbittorrentClient),
+        "shoko" => test!(ShokoClient),
+        "jellyfin" => test!(JellyfinClient),
+        other => Err(ServiceError::new(
+            other,
+            crate::services::ErrorKind::Config,
+            format!("unknown service {other}"),
+        )),
+    };
+    CheckResult::from(&name, r)
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use crate::config::{Config, PollConfig, ServiceConfig};
+use crate::config::{Config, NotifyPrefs, PollConfig, ServiceConfig};
 use crate::secrets;
 use crate::services::jellyfin::JellyfinClient;
 use crate::services::jellyseerr::JellyseerrClient;
@@ -26,11 +26,11 @@ use crate::services::radarr::RadarrClient;
 use crate::services::shoko::ShokoClient;
 use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
-use crate::store::{ServiceStatus, Store, StoreError};
+use crate::store::{NewNotification, ServiceStatus, Store, StoreError};
 use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
 
 pub use cadence::Cadence;
-pub use check::{check_all, CheckResult};
+pub use check::{check_all, check_one, CheckResult};
 pub use lock::{LockError, PollerLock};
 
 /// The key under which the poller keeps its own state in the store.
@@ -45,8 +45,12 @@ struct PollerState {
 /// Commands for a running loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
-    /// Poll every service now.
+    /// Poll every service now (also while paused).
     PollNow,
+    /// Stop or resume the timed polling.
+    SetPaused(bool),
+    /// A person has seen this request's attention state.
+    Acknowledge(i64),
     /// Finish the current cycle and stop.
     Stop,
 }
@@ -242,6 +246,8 @@ pub struct Tracker {
     /// Wall-clock time of the last full sweep (kept across runs in the store).
     last_sweep: Option<DateTime<Utc>>,
     cycles: u64,
+    /// Record desktop notifications with the changes (the desktop app only).
+    notify: Option<NotifyPrefs>,
 }
 
 impl Tracker {
@@ -276,6 +282,7 @@ impl Tracker {
             records,
             last_sweep: None,
             cycles: 0,
+            notify: None,
         };
         // Carry the last known statuses (error_since, last_success) across runs.
         if let Ok(saved) = t.store.service_statuses() {
@@ -337,6 +344,21 @@ impl Tracker {
             self.store.save_client_state(POLLER_STATE, &json)?;
         }
         Ok(())
+    }
+
+    /// Records notifications for AVAILABLE, FAILED and new episodes (as the
+    /// preferences say) in the same transaction as the changes.
+    pub fn set_notify(&mut self, prefs: Option<NotifyPrefs>) {
+        self.notify = prefs;
+    }
+
+    /// Marks a request's attention as seen.
+    pub fn acknowledge(&mut self, id: i64) -> Result<bool, StoreError> {
+        let found = self.store.set_acknowledged(id, true)?;
+        if let Some(r) = self.records.get_mut(&id) {
+            r.acknowledged = true;
+        }
+        Ok(found)
     }
 
     pub fn records(&self) -> &Records {
@@ -506,8 +528,17 @@ impl Tracker {
 
         let reconciled = tracker::reconcile(&self.records, &snapshot, now);
         let statuses = self.statuses();
-        self.store
-            .commit_cycle(&reconciled.changed, &reconciled.changes, &statuses)?;
+        let notifications = match self.notify {
+            Some(prefs) => notifications_for(&reconciled, prefs),
+            None => Vec::new(),
+        };
+        self.store.commit_cycle_with(
+            &reconciled.changed,
+            &reconciled.changes,
+            &statuses,
+            &notifications,
+            now,
+        )?;
         for rec in reconciled.changed {
             self.records.insert(rec.id, rec);
         }
@@ -584,6 +615,76 @@ impl Tracker {
     }
 }
 
+fn display_title(r: &tracker::RequestRecord) -> String {
+    match r.year {
+        Some(y) => format!("{} ({y})", r.title),
+        None => r.title.clone(),
+    }
+}
+
+/// The notifications a cycle's changes cause: a request becoming AVAILABLE or
+/// FAILED (never on first sight: no burst of old news), and a series' new
+/// episodes, grouped per request and cycle.
+pub fn notifications_for(rec: &tracker::Reconciled, prefs: NotifyPrefs) -> Vec<NewNotification> {
+    let by_id: std::collections::HashMap<i64, &tracker::RequestRecord> =
+        rec.changed.iter().map(|r| (r.id, r)).collect();
+    let mut out = Vec::new();
+    let mut episodes: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for change in &rec.changes {
+        let Some(r) = by_id.get(&change.request_id()) else {
+            continue;
+        };
+        match change {
+            Change::PhaseChanged {
+                from: Some(_),
+                to: tracker::Phase::Available,
+                ..
+            } if prefs.available => out.push(NewNotification {
+                request_id: r.id,
+                kind: "available",
+                summary: format!("{} is ready to watch", display_title(r)),
+                body: format!("Requested by {}", r.requested_by),
+            }),
+            Change::PhaseChanged {
+                from: Some(_),
+                to: tracker::Phase::Failed,
+                evidence,
+                ..
+            } if prefs.failed => out.push(NewNotification {
+                request_id: r.id,
+                kind: "failed",
+                summary: format!("{} failed", display_title(r)),
+                body: r.reason.clone().unwrap_or_else(|| evidence.clone()),
+            }),
+            Change::EpisodeAvailable { season, number, .. }
+                if prefs.episodes && r.phase == tracker::Phase::Available =>
+            {
+                episodes
+                    .entry(r.id)
+                    .or_default()
+                    .push(format!("S{season:02}E{number:02}"));
+            }
+            _ => {}
+        }
+    }
+    for (id, eps) in episodes {
+        if let Some(r) = by_id.get(&id) {
+            let summary = if eps.len() == 1 {
+                format!("{}: {} is ready to watch", r.title, eps[0])
+            } else {
+                format!("{}: {} new episodes are ready to watch", r.title, eps.len())
+            };
+            out.push(NewNotification {
+                request_id: id,
+                kind: "episodes",
+                summary,
+                body: eps.join(", "),
+            });
+        }
+    }
+    out
+}
+
 /// Adds the media of this cycle's Jellyseerr requests to what the clients read.
 fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
     for r in &seerr.requests {
@@ -618,13 +719,14 @@ fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
 pub async fn run(
     tracker: &mut Tracker,
     mut commands: mpsc::Receiver<Command>,
-    mut publish: impl FnMut(&CycleReport, &Tracker),
+    mut publish: impl FnMut(&CycleReport, &mut Tracker),
     mut on_error: impl FnMut(&StoreError),
 ) {
     let heartbeat = Duration::from_secs(5);
     let mut last_wall = Utc::now();
     let mut last_mono = Instant::now();
     let mut poll_all = true;
+    let mut paused = false;
     let mut last_save = Instant::now();
     loop {
         if last_save.elapsed() >= Duration::from_secs(300) {
@@ -633,7 +735,7 @@ pub async fn run(
             }
             last_save = Instant::now();
         }
-        if poll_all || tracker.next_due() <= Instant::now() {
+        if poll_all || !paused && tracker.next_due() <= Instant::now() {
             match tracker.cycle(poll_all).await {
                 Ok(report) => publish(&report, tracker),
                 Err(e) => on_error(&e),
@@ -647,6 +749,13 @@ pub async fn run(
         tokio::select! {
             cmd = commands.recv() => match cmd {
                 Some(Command::PollNow) => poll_all = true,
+                Some(Command::SetPaused(p)) => paused = p,
+                Some(Command::Acknowledge(id)) => {
+                    match tracker.acknowledge(id) {
+                        Ok(_) => publish(&CycleReport { at: Utc::now(), ..CycleReport::default() }, tracker),
+                        Err(e) => on_error(&e),
+                    }
+                }
                 Some(Command::Stop) | None => {
                     if let Err(e) = tracker.save_client_states() {
                         on_error(&e);

@@ -72,4 +72,18 @@ CREATE TABLE client_state (
     state   TEXT NOT NULL
 );
 "#,
+    // 2: desktop notifications, recorded with the phase change that causes
+    // them (shown at most once: marked shown before they are displayed).
+    r#"
+CREATE TABLE notifications (
+    id         INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    created_at TEXT    NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('available', 'failed', 'episodes', 'stuck')),
+    summary    TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    shown_at   TEXT
+);
+CREATE INDEX notifications_pending ON notifications(shown_at) WHERE shown_at IS NULL;
+"#,
 ];

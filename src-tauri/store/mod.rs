@@ -62,6 +62,27 @@ pub struct TimelineEntry {
     pub evidence: String,
 }
 
+/// A notification to record with the cycle that causes it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NewNotification {
+    pub request_id: i64,
+    /// available, failed, episodes, stuck
+    pub kind: &'static str,
+    pub summary: String,
+    pub body: String,
+}
+
+/// A recorded notification.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub request_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub kind: String,
+    pub summary: String,
+    pub body: String,
+}
+
 /// The store: one SQLite file.
 pub struct Store {
     conn: Connection,
@@ -221,6 +242,20 @@ impl Store {
         changes: &[Change],
         services: &[ServiceStatus],
     ) -> Result<(), StoreError> {
+        self.commit_cycle_with(changed, changes, services, &[], Utc::now())
+    }
+
+    /// [`Self::commit_cycle`] plus the notifications those changes cause, in
+    /// the same transaction: a crash can never record a change without its
+    /// notification, nor notify a change that was not saved.
+    pub fn commit_cycle_with(
+        &mut self,
+        changed: &[RequestRecord],
+        changes: &[Change],
+        services: &[ServiceStatus],
+        notifications: &[NewNotification],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         for rec in changed {
             upsert_record(&tx, rec)?;
@@ -231,8 +266,72 @@ impl Store {
         for s in services {
             upsert_service(&tx, s)?;
         }
+        for n in notifications {
+            tx.execute(
+                "INSERT INTO notifications(request_id, created_at, kind, summary, body) VALUES (?1,?2,?3,?4,?5)",
+                params![n.request_id, ts(&now), n.kind, n.summary, n.body],
+            )?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Takes the notifications not shown yet: marks them shown (committed)
+    /// and returns them, so each is displayed at most once even if the app
+    /// dies while showing it. Pending ones older than `max_age` are dropped
+    /// unshown (no burst of old news after a long pause).
+    pub fn take_pending_notifications(
+        &mut self,
+        now: DateTime<Utc>,
+        max_age: chrono::TimeDelta,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, request_id, created_at, kind, summary, body FROM notifications \
+                 WHERE shown_at IS NULL ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, request_id, created, kind, summary, body) = row?;
+                let created_at = parse_time(&created)?;
+                if now - created_at <= max_age {
+                    out.push(Notification {
+                        id,
+                        request_id,
+                        created_at,
+                        kind,
+                        summary,
+                        body,
+                    });
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE notifications SET shown_at = ?1 WHERE shown_at IS NULL",
+            [ts(&now)],
+        )?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// How many notifications were ever recorded for a request (for tests).
+    pub fn notification_count(&self, request_id: i64) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM notifications WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// The per-service status rows.

@@ -1,0 +1,465 @@
+//! IPC commands: adapters of a few lines over the core. SQLite and keyring
+//! calls run on blocking threads; every error is `{code, message}`.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use crate::cli::RequestJson;
+use crate::config::{self, Config};
+use crate::poller::{self, Command};
+use crate::secrets::{self, Secret};
+use crate::store::Store;
+
+use super::error::{IpcError, IpcResult};
+use super::state::{self, AppState};
+use super::{view, windows};
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> IpcResult<T> + Send + 'static,
+) -> IpcResult<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| IpcError::new("internal", e.to_string()))?
+}
+
+#[tauri::command]
+pub async fn list_requests(state: State<'_, AppState>) -> IpcResult<Value> {
+    if let Some(v) = state.latest() {
+        return Ok(v);
+    }
+    let (dir, paused, demo) = (state.data_dir.clone(), state.is_paused(), state.demo);
+    blocking(move || {
+        let store = Store::open_in(&dir)?;
+        Ok(view::list_payload(
+            &store.load_records()?,
+            &store.service_statuses()?,
+            paused,
+            demo,
+            &[],
+        ))
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn request_detail(state: State<'_, AppState>, id: i64) -> IpcResult<Value> {
+    let dir = state.data_dir.clone();
+    let config = state.load_config().unwrap_or_default();
+    blocking(move || {
+        let store = Store::open_in(&dir)?;
+        let records = store.load_records()?;
+        let rec = records
+            .get(&id)
+            .ok_or_else(|| IpcError::new("not_found", format!("no request {id}")))?;
+        let timeline = store.timeline(id)?;
+        let evidence = timeline
+            .iter()
+            .rev()
+            .find(|e| e.kind == "phase_change")
+            .map(|e| e.evidence.clone());
+        let links = links(&config, rec);
+        Ok(json!({
+            "request": RequestJson::new(rec, chrono::Utc::now()),
+            "timeline": timeline,
+            "episodes": rec.episodes.iter().map(|e| json!({
+                "season": e.season, "number": e.number, "title": e.title,
+                "air_date": e.air_date, "phase": e.phase, "reason": e.reason,
+                "progress": e.progress,
+            })).collect::<Vec<_>>(),
+            "links": {
+                "jellyfin": links.jellyfin.is_some(),
+                "jellyseerr": links.jellyseerr.is_some(),
+                "arr": links.arr.is_some(),
+            },
+            "evidence": evidence,
+        }))
+    })
+    .await
+}
+
+struct Links {
+    jellyfin: Option<String>,
+    jellyseerr: Option<String>,
+    arr: Option<String>,
+}
+
+fn base(url: &url::Url) -> String {
+    url.as_str().trim_end_matches('/').to_string()
+}
+
+fn links(config: &Config, r: &crate::tracker::RequestRecord) -> Links {
+    use crate::tracker::MediaType;
+    let jellyfin = config
+        .jellyfin
+        .as_ref()
+        .zip(r.jellyfin_id.as_ref())
+        .map(|(c, id)| format!("{}/web/#/details?id={id}", base(&c.url)));
+    let jellyseerr = config
+        .jellyseerr
+        .as_ref()
+        .zip(r.tmdb_id)
+        .map(|(c, t)| format!("{}/{}/{t}", base(&c.url), r.media_type.as_str()));
+    let arr = match r.media_type {
+        MediaType::Movie => config
+            .radarr
+            .as_ref()
+            .zip(r.tmdb_id)
+            .map(|(c, t)| format!("{}/movie/{t}", base(&c.url))),
+        MediaType::Tv => config
+            .sonarr
+            .as_ref()
+            .zip(r.tvdb_id)
+            .map(|(c, t)| format!("{}/add/new?term=tvdb%3A{t}", base(&c.url))),
+    };
+    Links {
+        jellyfin,
+        jellyseerr,
+        arr,
+    }
+}
+
+#[tauri::command]
+pub async fn open_link(state: State<'_, AppState>, id: i64, kind: String) -> IpcResult<()> {
+    let dir = state.data_dir.clone();
+    let config = state.load_config()?;
+    let url = blocking(move || {
+        let store = Store::open_in(&dir)?;
+        let records = store.load_records()?;
+        let rec = records
+            .get(&id)
+            .ok_or_else(|| IpcError::new("not_found", format!("no request {id}")))?;
+        let l = links(&config, rec);
+        let url = match kind.as_str() {
+            "jellyfin" => l.jellyfin,
+            "jellyseerr" => l.jellyseerr,
+            "arr" => l.arr,
+            _ => None,
+        };
+        url.ok_or_else(|| IpcError::new("not_found", "no such link for this request"))
+    })
+    .await?;
+    open_in_browser(&url)
+}
+
+/// Opens a URL built from the configured service URLs (never one from the UI).
+fn open_in_browser(url: &str) -> IpcResult<()> {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(program)
+        .arg(url)
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| {
+            IpcError::new(
+                "internal",
+                format!("cannot open the browser ({program}): {e}"),
+            )
+        })
+}
+
+#[tauri::command]
+pub async fn acknowledge(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
+    if state.send(Command::Acknowledge(id)) {
+        return Ok(());
+    }
+    let dir = state.data_dir.clone();
+    blocking(move || {
+        Store::open_in(&dir)?.set_acknowledged(id, true)?;
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn poll_now(state: State<'_, AppState>) -> IpcResult<()> {
+    if state.send(Command::PollNow) {
+        Ok(())
+    } else {
+        Err(IpcError::new(
+            "config",
+            "nothing to poll: set up Jellyseerr in Settings first",
+        ))
+    }
+}
+
+#[tauri::command]
+pub fn set_paused<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    paused: bool,
+) -> IpcResult<()> {
+    state
+        .paused
+        .store(paused, std::sync::atomic::Ordering::Relaxed);
+    state.send(Command::SetPaused(paused));
+    if let Some(mut v) = state.latest() {
+        v["paused"] = json!(paused);
+        let _ = app.emit(view::EVENT_REQUESTS_CHANGED, v);
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn open_detail<R: Runtime>(app: AppHandle<R>, id: i64) -> IpcResult<()> {
+    Ok(windows::open_detail(&app, id)?)
+}
+
+#[tauri::command]
+pub fn open_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<()> {
+    Ok(windows::open_settings(&app)?)
+}
+
+#[tauri::command]
+pub async fn get_settings<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> IpcResult<Value> {
+    let config = state.load_config()?;
+    let first_run = config.jellyseerr.is_none();
+    let demo = state.demo;
+    let autostart = {
+        use tauri_plugin_autostart::ManagerExt;
+        app.autolaunch().is_enabled().unwrap_or(false)
+    };
+    blocking(move || {
+        let services: Vec<Value> = config::SERVICE_NAMES
+            .iter()
+            .map(|name| {
+                let svc = config
+                    .services()
+                    .into_iter()
+                    .find(|s| s.name == *name)
+                    .cloned();
+                // Only "set" or "not set" ever reaches the UI.
+                let secret_set = secrets::lookup(name).is_ok();
+                json!({
+                    "name": name,
+                    "enabled": svc.is_some(),
+                    "url": svc.as_ref().map(|s| s.url.to_string()).unwrap_or_default(),
+                    "username": svc.as_ref().and_then(|s| s.username.clone()),
+                    "timeout_secs": svc.as_ref().map_or(10, |s| s.timeout.as_secs()),
+                    "secret_set": secret_set,
+                })
+            })
+            .collect();
+        let p = &config.poll;
+        Ok(json!({
+            "services": services,
+            "poll": {
+                "downloading_secs": p.downloading.as_secs(),
+                "active_secs": p.active.as_secs(),
+                "jellyseerr_secs": p.jellyseerr.as_secs(),
+                "idle_secs": p.idle.as_secs(),
+            },
+            "notifications": config.notifications,
+            "autostart": autostart,
+            "log_level": config.log_level.clone().unwrap_or_else(|| "info".into()),
+            "first_run": first_run,
+            "demo": demo,
+        }))
+    })
+    .await
+}
+
+/// A service as typed in the Settings window. The secret, when typed, goes
+/// straight to the keyring and is never sent back.
+#[derive(Debug, Deserialize)]
+pub struct ServiceInput {
+    name: String,
+    url: String,
+    username: Option<String>,
+    timeout_secs: Option<u64>,
+    secret: Option<String>,
+}
+
+impl ServiceInput {
+    fn secret(&mut self) -> Option<Secret> {
+        self.secret
+            .take()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+    }
+}
+
+#[tauri::command]
+pub async fn test_connection(mut service: ServiceInput) -> IpcResult<Value> {
+    let cfg = config::service_from_input(
+        &service.name,
+        &service.url,
+        service.username.as_deref(),
+        service.timeout_secs,
+    )?;
+    let secret = match service.secret() {
+        Some(s) => s,
+        None => {
+            let name = service.name.clone();
+            blocking(move || {
+                secrets::lookup(&name).map_err(|e| IpcError::new("config", e.to_string()))
+            })
+            .await?
+        }
+    };
+    let r = poller::check_one(&cfg, secret).await;
+    Ok(json!({"ok": r.ok, "version": r.version, "error": r.error}))
+}
+
+async fn restart<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> IpcResult<()> {
+    state::stop_poller(state).await;
+    state::start_poller(app, state).map_err(|e| IpcError::new("config", e))?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn save_service<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    mut service: ServiceInput,
+) -> IpcResult<()> {
+    let cfg = config::service_from_input(
+        &service.name,
+        &service.url,
+        service.username.as_deref(),
+        service.timeout_secs,
+    )?;
+    if let Some(secret) = service.secret() {
+        let name = service.name.clone();
+        blocking(move || {
+            secrets::keyring_set(&name, &secret).map_err(|e| {
+                IpcError::new(
+                    "keyring_unavailable",
+                    format!("the OS keyring could not store the credential: {e}"),
+                )
+            })
+        })
+        .await?;
+    }
+    let mut config = state.load_config()?;
+    set_service(&mut config, cfg);
+    config::save(&state.config_path, &config).map_err(|e| {
+        IpcError::new(
+            "config",
+            format!("cannot write {}: {e}", state.config_path.display()),
+        )
+    })?;
+    restart(&app, &state).await
+}
+
+fn set_service(config: &mut Config, cfg: config::ServiceConfig) {
+    let slot = match cfg.name.as_str() {
+        "jellyseerr" => &mut config.jellyseerr,
+        "radarr" => &mut config.radarr,
+        "sonarr" => &mut config.sonarr,
+        "qbittorrent" => &mut config.qbittorrent,
+        "shoko" => &mut config.shoko,
+        _ => &mut config.jellyfin,
+    };
+    *slot = Some(cfg);
+}
+
+#[tauri::command]
+pub async fn remove_service<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    name: String,
+) -> IpcResult<()> {
+    let mut config = state.load_config()?;
+    let slot = match name.as_str() {
+        "jellyseerr" => &mut config.jellyseerr,
+        "radarr" => &mut config.radarr,
+        "sonarr" => &mut config.sonarr,
+        "qbittorrent" => &mut config.qbittorrent,
+        "shoko" => &mut config.shoko,
+        "jellyfin" => &mut config.jellyfin,
+        other => return Err(IpcError::new("config", format!("unknown service {other}"))),
+    };
+    *slot = None;
+    let n = name.clone();
+    blocking(move || {
+        secrets::keyring_delete(&n).map_err(|e| {
+            IpcError::new(
+                "keyring_unavailable",
+                format!("the OS keyring could not remove the credential: {e}"),
+            )
+        })
+    })
+    .await?;
+    config::save(&state.config_path, &config).map_err(|e| {
+        IpcError::new(
+            "config",
+            format!("cannot write {}: {e}", state.config_path.display()),
+        )
+    })?;
+    restart(&app, &state).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PollInput {
+    downloading_secs: u64,
+    active_secs: u64,
+    jellyseerr_secs: u64,
+    idle_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Prefs {
+    poll: Option<PollInput>,
+    notifications: Option<config::NotifyPrefs>,
+    autostart: Option<bool>,
+    log_level: Option<String>,
+}
+
+#[tauri::command]
+pub async fn save_preferences<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    prefs: Prefs,
+) -> IpcResult<()> {
+    let mut config = state.load_config()?;
+    if let Some(p) = prefs.poll {
+        let secs = |n: u64| std::time::Duration::from_secs(n.clamp(1, 86_400));
+        config.poll.downloading = secs(p.downloading_secs);
+        config.poll.active = secs(p.active_secs);
+        config.poll.jellyseerr = secs(p.jellyseerr_secs);
+        config.poll.idle = secs(p.idle_secs);
+    }
+    if let Some(n) = prefs.notifications {
+        config.notifications = n;
+    }
+    if let Some(level) = prefs.log_level {
+        if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {
+            return Err(IpcError::new(
+                "config",
+                format!("unknown log level {level}"),
+            ));
+        }
+        config.log_level = Some(level);
+    }
+    if let Some(on) = prefs.autostart {
+        use tauri_plugin_autostart::ManagerExt;
+        let a = app.autolaunch();
+        let r = if on { a.enable() } else { a.disable() };
+        r.map_err(|e| IpcError::new("internal", format!("start at login: {e}")))?;
+    }
+    config::save(&state.config_path, &config).map_err(|e| {
+        IpcError::new(
+            "config",
+            format!("cannot write {}: {e}", state.config_path.display()),
+        )
+    })?;
+    restart(&app, &state).await
+}
+
+#[tauri::command]
+pub fn start_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<()> {
+    let exe = std::env::current_exe().map_err(|e| IpcError::new("internal", e.to_string()))?;
+    std::process::Command::new(exe)
+        .arg("demo")
+        .spawn()
+        .map_err(|e| IpcError::new("internal", format!("cannot start the demo: {e}")))?;
+    app.exit(0);
+    Ok(())
+}

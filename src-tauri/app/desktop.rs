@@ -1,0 +1,119 @@
+//! What the desktop offers: a display, a tray host, the appindicator library,
+//! and the single-instance handshake.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// On Linux, GTK panics without a display: say so and point to the headless commands.
+pub fn no_display() -> Option<String> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none_or(|v| v.is_empty())
+        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|v| v.is_empty())
+    {
+        Some(
+            "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app \
+             cannot open. The headless commands work anywhere: status-tracker check | poll --once \
+             | watch | list (see --help)"
+                .into(),
+        )
+    } else {
+        None
+    }
+}
+
+/// The tray icon on Linux needs libayatana-appindicator3 (or the older
+/// libappindicator3); without it building the icon would panic.
+pub fn appindicator_missing() -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let names = [
+        "libayatana-appindicator3.so.1",
+        "libappindicator3.so.1",
+        "libayatana-appindicator3.so",
+        "libappindicator3.so",
+    ];
+    let dirs = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+        "/lib/x86_64-linux-gnu",
+        "/usr/local/lib",
+    ];
+    let found = dirs
+        .iter()
+        .any(|d| names.iter().any(|n| Path::new(d).join(n).exists()));
+    (!found).then(|| {
+        "the tray icon needs libayatana-appindicator3-1 (Debian/Ubuntu: sudo apt install \
+         libayatana-appindicator3-1); running without a tray icon"
+            .to_string()
+    })
+}
+
+/// Is a StatusNotifierItem host on the session bus? (GNOME without the
+/// AppIndicator extension has none: the icon would be invisible.)
+pub fn tray_host_present() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    tauri::async_runtime::block_on(async {
+        let check = async {
+            let conn = zbus::Connection::session().await.ok()?;
+            let proxy = zbus::fdo::DBusProxy::new(&conn).await.ok()?;
+            let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher").ok()?;
+            proxy.name_has_owner(name).await.ok()
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(3), check)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    })
+}
+
+/// The socket a running GUI listens on for "show yourself" from a second launch.
+fn socket_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("gui.sock")
+}
+
+/// Asks a running instance to show its window. True when one answered.
+#[cfg(unix)]
+pub fn wake_running_instance(data_dir: &Path) -> bool {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket_path(data_dir)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+    if s.write_all(b"show\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 3];
+    s.read_exact(&mut buf).is_ok() && &buf == b"ok\n"
+}
+
+#[cfg(not(unix))]
+pub fn wake_running_instance(_data_dir: &Path) -> bool {
+    false
+}
+
+/// Listens for second launches; calls `on_show` for each.
+#[cfg(unix)]
+pub fn listen_for_second_launch(data_dir: &Path, on_show: impl Fn() + Send + 'static) {
+    let path = socket_path(data_dir);
+    let _ = std::fs::remove_file(&path);
+    let Ok(listener) = std::os::unix::net::UnixListener::bind(&path) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 5];
+            if stream.read_exact(&mut buf).is_ok() && &buf == b"show\n" {
+                on_show();
+                let _ = stream.write_all(b"ok\n");
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+pub fn listen_for_second_launch(_data_dir: &Path, _on_show: impl Fn() + Send + 'static) {}

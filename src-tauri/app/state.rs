@@ -1,0 +1,151 @@
+//! Managed state: where things live, and the running poller.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::mpsc;
+
+use crate::config::{self, Config, ConfigError};
+use crate::poller::{self, Command, CycleReport, Tracker};
+use crate::store::Store;
+
+use super::{notify, tray, view};
+
+pub struct AppState {
+    pub config_path: PathBuf,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+    pub paused: AtomicBool,
+    /// A StatusNotifierItem host exists (closing the main window hides it).
+    pub tray_host: bool,
+    commands: Mutex<Option<mpsc::Sender<Command>>>,
+    /// The last list payload, for a window that opens between cycles.
+    latest: Mutex<Option<Value>>,
+    task: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl AppState {
+    pub fn new(config_path: PathBuf, data_dir: PathBuf, demo: bool, tray_host: bool) -> Self {
+        AppState {
+            config_path,
+            data_dir,
+            demo,
+            paused: AtomicBool::new(false),
+            tray_host,
+            commands: Mutex::new(None),
+            latest: Mutex::new(None),
+            task: Mutex::new(None),
+        }
+    }
+
+    pub fn load_config(&self) -> Result<Config, ConfigError> {
+        match config::load(&self.config_path) {
+            Err(ConfigError::Missing { .. }) => Ok(Config::default()),
+            other => other,
+        }
+    }
+
+    /// Sends a command to the poller; false when none runs.
+    pub fn send(&self, cmd: Command) -> bool {
+        let tx = match self.commands.lock() {
+            Ok(g) => g.clone(),
+            Err(_) => None,
+        };
+        match tx {
+            Some(tx) => tx.try_send(cmd).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn latest(&self) -> Option<Value> {
+        self.latest.lock().ok().and_then(|g| g.clone())
+    }
+
+    fn set_latest(&self, v: Value) {
+        if let Ok(mut g) = self.latest.lock() {
+            *g = Some(v);
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Relaxed)
+    }
+}
+
+/// Starts the poller for the current config (none when Jellyseerr is not set up).
+pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<bool, String> {
+    let config = state.load_config().map_err(|e| e.to_string())?;
+    if config.jellyseerr.is_none() {
+        return Ok(false);
+    }
+    let store = Store::open_in(&state.data_dir).map_err(|e| e.to_string())?;
+    let mut tracker = Tracker::new(&config, store).map_err(|e| e.to_string())?;
+    tracker.set_notify(Some(config.notifications));
+    // Notifications recorded by a run that died before showing them are shown
+    // now if recent; older ones are dropped (no burst of old news).
+    if let Ok(pending) = tracker
+        .store_mut()
+        .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))
+    {
+        notify::show_all(app, pending);
+    }
+    let (tx, rx) = mpsc::channel(32);
+    if let Ok(mut g) = state.commands.lock() {
+        *g = Some(tx);
+    }
+    let demo = state.demo;
+    let paused = state.is_paused();
+    if paused {
+        let _ = state.send(Command::SetPaused(true));
+    }
+    let app2 = app.clone();
+    let handle = tauri::async_runtime::spawn(async move {
+        poller::run(
+            &mut tracker,
+            rx,
+            |report, t| on_cycle(&app2, report, t, demo),
+            |e| eprintln!("status-tracker: a cycle could not be saved: {e}"),
+        )
+        .await;
+    });
+    if let Ok(mut g) = state.task.lock() {
+        *g = Some(handle);
+    }
+    Ok(true)
+}
+
+/// Stops the poller after its current cycle (settings changed: drop and respawn).
+pub async fn stop_poller(state: &AppState) {
+    let tx = state.commands.lock().ok().and_then(|mut g| g.take());
+    if let Some(tx) = tx {
+        let _ = tx.send(Command::Stop).await;
+    }
+    let task = state.task.lock().ok().and_then(|mut g| g.take());
+    if let Some(task) = task {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
+    }
+}
+
+fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracker, demo: bool) {
+    use tauri::Manager;
+    let paused = app.try_state::<AppState>().is_some_and(|s| s.is_paused());
+    let mut changed: Vec<i64> = report.changes.iter().map(|c| c.request_id()).collect();
+    changed.sort_unstable();
+    changed.dedup();
+    let payload = view::tracker_payload(t, paused, demo, &changed);
+    if let Some(state) = app.try_state::<AppState>() {
+        state.set_latest(payload.clone());
+    }
+    let _ = app.emit(view::EVENT_REQUESTS_CHANGED, payload);
+    tray::update(app, t.records(), paused);
+    match t
+        .store_mut()
+        .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))
+    {
+        Ok(pending) => notify::show_all(app, pending),
+        Err(e) => eprintln!("status-tracker: notifications could not be read: {e}"),
+    }
+}

@@ -1,0 +1,76 @@
+//! The one translation point from the core to what the UI receives: event
+//! names and payload shapes live here and nowhere else.
+
+use chrono::Utc;
+use serde_json::{json, Value};
+
+use crate::cli::RequestJson;
+use crate::poller::Tracker;
+use crate::store::ServiceStatus;
+use crate::tracker::{Phase, Records};
+
+/// Sent after every cycle that changed something, and on acknowledge/pause.
+pub const EVENT_REQUESTS_CHANGED: &str = "requests-changed";
+
+/// The main window's whole state.
+pub fn list_payload(
+    records: &Records,
+    statuses: &[ServiceStatus],
+    paused: bool,
+    demo: bool,
+    changed_ids: &[i64],
+) -> Value {
+    let now = Utc::now();
+    let mut counts = serde_json::Map::new();
+    let mut attention = 0;
+    let mut requests = Vec::new();
+    for r in records.values().filter(|r| !r.deleted) {
+        let c = counts
+            .entry(r.phase.as_str().to_string())
+            .or_insert(json!(0));
+        *c = json!(c.as_u64().unwrap_or(0) + 1);
+        if r.attention && !r.acknowledged {
+            attention += 1;
+        }
+        requests.push(RequestJson::new(r, now));
+    }
+    json!({
+        "requests": requests,
+        "services": statuses,
+        "paused": paused,
+        "demo": demo,
+        "counts": counts,
+        "attention": attention,
+        "updated_at": now,
+        "changed_ids": changed_ids,
+    })
+}
+
+pub fn tracker_payload(t: &Tracker, paused: bool, demo: bool, changed_ids: &[i64]) -> Value {
+    list_payload(t.records(), &t.statuses(), paused, demo, changed_ids)
+}
+
+/// "2 downloading, 1 importing, 1 failed" for the tray.
+pub fn tray_summary(records: &Records) -> (String, bool) {
+    let mut counts = [0usize; 9];
+    let mut attention = false;
+    for r in records.values().filter(|r| !r.deleted) {
+        if let Some(i) = Phase::ALL.iter().position(|p| *p == r.phase) {
+            counts[i] += 1;
+        }
+        attention |= r.attention && !r.acknowledged;
+    }
+    let mut parts = Vec::new();
+    for (i, p) in Phase::ALL.iter().enumerate() {
+        if counts[i] == 0 || *p == Phase::Available {
+            continue;
+        }
+        let name = p.as_str().to_lowercase().replace('_', " ");
+        parts.push(format!("{} {name}", counts[i]));
+    }
+    if parts.is_empty() {
+        ("Nothing in progress".to_string(), attention)
+    } else {
+        (parts.join(", "), attention)
+    }
+}
