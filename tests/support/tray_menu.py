@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Reads or clicks a tray icon's menu over D-Bus, as a panel would.
+
+    tray_menu.py ITEM dump          prints one line per entry: id<TAB>enabled<TAB>label
+    tray_menu.py ITEM click LABEL   clicks the entry with that label
+
+ITEM is "busname/object/path" as written by sni_watcher.py.
+"""
+import sys
+
+import dbus
+
+
+def layout(menu):
+    _rev, root = menu.GetLayout(0, -1, dbus.Array([], signature="s"))
+    out = []
+
+    def walk(node):
+        ident, props, children = node
+        if "label" in props:
+            enabled = bool(props.get("enabled", True))
+            out.append((int(ident), enabled, str(props["label"]).replace("_", "")))
+        for child in children:
+            walk(child)
+
+    walk(root)
+    return out
+
+
+def main():
+    item, action = sys.argv[1], sys.argv[2]
+    bus_name, _, path = item.partition("/")
+    bus = dbus.SessionBus()
+    obj = bus.get_object(bus_name, "/" + path)
+    props = dbus.Interface(obj, dbus.PROPERTIES_IFACE)
+    menu_path = props.Get("org.kde.StatusNotifierItem", "Menu")
+    menu = dbus.Interface(bus.get_object(bus_name, menu_path), "com.canonical.dbusmenu")
+    entries = layout(menu)
+    if action == "dump":
+        for ident, enabled, label in entries:
+            print(f"{ident}\t{int(enabled)}\t{label}")
+        return 0
+    if action == "click":
+        for ident, _enabled, label in entries:
+            if label == sys.argv[3]:
+                menu.Event(ident, "clicked", dbus.Int32(0, variant_level=1), dbus.UInt32(0))
+                return 0
+        print(f"no entry labelled {sys.argv[3]!r}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

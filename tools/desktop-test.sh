@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs the desktop tests (real window, tray over D-Bus, notifications) inside
+# a virtual X server and a private D-Bus session.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+  cargo test --locked --test desktop -- --ignored --test-threads=1 "$@"
