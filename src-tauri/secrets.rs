@@ -141,6 +141,36 @@ mod tests {
     }
 
     #[test]
+    fn keyring_round_trip_with_the_mock_store() {
+        // The mock keeps a secret inside one Entry, so test set/get through one entry.
+        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
+        let entry = keyring::Entry::new(KEYRING_SERVICE, "radarr").unwrap();
+        entry.set_password("abc123").unwrap();
+        assert_eq!(entry.get_password().unwrap(), "abc123");
+        entry.delete_credential().unwrap();
+        assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+    }
+
+    #[test]
+    fn the_environment_wins_and_empty_counts_as_unset() {
+        // A service name no other test uses, so parallel tests do not race.
+        let var = env_var_name("envtest", secret_kind("envtest"));
+        std::env::set_var(&var, "from-env");
+        assert_eq!(lookup("envtest").unwrap().expose(), "from-env");
+        std::env::set_var(&var, "");
+        let err = lookup("envtest").err();
+        std::env::remove_var(&var);
+        if let Some(SecretError::Missing { env_var, .. }) = &err {
+            assert_eq!(env_var, &var);
+        }
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains(&var),
+            "a missing secret names the environment variable: {msg}"
+        );
+    }
+
+    #[test]
     fn env_var_names_follow_the_contract() {
         assert_eq!(
             env_var_name("jellyseerr", secret_kind("jellyseerr")),

@@ -274,3 +274,41 @@ async fn tray_notifications_exactly_once_and_quit() {
     assert_eq!(code.code(), Some(0), "Quit exits with code 0");
     stack.shutdown().await;
 }
+
+#[test]
+#[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
+fn a_credential_round_trips_through_a_real_secret_service() {
+    use status_tracker_lib::secrets::{self, Secret};
+    use std::io::Write;
+    // gnome-keyring creates and unlocks a default keyring from the password on stdin.
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gnome-keyring-daemon");
+    daemon.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let _daemon = Proc(daemon);
+    std::thread::sleep(Duration::from_secs(1));
+
+    let service = format!("test-{}", std::process::id());
+    let value = Secret::new("sonarr-key-0123456789");
+    let mut stored = Err(String::new());
+    for _ in 0..20 {
+        stored = secrets::keyring_set(&service, &value);
+        if stored.is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    stored.expect("stored in the Secret Service");
+    let back = secrets::keyring_get(&service).unwrap().expect("read back");
+    assert_eq!(back.expose(), "sonarr-key-0123456789");
+    secrets::keyring_delete(&service).unwrap();
+    assert!(secrets::keyring_get(&service).unwrap().is_none(), "deleted");
+    assert!(
+        secrets::keyring_delete(&service).is_ok(),
+        "deleting twice is fine"
+    );
+}
