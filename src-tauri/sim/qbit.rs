@@ -3,8 +3,14 @@
 //! Login answers 200 `Ok.` with `Set-Cookie: SID=...` or 200 `Fails.`; after
 //! five failures every request gets 403 (banned). Sessions expire after an idle
 //! timeout; without a live session every other endpoint answers 403.
-//! `sync/maindata` keeps a rid per session: rid 0 or an unknown rid gives a
-//! full snapshot, the last rid a delta with only the changed keys.
+//! `sync/maindata` keeps a rid per session: rid 0 (or none) gives a full
+//! snapshot and restarts the rid count at 1, an unknown rid a full snapshot,
+//! the last rid a delta with only the changed keys.
+//!
+//! Checked against a real qbittorrent-nox 4.5.2 (`tests/real_qbittorrent.rs`,
+//! captures in `tests/fixtures/qbittorrent/*.qbt452.json`): the field set of a
+//! torrent, `completion_on: 0` before completion, the rid restart and the
+//! cookie attributes follow those captures.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -145,7 +151,7 @@ async fn login(
         );
         let mut r = text(StatusCode::OK, "Ok.");
         if let Ok(v) =
-            HeaderValue::from_str(&format!("SID={sid}; HttpOnly; SameSite=Strict; path=/"))
+            HeaderValue::from_str(&format!("SID={sid}; HttpOnly; path=/; SameSite=Strict"))
         {
             r.headers_mut().insert(header::SET_COOKIE, v);
         }
@@ -188,27 +194,51 @@ fn torrent_fields(d: &Download) -> Map<String, Value> {
         }
         _ => format!("{DOWNLOADS}/{}", d.name),
     };
-    let completion_on = d.completed.map(|t| t.timestamp()).unwrap_or(-1);
+    // 4.5 writes 0 before completion (5.x writes -1).
+    let completion_on = d.completed.map(|t| t.timestamp()).unwrap_or(0);
+    let last_activity = d.completed.unwrap_or(d.added).timestamp();
+    // Real clocks tick `time_active`/`seeding_time` every second; here they
+    // stay still so a delta carries only what the story changed.
+    let active_secs = d
+        .completed
+        .map(|t| (t - d.added).num_seconds().max(0))
+        .unwrap_or(0);
+    let seeding_secs = 0;
     let mut o = Map::new();
     o.insert("added_on".into(), json!(d.added.timestamp()));
     o.insert("amount_left".into(), json!(d.amount_left()));
     o.insert("auto_tmm".into(), json!(false));
+    o.insert(
+        "availability".into(),
+        json!(if d.is_complete() { -1.0 } else { d.progress }),
+    );
     o.insert("category".into(), json!(d.category()));
     o.insert("completed".into(), json!(done));
     o.insert("completion_on".into(), json!(completion_on));
     o.insert("content_path".into(), json!(content_path));
+    o.insert("dl_limit".into(), json!(0));
     o.insert("dlspeed".into(), json!(d.dlspeed));
     o.insert("download_path".into(), json!(""));
     o.insert("downloaded".into(), json!(done));
+    o.insert("downloaded_session".into(), json!(done));
     o.insert("eta".into(), json!(d.eta()));
+    o.insert("f_l_piece_prio".into(), json!(false));
     o.insert("force_start".into(), json!(false));
     o.insert("infohash_v1".into(), json!(d.hash));
     o.insert("infohash_v2".into(), json!(""));
+    o.insert("last_activity".into(), json!(last_activity));
     o.insert(
         "magnet_uri".into(),
         json!(format!("magnet:?xt=urn:btih:{}", d.hash)),
     );
+    o.insert("max_ratio".into(), json!(-1));
+    o.insert("max_seeding_time".into(), json!(-1));
     o.insert("name".into(), json!(d.name));
+    o.insert(
+        "num_complete".into(),
+        json!(if d.dlspeed > 0 { 40 } else { 0 }),
+    );
+    o.insert("num_incomplete".into(), json!(0));
     o.insert("num_leechs".into(), json!(0));
     o.insert(
         "num_seeds".into(),
@@ -220,18 +250,27 @@ fn torrent_fields(d: &Download) -> Map<String, Value> {
     );
     o.insert("progress".into(), json!(d.progress));
     o.insert("ratio".into(), json!(0));
+    o.insert("ratio_limit".into(), json!(-2));
     o.insert("save_path".into(), json!(format!("{DOWNLOADS}/")));
+    o.insert("seeding_time".into(), json!(seeding_secs));
+    o.insert("seeding_time_limit".into(), json!(-2));
+    o.insert("seen_complete".into(), json!(completion_on));
     o.insert("seq_dl".into(), json!(false));
     o.insert("size".into(), json!(d.size));
     o.insert("state".into(), json!(d.state));
+    o.insert("super_seeding".into(), json!(false));
     o.insert("tags".into(), json!(""));
+    o.insert("time_active".into(), json!(active_secs));
     o.insert("total_size".into(), json!(d.size));
     o.insert(
         "tracker".into(),
         json!("http://tracker.sim.invalid:6969/announce"),
     );
-    o.insert("upspeed".into(), json!(0));
+    o.insert("trackers_count".into(), json!(1));
+    o.insert("up_limit".into(), json!(0));
     o.insert("uploaded".into(), json!(0));
+    o.insert("uploaded_session".into(), json!(0));
+    o.insert("upspeed".into(), json!(0));
     o
 }
 
@@ -344,6 +383,10 @@ async fn maindata(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q
         let Some(s) = w.qb_sessions.get_mut(&sid) else {
             return forbidden();
         };
+        if asked == 0 {
+            // qBittorrent restarts the count with a full update.
+            s.next_rid = 1;
+        }
         let rid = s.next_rid;
         s.next_rid = if s.next_rid >= 1_000_000 {
             1
