@@ -3,5 +3,6 @@
 # a virtual X server and a private D-Bus session.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-  cargo test --locked --test desktop -- --ignored --test-threads=1 "$@"
+  cargo test --locked --test desktop --test webview -- --ignored --test-threads=1 "$@"

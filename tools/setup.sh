@@ -10,6 +10,10 @@ pkgs=(
   libayatana-appindicator3-1
   # headless run and tests: X server, D-Bus session, Secret Service, notifications
   xvfb xauth dbus-daemon dbus-bin gnome-keyring dunst
+  # desktop tests: a tray watcher and menu client (tests/support/*.py), the real webview driver
+  python3-dbus python3-gi webkit2gtk-driver
+  # tests against a real qBittorrent (tools/qbittorrent.sh, tests/real_qbittorrent.rs)
+  qbittorrent-nox mktorrent curl
 )
 
 missing=()
@@ -28,4 +32,10 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found. Install Rust 1.90 or later with rustup (https://rustup.rs) and run this again." >&2
   exit 1
+fi
+
+# tauri-driver drives the app's real webview in tests/webview.rs.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version ^2 --locked --quiet
 fi

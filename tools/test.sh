@@ -7,4 +7,22 @@ bash tools/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+
+# Two real qBittorrent instances for tests/real_qbittorrent.rs, stopped on
+# any exit (success, failure or interrupt).
+qbt_dir=$(mktemp -d "${TMPDIR:-/tmp}/status-tracker-qbt.XXXXXX")
+cleanup_qbt() {
+  bash tools/qbittorrent.sh stop "$qbt_dir" || true
+  rm -rf "$qbt_dir"
+}
+trap cleanup_qbt EXIT
+trap 'exit 130' INT TERM
+bash tools/qbittorrent.sh start "$qbt_dir"
+# shellcheck disable=SC1091
+source "$qbt_dir/env"
+
 cargo test --locked --all-targets
+
+# The desktop app for real: window, tray over D-Bus, notifications, keyring,
+# and the real webview through tauri-driver (under Xvfb and a D-Bus session).
+bash tools/desktop-test.sh
