@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod logging;
 pub mod poller;
 pub mod secrets;
 pub mod services;

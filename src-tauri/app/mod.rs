@@ -112,6 +112,12 @@ fn run(
              minimize it instead"
         );
     }
+    let level = crate::config::load(&config_path)
+        .ok()
+        .and_then(|c| c.log_level);
+    if let Some(path) = crate::logging::init(level.as_deref()) {
+        log::info!("status tracker started (log: {})", path.display());
+    }
     let state = AppState::new(config_path, data_dir.clone(), demo, tray_host);
     let app = match build(tauri::Builder::default(), state, tray_missing.is_none()) {
         Ok(app) => app,

@@ -41,6 +41,6 @@ fn show<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
             });
         }
         Ok(_) => {}
-        Err(e) => eprintln!("status-tracker: the notification could not be shown: {e}"),
+        Err(e) => log::warn!("the notification could not be shown: {e}"),
     }
 }

@@ -107,7 +107,7 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
             &mut tracker,
             rx,
             |report, t| on_cycle(&app2, report, t, demo),
-            |e| eprintln!("status-tracker: a cycle could not be saved: {e}"),
+            |e| log::error!("a cycle could not be saved: {e}"),
         )
         .await;
     });
@@ -131,6 +131,23 @@ pub async fn stop_poller(state: &AppState) {
 
 fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracker, demo: bool) {
     use tauri::Manager;
+    log::debug!(
+        "cycle: {} changes, {} HTTP requests, {} bytes, {} ms, polled {:?}",
+        report.changes.len(),
+        report.http_requests,
+        report.bytes_received,
+        report.duration.as_millis(),
+        report.polled
+    );
+    for ev in &report.service_events {
+        match &ev.error {
+            None => log::info!("{} is back", ev.name),
+            Some(e) => log::warn!("{} is down: {e}", ev.name),
+        }
+    }
+    for c in &report.changes {
+        log::info!("{c:?}");
+    }
     let paused = app.try_state::<AppState>().is_some_and(|s| s.is_paused());
     let mut changed: Vec<i64> = report.changes.iter().map(|c| c.request_id()).collect();
     changed.sort_unstable();
@@ -146,6 +163,6 @@ fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracke
         .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))
     {
         Ok(pending) => notify::show_all(app, pending),
-        Err(e) => eprintln!("status-tracker: notifications could not be read: {e}"),
+        Err(e) => log::error!("notifications could not be read: {e}"),
     }
 }

@@ -529,7 +529,13 @@ impl Tracker {
         let reconciled = tracker::reconcile(&self.records, &snapshot, now);
         let statuses = self.statuses();
         let notifications = match self.notify {
-            Some(prefs) => notifications_for(&reconciled, prefs),
+            Some(prefs) => {
+                let mut n = notifications_for(&reconciled, prefs);
+                if prefs.stuck {
+                    n.extend(stuck_notifications(&self.records, &reconciled));
+                }
+                n
+            }
             None => Vec::new(),
         };
         self.store.commit_cycle_with(
@@ -685,6 +691,36 @@ pub fn notifications_for(rec: &tracker::Reconciled, prefs: NotifyPrefs) -> Vec<N
     out
 }
 
+/// A request that just started needing attention without changing phase or
+/// reason has been stuck far longer than usual.
+pub fn stuck_notifications(prev: &Records, rec: &tracker::Reconciled) -> Vec<NewNotification> {
+    rec.changed
+        .iter()
+        .filter_map(|r| {
+            let before = prev.get(&r.id)?;
+            let stuck = r.attention
+                && !before.attention
+                && before.phase == r.phase
+                && before.reason == r.reason
+                && r.phase != tracker::Phase::Failed;
+            stuck.then(|| NewNotification {
+                request_id: r.id,
+                kind: "stuck",
+                summary: format!("{} is stuck", display_title(r)),
+                body: format!(
+                    "{} since {}{}",
+                    r.phase,
+                    r.phase_since.format("%Y-%m-%d %H:%M UTC"),
+                    r.reason
+                        .as_deref()
+                        .map(|x| format!(": {x}"))
+                        .unwrap_or_default()
+                ),
+            })
+        })
+        .collect()
+}
+
 /// Adds the media of this cycle's Jellyseerr requests to what the clients read.
 fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
     for r in &seerr.requests {
@@ -777,3 +813,6 @@ pub async fn run(
         last_mono = mono;
     }
 }
+
+#[cfg(test)]
+mod tests;
