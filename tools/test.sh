@@ -21,7 +21,8 @@ bash tools/qbittorrent.sh start "$qbt_dir"
 # shellcheck disable=SC1091
 source "$qbt_dir/env"
 
-cargo test --locked --all-targets
+# (benches are compiled by clippy above and run by tools/bench.sh)
+cargo test --locked --lib --bins --tests
 
 # The desktop app for real: window, tray over D-Bus, notifications, keyring,
 # and the real webview through tauri-driver (under Xvfb and a D-Bus session).

@@ -31,6 +31,12 @@ fn paths() -> (PathBuf, PathBuf) {
     (config, data)
 }
 
+/// `STATUS_TRACKER_START_HIDDEN=1`: start in the tray without opening the
+/// main window.
+fn start_hidden() -> bool {
+    std::env::var_os("STATUS_TRACKER_START_HIDDEN").is_some_and(|v| v == "1")
+}
+
 /// Runs the GUI on the user's config. Returns the exit code.
 pub fn run_gui() -> i32 {
     let (config, data) = paths();
@@ -194,6 +200,9 @@ pub fn build<R: Runtime>(
             }
             let state = app.state::<AppState>();
             match state::start_poller(&handle, &state) {
+                // Tray only (autostart, footprint measurements): the window
+                // opens from the tray or a second launch.
+                Ok(true) if start_hidden() => {}
                 Ok(true) => windows::open_main(&handle)?,
                 Ok(false) => windows::open_settings(&handle)?,
                 Err(e) => {

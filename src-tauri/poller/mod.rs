@@ -88,16 +88,19 @@ struct Slot<C, D> {
     status: ServiceStatus,
     failures: u32,
     next_due: Option<Instant>,
+    /// HTTP requests and bytes of this service's client.
+    stats: Arc<HttpStats>,
 }
 
 impl<C, D: Clone> Slot<C, D> {
     fn new(
         name: &'static str,
         config: Option<&ServiceConfig>,
-        build: impl FnOnce(&ServiceConfig) -> Result<C, ServiceError>,
+        build: impl FnOnce(&ServiceConfig, Arc<HttpStats>) -> Result<C, ServiceError>,
     ) -> Self {
+        let stats = HttpStats::new();
         let client = match config {
-            Some(cfg) => build(cfg),
+            Some(cfg) => build(cfg, stats.clone()),
             None => Err(ServiceError::new(name, ErrorKind::Config, "not configured")),
         };
         Slot {
@@ -116,6 +119,7 @@ impl<C, D: Clone> Slot<C, D> {
             },
             failures: 0,
             next_due: None,
+            stats,
         }
     }
 
@@ -236,7 +240,6 @@ pub struct Tracker {
     poll: PollConfig,
     store: Store,
     records: Records,
-    stats: Arc<HttpStats>,
     jellyseerr: Slot<JellyseerrClient, tracker::SeerrData>,
     radarr: Slot<RadarrClient, tracker::RadarrData>,
     sonarr: Slot<SonarrClient, tracker::SonarrData>,
@@ -254,30 +257,27 @@ impl Tracker {
     /// Builds every configured client (a missing secret becomes that service's
     /// error, not a failure of the whole tracker) and loads the records.
     pub fn new(config: &Config, store: Store) -> Result<Self, StoreError> {
-        let stats = HttpStats::new();
         let records = store.load_records()?;
-        let s = &stats;
         let mut t = Tracker {
             poll: config.poll.clone(),
-            jellyseerr: Slot::new("jellyseerr", config.jellyseerr.as_ref(), |c| {
-                build(c, |c, k| JellyseerrClient::new(c, k, s.clone()))
+            jellyseerr: Slot::new("jellyseerr", config.jellyseerr.as_ref(), |c, s| {
+                build(c, |c, k| JellyseerrClient::new(c, k, s))
             }),
-            radarr: Slot::new("radarr", config.radarr.as_ref(), |c| {
-                build(c, |c, k| RadarrClient::new(c, k, s.clone()))
+            radarr: Slot::new("radarr", config.radarr.as_ref(), |c, s| {
+                build(c, |c, k| RadarrClient::new(c, k, s))
             }),
-            sonarr: Slot::new("sonarr", config.sonarr.as_ref(), |c| {
-                build(c, |c, k| SonarrClient::new(c, k, s.clone()))
+            sonarr: Slot::new("sonarr", config.sonarr.as_ref(), |c, s| {
+                build(c, |c, k| SonarrClient::new(c, k, s))
             }),
-            qbittorrent: Slot::new("qbittorrent", config.qbittorrent.as_ref(), |c| {
-                build(c, |c, k| QbittorrentClient::new(c, k, s.clone()))
+            qbittorrent: Slot::new("qbittorrent", config.qbittorrent.as_ref(), |c, s| {
+                build(c, |c, k| QbittorrentClient::new(c, k, s))
             }),
-            shoko: Slot::new("shoko", config.shoko.as_ref(), |c| {
-                build(c, |c, k| ShokoClient::new(c, k, s.clone()))
+            shoko: Slot::new("shoko", config.shoko.as_ref(), |c, s| {
+                build(c, |c, k| ShokoClient::new(c, k, s))
             }),
-            jellyfin: Slot::new("jellyfin", config.jellyfin.as_ref(), |c| {
-                build(c, |c, k| JellyfinClient::new(c, k, s.clone()))
+            jellyfin: Slot::new("jellyfin", config.jellyfin.as_ref(), |c, s| {
+                build(c, |c, k| JellyfinClient::new(c, k, s))
             }),
-            stats: stats.clone(),
             store,
             records,
             last_sweep: None,
@@ -373,8 +373,28 @@ impl Tracker {
         &mut self.store
     }
 
-    pub fn stats(&self) -> &HttpStats {
-        &self.stats
+    /// HTTP requests sent and bytes received by every client since the
+    /// tracker was built: `(requests, bytes)`.
+    pub fn http_totals(&self) -> (u64, u64) {
+        self.service_stats()
+            .iter()
+            .fold((0, 0), |(r, b), (_, sr, sb)| (r + sr, b + sb))
+    }
+
+    /// Per configured service: its name, the HTTP requests its client sent
+    /// (logins and retries included) and the bytes it received, since the
+    /// tracker was built.
+    pub fn service_stats(&self) -> Vec<(&'static str, u64, u64)> {
+        let mut v = Vec::new();
+        macro_rules! push {
+            ($($slot:ident),*) => {
+                $( if self.$slot.configured() {
+                    v.push((self.$slot.name, self.$slot.stats.requests(), self.$slot.stats.bytes()));
+                } )*
+            };
+        }
+        push!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
+        v
     }
 
     /// The current status of every configured service.
@@ -399,8 +419,7 @@ impl Tracker {
     /// the ones that are due.
     pub async fn cycle(&mut self, all: bool) -> Result<CycleReport, StoreError> {
         let started = Instant::now();
-        let req0 = self.stats.requests();
-        let bytes0 = self.stats.bytes();
+        let (req0, bytes0) = self.http_totals();
         let first = self.cycles == 0;
         let wants: Wants = tracker::wants(&self.records);
         let wall_start = Utc::now();
@@ -567,13 +586,14 @@ impl Tracker {
                 polled.push(name.to_string());
             }
         }
-        self.schedule(Instant::now(), now);
+        self.schedule(Instant::now(), now, &polled);
+        let (req1, bytes1) = self.http_totals();
         Ok(CycleReport {
             at: now,
             changes: reconciled.changes,
             service_events,
-            http_requests: self.stats.requests() - req0,
-            bytes_received: self.stats.bytes() - bytes0,
+            http_requests: req1 - req0,
+            bytes_received: bytes1 - bytes0,
             duration: started.elapsed(),
             polled,
             first,
@@ -581,7 +601,10 @@ impl Tracker {
     }
 
     /// Sets each service's next poll time from the records and its errors.
-    fn schedule(&mut self, now: Instant, wall: DateTime<Utc>) {
+    /// A service polled this cycle is planned afresh; one that was not keeps
+    /// its plan unless the new cadence brings it forward (a faster service
+    /// polling often must never push a slower one back for ever).
+    fn schedule(&mut self, now: Instant, wall: DateTime<Utc>, polled: &[String]) {
         let cadence = Cadence::new(&self.poll, &self.records, wall);
         macro_rules! plan {
             ($($slot:ident),*) => {
@@ -591,7 +614,12 @@ impl Tracker {
                     } else {
                         cadence.interval(self.$slot.name)
                     };
-                    self.$slot.next_due = Some(now + interval);
+                    let fresh = now + interval;
+                    let was_polled = polled.iter().any(|p| p == self.$slot.name);
+                    self.$slot.next_due = Some(match self.$slot.next_due {
+                        Some(due) if !was_polled => due.min(fresh),
+                        _ => fresh,
+                    });
                 } )*
             };
         }

@@ -116,3 +116,93 @@ fn becoming_stuck_notifies_when_asked() {
     assert_eq!(n[0].kind, "stuck");
     assert!(n[0].summary.contains("is stuck"));
 }
+
+#[tokio::test]
+async fn per_service_stats_match_what_each_server_saw_and_add_up_to_the_total() {
+    use crate::sim::{config_toml, sim_env, Service, SimStack};
+    let sim = SimStack::start().await.unwrap();
+    sim.world().populate(20, 7).unwrap();
+    for (k, v) in sim_env() {
+        std::env::set_var(k, v);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let config = crate::config::parse(&config_toml(sim.urls()), &path).unwrap();
+    let mut t = Tracker::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
+
+    let report = t.cycle(true).await.unwrap();
+    let stats = t.service_stats();
+    let names: Vec<&str> = stats.iter().map(|s| s.0).collect();
+    assert_eq!(
+        names,
+        crate::config::SERVICE_NAMES,
+        "every configured service has its figures, in pipeline order"
+    );
+    for service in Service::ALL {
+        let (_, requests, bytes) = stats
+            .iter()
+            .find(|s| s.0 == service.name())
+            .copied()
+            .unwrap();
+        assert_eq!(
+            requests,
+            sim.world().requests_served(service),
+            "{} counts exactly the requests its server received",
+            service.name()
+        );
+        assert!(
+            requests == 0 || bytes > 0,
+            "{} counts the bytes it received",
+            service.name()
+        );
+    }
+    let total = t.http_totals();
+    assert!(total.0 > 0 && total.1 > 0, "the cycle reached the stack");
+    assert_eq!(
+        total,
+        (report.http_requests, report.bytes_received),
+        "the cycle report's totals are the sum of the services' figures"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_service_never_pushes_a_slow_one_back() {
+    // qBittorrent due every second, the others every 3 s: over 8 s of due-only
+    // cycles every service must have been polled again.
+    let stack = crate::sim::SimStack::start().await.unwrap();
+    for (k, v) in crate::sim::sim_env() {
+        std::env::set_var(k, v);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[poll]\ndownloading_secs = 1\nactive_secs = 3\njellyseerr_secs = 3\nidle_secs = 3\n\n{}",
+        crate::sim::config_toml(stack.urls())
+    );
+    let config = crate::config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+    let mut t = Tracker::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
+    // Something downloading keeps qBittorrent on its fast cadence.
+    let w = stack.world();
+    w.add_movie(1, "Film", 2020, false);
+    let id = w.request_movie(1, "a").unwrap();
+    w.approve(id).unwrap();
+    w.grab_movie(
+        1,
+        "abcdefabcdefabcdefabcdefabcdefabcdefabcd",
+        "Film",
+        1_000_000,
+    )
+    .unwrap();
+    t.cycle(true).await.unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(8) {
+        tokio::time::sleep_until(t.next_due().into()).await;
+        for name in t.cycle(false).await.unwrap().polled {
+            seen.insert(name);
+        }
+    }
+    for name in ["jellyseerr", "radarr", "sonarr", "jellyfin", "shoko"] {
+        assert!(seen.contains(name), "{name} was polled again: {seen:?}");
+    }
+}

@@ -1,0 +1,427 @@
+//! Reconcile cost: `tracker::reconcile` over snapshots of 100, 1,000 and
+//! 10,000 requests with as many torrents.
+//!
+//! The snapshots look like a real library: about 60 % films and 40 % series
+//! (one season of 8 episodes), 10 % anime (Shoko files), about 80 % available
+//! in Jellyfin and 20 % somewhere in the pipeline (pending, approved,
+//! downloading, import blocked, imported). Every grabbed request has its
+//! torrent; finished ones seed, and unrelated torrents fill the client up to
+//! `n` torrents.
+//!
+//! Two cases per size:
+//! - `first`: empty records (the first cycle ever: every request is new);
+//! - `steady`: the records the previous cycles left, the same snapshot, so
+//!   nothing changes (checked before timing).
+//!
+//! Target (issue 4): 10,000 requests < 10 ms per cycle, growth no worse than
+//! linear. `tools/bench.sh` reads criterion's `estimates.json` files.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use status_tracker_lib::tracker::{
+    self, ArrHistoryEvent, ArrQueueItem, HistoryKind, JellyfinData, JellyfinItem, JellyfinKind,
+    MediaType, QbitData, RadarrData, RadarrMovie, Records, SeerrData, SeerrMediaStatus,
+    SeerrRequest, SeerrRequestStatus, ShokoData, ShokoMatch, Snapshot, SonarrData, SonarrEpisode,
+    SonarrSeries, Source, Torrent, TorrentState,
+};
+
+/// The sizes measured.
+const SIZES: [usize; 3] = [100, 1_000, 10_000];
+
+/// Episodes per generated series (one season).
+const EPISODES: i32 = 8;
+
+/// Where a generated request stands (the mix of `SimWorld::populate`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Pending,
+    Approved,
+    Downloading,
+    Blocked,
+    Imported,
+    Available,
+}
+
+fn stage(rng: &mut fastrand::Rng) -> Stage {
+    match rng.u32(0..100) {
+        0..=79 => Stage::Available,
+        80..=83 => Stage::Pending,
+        84..=87 => Stage::Approved,
+        88..=93 => Stage::Downloading,
+        94..=96 => Stage::Blocked,
+        _ => Stage::Imported,
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// An empty snapshot with every service configured and answering.
+fn empty() -> (
+    SeerrData,
+    RadarrData,
+    SonarrData,
+    QbitData,
+    ShokoData,
+    JellyfinData,
+) {
+    (
+        SeerrData {
+            requests: Vec::new(),
+            complete: true,
+        },
+        RadarrData::default(),
+        SonarrData::default(),
+        QbitData::default(),
+        ShokoData::default(),
+        JellyfinData {
+            items: Vec::new(),
+            server_id: Some("0123456789abcdef0123456789abcdef".into()),
+        },
+    )
+}
+
+fn torrent(hash: &str, name: &str, progress: f64) -> Torrent {
+    let size = 8_000_000_000_i64;
+    let done = progress >= 1.0;
+    Torrent {
+        hash: hash.to_string(),
+        infohash_v1: Some(hash.to_string()),
+        infohash_v2: None,
+        name: name.to_string(),
+        progress,
+        state: if done {
+            TorrentState::Completed
+        } else {
+            TorrentState::Downloading
+        },
+        dlspeed: if done { 0 } else { 5_000_000 },
+        eta_secs: (!done).then_some(600),
+        size,
+        amount_left: ((1.0 - progress) * size as f64) as i64,
+    }
+}
+
+fn queue_item(
+    download_id: &str,
+    media_id: i64,
+    episode_id: Option<i64>,
+    stage: Stage,
+) -> ArrQueueItem {
+    let blocked = stage == Stage::Blocked;
+    ArrQueueItem {
+        download_id: Some(download_id.to_string()),
+        media_id: Some(media_id),
+        episode_id,
+        title: format!("Release.{media_id}.1080p.WEB-DL.H.264-SIM"),
+        size: 8_000_000_000.0,
+        sizeleft: if blocked { 0.0 } else { 4_000_000_000.0 },
+        timeleft_secs: (!blocked).then_some(600),
+        status: if blocked { "completed" } else { "downloading" }.into(),
+        tracked_status: Some(if blocked { "warning" } else { "ok" }.into()),
+        tracked_state: Some(
+            if blocked {
+                "importBlocked"
+            } else {
+                "downloading"
+            }
+            .into(),
+        ),
+        messages: if blocked {
+            vec!["No files found are eligible for import".into()]
+        } else {
+            vec![]
+        },
+        error_message: None,
+        protocol: Some("torrent".into()),
+    }
+}
+
+fn grabbed(id: i64, download_id: &str, media_id: i64, episode_id: Option<i64>) -> ArrHistoryEvent {
+    ArrHistoryEvent {
+        id,
+        kind: HistoryKind::Grabbed,
+        date: now() - TimeDelta::hours(2),
+        download_id: Some(download_id.to_string()),
+        media_id,
+        episode_id,
+        source_title: format!("Release.{media_id}.1080p.WEB-DL.H.264-SIM"),
+        message: None,
+        imported_path: None,
+        size: Some(8_000_000_000.0),
+    }
+}
+
+fn jf_item(id: String, kind: JellyfinKind, name: String) -> JellyfinItem {
+    JellyfinItem {
+        id,
+        kind,
+        name,
+        tmdb_id: None,
+        tvdb_id: None,
+        anidb_id: None,
+        playable: true,
+        series_id: None,
+        season: None,
+        episode: None,
+        episode_end: None,
+    }
+}
+
+/// A snapshot of `n` requests and `n` torrents, deterministic for a seed.
+fn snapshot(n: usize, seed: u64) -> Snapshot {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let (mut seerr, mut radarr, mut sonarr, mut qbit, mut shoko, mut jf) = empty();
+    let mut history_id = 0_i64;
+    let add_torrent = |qbit: &mut QbitData, hash: String, name: String, p: f64| {
+        qbit.torrents.insert(hash.clone(), torrent(&hash, &name, p));
+    };
+    for i in 0..n as i64 {
+        let st = stage(&mut rng);
+        let anime = rng.u32(0..10) == 0;
+        let film = rng.u32(0..10) < 6;
+        let hash = format!("{:040x}", 0xa000_0000_0000_u64 + i as u64);
+        let download_id = hash.to_ascii_uppercase();
+        let tmdb = 1_000_000 + i;
+        let tvdb = 2_000_000 + i;
+        let grabbed_yet = !matches!(st, Stage::Pending | Stage::Approved);
+        let has_file = matches!(st, Stage::Imported | Stage::Available);
+        let progress = match st {
+            Stage::Downloading => rng.f64() * 0.95,
+            _ => 1.0,
+        };
+        let created = now() - TimeDelta::days(rng.i64(1..400));
+        seerr.requests.push(SeerrRequest {
+            id: i + 1,
+            status: match st {
+                Stage::Pending => SeerrRequestStatus::Pending,
+                Stage::Available => SeerrRequestStatus::Completed,
+                _ => SeerrRequestStatus::Approved,
+            },
+            media_type: if film {
+                MediaType::Movie
+            } else {
+                MediaType::Tv
+            },
+            tmdb_id: Some(tmdb),
+            tvdb_id: (!film).then_some(tvdb),
+            media_status: match st {
+                Stage::Pending => SeerrMediaStatus::Pending,
+                Stage::Available => SeerrMediaStatus::Available,
+                _ => SeerrMediaStatus::Processing,
+            },
+            jellyfin_media_id: (st == Stage::Available).then(|| format!("{tmdb:032x}")),
+            requested_by: ["alice", "bob", "carol", "dave", "erin"][rng.usize(0..5)].into(),
+            created_at: created,
+            updated_at: created + TimeDelta::hours(3),
+            seasons: if film { vec![] } else { vec![1] },
+            is_4k: false,
+            title: Some(if film {
+                format!("Film {i}")
+            } else {
+                format!("Series {i}")
+            }),
+            year: Some(1990 + rng.i32(0..35)),
+            poster_path: Some(format!("/poster{i}.jpg")),
+            is_anime: anime,
+        });
+        if st == Stage::Pending {
+            continue;
+        }
+        if film {
+            let movie_id = i + 1;
+            let path = format!("/media/movies/Film {i}/Film.{i}.1080p.WEB-DL.mkv");
+            radarr.movies.push(RadarrMovie {
+                id: movie_id,
+                tmdb_id: tmdb,
+                title: format!("Film {i}"),
+                has_file,
+                monitored: true,
+                is_available: true,
+                status: Some("released".into()),
+                is_anime: anime,
+                file_path: has_file.then(|| path.clone()),
+            });
+            if grabbed_yet {
+                add_torrent(&mut qbit, hash.clone(), format!("Film.{i}"), progress);
+            }
+            if matches!(st, Stage::Downloading | Stage::Blocked) {
+                radarr
+                    .queue
+                    .push(queue_item(&download_id, movie_id, None, st));
+                history_id += 1;
+                radarr
+                    .history
+                    .push(grabbed(history_id, &download_id, movie_id, None));
+            }
+            if has_file && anime {
+                shoko.files.insert(
+                    path,
+                    ShokoMatch::Matched {
+                        anidb_ids: vec![10_000 + i],
+                    },
+                );
+            }
+            if st == Stage::Available {
+                let mut item = jf_item(
+                    format!("{tmdb:032x}"),
+                    JellyfinKind::Movie,
+                    format!("Film {i}"),
+                );
+                item.tmdb_id = Some(tmdb);
+                jf.items.push(item);
+            }
+        } else {
+            let series_id = i + 1;
+            let first_ep = series_id * 100;
+            let episodes: Vec<SonarrEpisode> = (1..=EPISODES)
+                .map(|k| SonarrEpisode {
+                    id: first_ep + i64::from(k),
+                    season: 1,
+                    number: k,
+                    title: Some(format!("Episode 1x{k}")),
+                    air_date_utc: Some(now() - TimeDelta::weeks(40) + TimeDelta::weeks(k.into())),
+                    monitored: true,
+                    has_file,
+                    file_path: has_file.then(|| {
+                        format!("/media/tv/Series {i}/Season 01/Series.{i}.S01E{k:02}.mkv")
+                    }),
+                })
+                .collect();
+            if grabbed_yet {
+                add_torrent(&mut qbit, hash.clone(), format!("Series.{i}.S01"), progress);
+            }
+            if matches!(st, Stage::Downloading | Stage::Blocked) {
+                for e in &episodes {
+                    sonarr
+                        .queue
+                        .push(queue_item(&download_id, series_id, Some(e.id), st));
+                    history_id += 1;
+                    sonarr
+                        .history
+                        .push(grabbed(history_id, &download_id, series_id, Some(e.id)));
+                }
+            }
+            if has_file && anime {
+                for e in &episodes {
+                    if let Some(p) = &e.file_path {
+                        shoko.files.insert(
+                            p.clone(),
+                            ShokoMatch::Matched {
+                                anidb_ids: vec![10_000 + i],
+                            },
+                        );
+                    }
+                }
+            }
+            if st == Stage::Available {
+                let jf_series = format!("{tvdb:032x}");
+                let mut s = jf_item(
+                    jf_series.clone(),
+                    JellyfinKind::Series,
+                    format!("Series {i}"),
+                );
+                s.tvdb_id = Some(tvdb);
+                s.playable = false;
+                jf.items.push(s);
+                for e in &episodes {
+                    let mut item = jf_item(
+                        format!("{:032x}", 0xe000_0000_u64 + e.id as u64),
+                        JellyfinKind::Episode,
+                        format!("Episode 1x{}", e.number),
+                    );
+                    item.series_id = Some(jf_series.clone());
+                    item.season = Some(1);
+                    item.episode = Some(e.number);
+                    jf.items.push(item);
+                }
+            }
+            sonarr.series.push(SonarrSeries {
+                id: series_id,
+                tvdb_id: tvdb,
+                title: format!("Series {i}"),
+                is_anime: anime,
+                episodes,
+            });
+        }
+    }
+    // Unrelated torrents (other categories, old seeds) up to n torrents.
+    let mut k = 0_u64;
+    while qbit.torrents.len() < n {
+        let hash = format!("{:040x}", 0xf000_0000_0000_u64 + k);
+        add_torrent(&mut qbit, hash, format!("Other.{k}"), 1.0);
+        k += 1;
+    }
+    Snapshot {
+        jellyseerr: Source::Ok(seerr),
+        radarr: Source::Ok(radarr),
+        sonarr: Source::Ok(sonarr),
+        qbittorrent: Source::Ok(qbit),
+        shoko: Source::Ok(shoko),
+        jellyfin: Source::Ok(jf),
+    }
+}
+
+/// Runs reconcile until it settles (the poller applies each cycle's changed
+/// records); returns the records of a steady state.
+fn settle(snap: &Snapshot) -> Records {
+    let mut records = Records::new();
+    for round in 0..5 {
+        let out = tracker::reconcile(&records, snap, now() + TimeDelta::seconds(round));
+        if out.changed.is_empty() && out.changes.is_empty() {
+            return records;
+        }
+        for r in out.changed {
+            records.insert(r.id, r);
+        }
+    }
+    records
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reconcile");
+    group.sample_size(20);
+    for n in SIZES {
+        let snap = snapshot(n, 42);
+        let records = settle(&snap);
+        let later = now() + TimeDelta::seconds(10);
+        let steady = tracker::reconcile(&records, &snap, later);
+        let mut phases: HashMap<String, usize> = HashMap::new();
+        for r in records.values() {
+            *phases.entry(r.phase.as_str().to_string()).or_default() += 1;
+        }
+        let active = records
+            .values()
+            .filter(|r| r.phase != tracker::Phase::Available)
+            .count();
+        eprintln!(
+            "n={n}: {} records, {active} not AVAILABLE, steady cycle changes {} records; phases {phases:?}",
+            records.len(),
+            steady.changed.len(),
+        );
+        assert_eq!(records.len(), n, "every request becomes one record");
+        assert!(
+            steady.changed.is_empty() && steady.changes.is_empty(),
+            "a steady cycle over the same snapshot changes nothing"
+        );
+        group.throughput(Throughput::Elements(n as u64));
+        let empty = Records::new();
+        group.bench_with_input(BenchmarkId::new("first", n), &n, |b, _| {
+            b.iter(|| tracker::reconcile(black_box(&empty), black_box(&snap), later));
+        });
+        group.bench_with_input(BenchmarkId::new("steady", n), &n, |b, _| {
+            b.iter(|| tracker::reconcile(black_box(&records), black_box(&snap), later));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
