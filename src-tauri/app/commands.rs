@@ -308,7 +308,25 @@ pub async fn test_connection(mut service: ServiceInput) -> IpcResult<Value> {
 }
 
 async fn restart<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> IpcResult<()> {
+    restart_clearing(app, state, None).await
+}
+
+/// Restarts the poller; `clear` names a service whose saved client state
+/// (caches, a wrong-password lock-out) is forgotten, after new credentials.
+async fn restart_clearing<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    clear: Option<String>,
+) -> IpcResult<()> {
     state::stop_poller(state).await;
+    if let Some(name) = clear {
+        let dir = state.data_dir.clone();
+        blocking(move || {
+            Store::open_in(&dir)?.save_client_state(&name, "")?;
+            Ok(())
+        })
+        .await?;
+    }
     state::start_poller(app, state).map_err(|e| IpcError::new("config", e))?;
     Ok(())
 }
@@ -325,7 +343,9 @@ pub async fn save_service<R: Runtime>(
         service.username.as_deref(),
         service.timeout_secs,
     )?;
-    if let Some(secret) = service.secret() {
+    let new_secret = service.secret();
+    let cleared = new_secret.as_ref().map(|_| service.name.clone());
+    if let Some(secret) = new_secret {
         let name = service.name.clone();
         blocking(move || {
             secrets::keyring_set(&name, &secret).map_err(|e| {
@@ -345,7 +365,7 @@ pub async fn save_service<R: Runtime>(
             format!("cannot write {}: {e}", state.config_path.display()),
         )
     })?;
-    restart(&app, &state).await
+    restart_clearing(&app, &state, cleared).await
 }
 
 fn set_service(config: &mut Config, cfg: config::ServiceConfig) {

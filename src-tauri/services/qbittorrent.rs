@@ -114,6 +114,14 @@ enum Login {
     WrongPassword,
 }
 
+/// The wrong-password lock-out kept between runs.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LockoutState {
+    username: String,
+    wrong_passwords: u32,
+    locked_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// A qBittorrent client: its session, sync cursor and torrent cache.
 #[derive(Debug)]
 pub struct QbittorrentClient {
@@ -122,6 +130,8 @@ pub struct QbittorrentClient {
     password: Secret,
     logged_in: bool,
     wrong_passwords: u32,
+    /// When the lock-out after repeated wrong passwords began.
+    locked_since: Option<chrono::DateTime<chrono::Utc>>,
     rid: i64,
     /// Raw merged torrent objects by lower-case hash.
     torrents: HashMap<String, Map<String, Value>>,
@@ -129,12 +139,32 @@ pub struct QbittorrentClient {
 
 impl QbittorrentClient {
     /// Nothing to keep: the sync state belongs to the login session.
+    ///
+    /// What is kept is the wrong-password lock-out, so that `poll --once` run
+    /// from cron does not log in once per run into qBittorrent's IP ban. It
+    /// lasts an hour (qBittorrent's ban length), or until the Settings window
+    /// saves a new credential (which clears this state).
     pub fn save_state(&self) -> Option<String> {
-        None
+        if self.wrong_passwords == 0 {
+            return Some(String::new());
+        }
+        serde_json::to_string(&LockoutState {
+            username: self.username.clone(),
+            wrong_passwords: self.wrong_passwords,
+            locked_since: self.locked_since,
+        })
+        .ok()
     }
 
-    /// Nothing to restore (see [`Self::save_state`]).
-    pub fn restore_state(&mut self, _json: &str) {}
+    /// Restores [`Self::save_state`]'s output (for the same user only).
+    pub fn restore_state(&mut self, json: &str) {
+        if let Ok(s) = serde_json::from_str::<LockoutState>(json) {
+            if s.username == self.username {
+                self.wrong_passwords = s.wrong_passwords;
+                self.locked_since = s.locked_since;
+            }
+        }
+    }
 
     /// Builds the client (username from `cfg.username`); nothing is sent yet.
     pub fn new(
@@ -155,6 +185,7 @@ impl QbittorrentClient {
             password,
             logged_in: false,
             wrong_passwords: 0,
+            locked_since: None,
             rid: 0,
             torrents: HashMap::new(),
         })
@@ -269,6 +300,14 @@ impl QbittorrentClient {
 
     /// One login attempt per call at most; none after repeated wrong passwords.
     async fn login_once(&mut self, attempted: &mut bool) -> Result<(), ServiceError> {
+        let lockout_over = self
+            .locked_since
+            .is_some_and(|t| chrono::Utc::now() - t > chrono::TimeDelta::hours(1));
+        if self.wrong_passwords >= MAX_WRONG_PASSWORD && lockout_over {
+            // One more attempt an hour: far below qBittorrent's ban threshold.
+            self.wrong_passwords = MAX_WRONG_PASSWORD - 1;
+            self.locked_since = None;
+        }
         if self.wrong_passwords >= MAX_WRONG_PASSWORD {
             return Err(self.http.error(
                 ErrorKind::Unauthorized,
@@ -288,12 +327,16 @@ impl QbittorrentClient {
         match self.login().await? {
             Login::Ok => {
                 self.wrong_passwords = 0;
+                self.locked_since = None;
                 self.logged_in = true;
                 self.rid = 0;
                 Ok(())
             }
             Login::WrongPassword => {
                 self.wrong_passwords += 1;
+                if self.wrong_passwords >= MAX_WRONG_PASSWORD {
+                    self.locked_since.get_or_insert_with(chrono::Utc::now);
+                }
                 self.logged_in = false;
                 Err(self.http.error(
                     ErrorKind::Unauthorized,
