@@ -158,6 +158,32 @@ async fn qbittorrent_session_expiry_is_renewed_with_one_login() {
     );
 }
 
+/// After leaving `Refused` the simulated server binds its port again in the
+/// background: wait until it accepts connections.
+async fn wait_listening(stack: &SimStack, svc: Service) {
+    let url: url::Url = stack.urls().of(svc).parse().unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{svc:?} never listened again");
+}
+
+async fn wait_refused(stack: &SimStack, svc: Service) {
+    let url: url::Url = stack.urls().of(svc).parse().unwrap();
+    let addr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&addr).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{svc:?} kept listening");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_failure_mode_is_a_clear_per_service_error() {
     let stack = SimStack::start().await.unwrap();
@@ -177,6 +203,11 @@ async fn each_failure_mode_is_a_clear_per_service_error() {
         (FailureMode::Unauthorized, ErrorKind::Unauthorized),
     ] {
         w.set_mode(Service::Radarr, mode);
+        if mode == FailureMode::Refused {
+            wait_refused(&stack, Service::Radarr).await;
+        } else {
+            wait_listening(&stack, Service::Radarr).await;
+        }
         let started = std::time::Instant::now();
         let err = c
             .fetch(&Wants::default(), true)
@@ -190,6 +221,7 @@ async fn each_failure_mode_is_a_clear_per_service_error() {
         assert!(!err.message.is_empty());
     }
     w.set_mode(Service::Radarr, FailureMode::Up);
+    wait_listening(&stack, Service::Radarr).await;
     assert!(
         c.fetch(&Wants::default(), true).await.is_ok(),
         "and it recovers"
