@@ -12,6 +12,8 @@ pkgs=(
   xvfb xauth dbus-daemon dbus-bin gnome-keyring dunst
   # desktop tests: a tray watcher and menu client (tests/support/*.py), the real webview driver
   python3-dbus python3-gi webkit2gtk-driver
+  # tests/tls.rs: a local HTTPS server with its own CA
+  openssl
   # tests against a real qBittorrent (tools/qbittorrent.sh, tests/real_qbittorrent.rs)
   qbittorrent-nox mktorrent curl
 )
