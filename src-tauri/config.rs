@@ -129,6 +129,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// The section of a service by its name; None for an unknown name.
+    pub fn slot_mut(&mut self, name: &str) -> Option<&mut Option<ServiceConfig>> {
+        match name {
+            "jellyseerr" => Some(&mut self.jellyseerr),
+            "radarr" => Some(&mut self.radarr),
+            "sonarr" => Some(&mut self.sonarr),
+            "qbittorrent" => Some(&mut self.qbittorrent),
+            "shoko" => Some(&mut self.shoko),
+            "jellyfin" => Some(&mut self.jellyfin),
+            _ => None,
+        }
+    }
+
     /// The configured services, in pipeline order.
     pub fn services(&self) -> Vec<&ServiceConfig> {
         [
@@ -374,13 +387,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     message: e.message().to_string(),
                 })?;
         let svc = service_config(name, raw, path)?;
-        match name {
-            "jellyseerr" => config.jellyseerr = Some(svc),
-            "radarr" => config.radarr = Some(svc),
-            "sonarr" => config.sonarr = Some(svc),
-            "qbittorrent" => config.qbittorrent = Some(svc),
-            "shoko" => config.shoko = Some(svc),
-            _ => config.jellyfin = Some(svc),
+        if let Some(slot) = config.slot_mut(name) {
+            *slot = Some(svc);
         }
     }
     Ok(config)

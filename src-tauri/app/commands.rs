@@ -369,15 +369,10 @@ pub async fn save_service<R: Runtime>(
 }
 
 fn set_service(config: &mut Config, cfg: config::ServiceConfig) {
-    let slot = match cfg.name.as_str() {
-        "jellyseerr" => &mut config.jellyseerr,
-        "radarr" => &mut config.radarr,
-        "sonarr" => &mut config.sonarr,
-        "qbittorrent" => &mut config.qbittorrent,
-        "shoko" => &mut config.shoko,
-        _ => &mut config.jellyfin,
-    };
-    *slot = Some(cfg);
+    let name = cfg.name.clone();
+    if let Some(slot) = config.slot_mut(&name) {
+        *slot = Some(cfg);
+    }
 }
 
 #[tauri::command]
@@ -387,14 +382,8 @@ pub async fn remove_service<R: Runtime>(
     name: String,
 ) -> IpcResult<()> {
     let mut config = state.load_config()?;
-    let slot = match name.as_str() {
-        "jellyseerr" => &mut config.jellyseerr,
-        "radarr" => &mut config.radarr,
-        "sonarr" => &mut config.sonarr,
-        "qbittorrent" => &mut config.qbittorrent,
-        "shoko" => &mut config.shoko,
-        "jellyfin" => &mut config.jellyfin,
-        other => return Err(IpcError::new("config", format!("unknown service {other}"))),
+    let Some(slot) = config.slot_mut(&name) else {
+        return Err(IpcError::new("config", format!("unknown service {name}")));
     };
     *slot = None;
     let n = name.clone();
