@@ -96,6 +96,7 @@ struct Web {
 
 impl Web {
     async fn new(base: &str, r: &Real) -> Web {
+        status_tracker_lib::services::install_tls_provider();
         let web = Web {
             http: reqwest::Client::builder()
                 .cookie_store(true)
@@ -537,6 +538,7 @@ async fn a_real_download_is_followed_from_downloading_to_download_done() {
 
     let s = stack_with_real_b(&r).await;
     let id = grabbed_film(&s, 900_001, &hash, &p.name, p.size);
+    status_tracker_lib::services::install_tls_provider();
     let queue: Value = reqwest::Client::new()
         .get(format!("{}/api/v3/queue", s.sim.urls().radarr))
         .query(&[("pageSize", "50")])
@@ -794,6 +796,7 @@ async fn the_simulator_serves_what_a_real_4_5_2_serves() {
         .unwrap();
     w.set_progress(CAPTURED, 0.25, 100_000).unwrap();
     let base = stack.urls().qbittorrent.clone();
+    status_tracker_lib::services::install_tls_provider();
     let http = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -4,8 +4,8 @@
 #   2. requests/bytes per cycle, cycle latency, detection latency (benches/cycle.rs)
 #   3. footprint of the real app under Xvfb on the simulated stack: PSS in three
 #      states, idle CPU, time to tray icon, stripped binary size.
-# Needs: xvfb-run, dbus-run-session, xdotool, /usr/bin/python3 with python3-dbus
-# and python3-gi (tools/setup.sh installs them; xdotool: apt-get install xdotool).
+# Needs: xvfb-run, dbus-run-session, xdotool, /usr/bin/python3 with python3-dbus,
+# python3-gi and python3-xlib (installed below if missing).
 # Takes about 20 minutes on 2 cores (two optimized builds, then ~5 minutes of runs).
 #
 # Options: --quick (smaller cycle bench), --skip-build (use existing binaries).
@@ -29,6 +29,16 @@ for a in "$@"; do
     *) echo "usage: tools/bench.sh [--quick] [--skip-build]" >&2; exit 2 ;;
   esac
 done
+
+bash tools/setup.sh
+bench_pkgs=()
+for p in xdotool python3-xlib; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || bench_pkgs+=("$p")
+done
+if [ ${#bench_pkgs[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${bench_pkgs[@]}" >/dev/null
+fi
 
 out=docs/performance.md
 work=$(mktemp -d)
@@ -149,9 +159,21 @@ done
 sleep 10
 echo "window_id ${win:-none}"
 echo "pss_window $(pss $app)"
-# Close it the way a window manager does (WM_DELETE_WINDOW).
+# Close it the way a window manager does when the user clicks the close
+# button: a WM_DELETE_WINDOW client message (Xvfb runs no window manager, so
+# `wmctrl -c` does nothing, and `xdotool windowkill` would kill the app's
+# whole X connection).
 if [ -n "$win" ]; then
-  if command -v wmctrl >/dev/null && wmctrl -l >/dev/null 2>&1; then wmctrl -i -c "$win"; else xdotool windowclose "$win" 2>/dev/null || xdotool windowkill "$win" || true; fi
+  /usr/bin/python3 - "$win" <<'PY'
+import sys
+from Xlib import X, display, protocol
+d = display.Display()
+w = d.create_resource_object("window", int(sys.argv[1]))
+protocols, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
+w.send_event(protocol.event.ClientMessage(window=w, client_type=protocols,
+             data=(32, [delete, X.CurrentTime, 0, 0, 0])), event_mask=X.NoEventMask)
+d.flush()
+PY
 fi
 sleep 10
 echo "pss_closed $(pss $app)"
@@ -183,7 +205,7 @@ out = ["### Footprint of the desktop app\n",
        "polling `status-tracker sim` (the simulated stack) at the default cadence. PSS from `/proc/PID/smaps_rollup`, "
        "summed over the app and its descendants (WebKitWebProcess, WebKitNetworkProcess). "
        "Tray only: `STATUS_TRACKER_START_HIDDEN=1`, 10 s after launch. Window: opened by a second launch, measured 10 s later. "
-       "Closed: WM close (`wmctrl -c`), 10 s later.\n",
+       "Closed: the window manager's close message (WM_DELETE_WINDOW, as the title bar's close button sends), 10 s later.\n",
        "| measure | value | target | result |", "|---|---:|---:|---|",
        f"| PSS, tray only | {tray:.1f} MB | < 80 MB | {v(tray < 80)} |",
        f"| PSS, main window open | {win:.1f} MB | < 250 MB | {v(opened and win < 250)} |",

@@ -4,6 +4,31 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+/// Environment variables that make the app draw without OpenGL, unless the
+/// user set them: a list of cards needs no GPU, and skipping GL keeps the
+/// GL driver (with software rendering, Mesa's llvmpipe and its 26 MB LLVM)
+/// out of both the app and the WebKit web process.
+/// `GDK_GL=disable`: GTK does not probe GLX visuals when it opens the display.
+/// `WEBKIT_DISABLE_COMPOSITING_MODE=1`: WebKit paints the page on the CPU.
+/// Set `STATUS_TRACKER_GPU=1` to leave both alone.
+pub const SOFTWARE_RENDERING: [(&str, &str); 2] = [
+    ("GDK_GL", "disable"),
+    ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+];
+
+/// Applies [`SOFTWARE_RENDERING`] where the user has not decided. Call it
+/// first thing, before GTK starts and before any other thread runs.
+pub fn prefer_software_rendering() {
+    if std::env::var_os("STATUS_TRACKER_GPU").is_some_and(|v| v == "1") {
+        return;
+    }
+    for (name, value) in SOFTWARE_RENDERING {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
+    }
+}
+
 /// On Linux, GTK panics without a display: say so and point to the headless commands.
 pub fn no_display() -> Option<String> {
     if cfg!(target_os = "linux")

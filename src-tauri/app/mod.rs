@@ -39,12 +39,14 @@ fn start_hidden() -> bool {
 
 /// Runs the GUI on the user's config. Returns the exit code.
 pub fn run_gui() -> i32 {
+    desktop::prefer_software_rendering();
     let (config, data) = paths();
     run(config, data, false, None)
 }
 
 /// Runs the GUI on the built-in simulated stack, with its own data dir.
 pub fn run_demo() -> i32 {
+    desktop::prefer_software_rendering();
     if let Some(msg) = desktop::no_display() {
         eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
         return 2;

@@ -77,6 +77,19 @@ pub struct CycleReport {
     pub polled: Vec<String>,
     /// Was this the first cycle of this tracker (caches cold)?
     pub first: bool,
+    /// Where the cycle's time went.
+    pub stages: CycleStages,
+}
+
+/// Wall time of a cycle's three stages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CycleStages {
+    /// Reading the services (concurrently), until the last answered.
+    pub fetch: Duration,
+    /// `tracker::reconcile` and the notification rules.
+    pub reconcile: Duration,
+    /// The store transaction.
+    pub persist: Duration,
 }
 
 /// One service's client and what we know of it.
@@ -513,6 +526,7 @@ impl Tracker {
             },
         );
 
+        let fetched = Instant::now();
         let snapshot = Snapshot {
             jellyseerr: self.jellyseerr.source(r_seerr.as_ref()),
             radarr: self.radarr.source(r_radarr.as_ref()),
@@ -545,6 +559,7 @@ impl Tracker {
         service_events.extend(self.shoko.record(r_shoko.as_ref(), now, Clone::clone));
         service_events.extend(self.jellyfin.record(r_jf.as_ref(), now, Clone::clone));
 
+        let reconcile_start = Instant::now();
         let reconciled = tracker::reconcile(&self.records, &snapshot, now);
         let statuses = self.statuses();
         let notifications = match self.notify {
@@ -557,6 +572,7 @@ impl Tracker {
             }
             None => Vec::new(),
         };
+        let persist_start = Instant::now();
         self.store.commit_cycle_with(
             &reconciled.changed,
             &reconciled.changes,
@@ -564,6 +580,7 @@ impl Tracker {
             &notifications,
             now,
         )?;
+        let persisted = Instant::now();
         for rec in reconciled.changed {
             self.records.insert(rec.id, rec);
         }
@@ -597,6 +614,11 @@ impl Tracker {
             duration: started.elapsed(),
             polled,
             first,
+            stages: CycleStages {
+                fetch: fetched - started,
+                reconcile: persist_start - reconcile_start,
+                persist: persisted - persist_start,
+            },
         })
     }
 

@@ -66,6 +66,7 @@ impl Http {
                 cfg.url
             )));
         }
+        super::install_tls_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(cfg.timeout)
             .timeout(cfg.timeout)

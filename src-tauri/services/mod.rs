@@ -83,6 +83,15 @@ pub struct ServiceInfo {
 
 pub(crate) mod arr;
 pub(crate) mod http;
+
+/// Makes ring the process's TLS crypto provider: reqwest is built without
+/// one (`rustls-no-provider`) and its client builder panics if none is
+/// installed. Idempotent; every `reqwest::Client` in the crate and its tests
+/// is built after calling it.
+pub fn install_tls_provider() {
+    // Err only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub mod jellyfin;
 pub mod jellyseerr;
 pub mod qbittorrent;

@@ -21,6 +21,7 @@ impl SimWorld {
     /// season, 10 % anime), deterministic for a given `seed`. About 80 % are
     /// available in Jellyfin; the rest are pending, approved, downloading,
     /// blocked or imported. TMDB ids start at 1 000 000, TVDB ids at 2 000 000.
+    /// Their history ends an hour ago (see [`SimWorld::age_history`]).
     pub fn populate(&self, n: usize, seed: u64) -> Result<(), SimError> {
         let mut rng = fastrand::Rng::with_seed(seed);
         let first_air = Utc::now().date_naive() - chrono::Duration::weeks(40);
@@ -83,6 +84,7 @@ impl SimWorld {
                 }
             }
         }
+        self.age_history(chrono::Duration::hours(1));
         Ok(())
     }
 

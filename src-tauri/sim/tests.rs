@@ -15,6 +15,7 @@ fn h(n: u32) -> String {
 }
 
 fn client() -> Client {
+    crate::services::install_tls_provider();
     Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -1100,6 +1101,22 @@ async fn populate_builds_a_consistent_bulk_world() {
         (100..=300).contains(&active),
         "about 20 % are still in progress: {active}"
     );
+    let hour_ago = chrono::Utc::now() - chrono::Duration::minutes(59);
+    let (radarr, sonarr) = w.with(|w| (w.radarr_history.clone(), w.sonarr_history.clone()));
+    assert!(
+        !radarr.is_empty() && !sonarr.is_empty(),
+        "both *arrs have history"
+    );
+    for list in [&radarr, &sonarr] {
+        assert!(
+            list.iter().all(|r| r.date < hour_ago),
+            "a populated library's history is at least an hour old"
+        );
+        assert!(
+            list.windows(2).all(|p| p[0].date < p[1].date),
+            "history dates keep the order the events were made in"
+        );
+    }
     api.stack.shutdown().await;
 }
 

@@ -1574,6 +1574,23 @@ impl SimWorld {
         })
     }
 
+    /// Moves every Radarr and Sonarr history record into the past, in the
+    /// order they were made, 20 s apart, the newest `before` ago: a populated
+    /// library's history happened over the previous days, not in the instant
+    /// `populate` ran (else every `history/since` re-reads all of it).
+    pub fn age_history(&self, before: chrono::Duration) {
+        let newest = Utc::now() - before;
+        self.with(|w| {
+            for list in [&mut w.radarr_history, &mut w.sonarr_history] {
+                let n = list.len();
+                for (i, r) in list.iter_mut().enumerate() {
+                    let steps = i64::try_from(n - 1 - i).unwrap_or(i64::MAX / 40);
+                    r.date = newest - chrono::Duration::seconds(20 * steps);
+                }
+            }
+        });
+    }
+
     /// The torrent completed but the *arr cannot import it: queue `completed`,
     /// `warning`, `importBlocked`, with the message in `statusMessages`.
     pub fn import_blocked(&self, hash: &str, message: &str) -> Result<(), SimError> {

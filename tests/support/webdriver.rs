@@ -27,6 +27,7 @@ impl Session {
         application: &str,
         env: &[(String, String)],
     ) -> Result<Session, String> {
+        status_tracker_lib::services::install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()
