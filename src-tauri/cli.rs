@@ -6,7 +6,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -666,39 +665,21 @@ async fn sim(port: u16, requests: usize, demo: bool, write_config: Option<PathBu
 
 async fn demo(headless: bool) -> i32 {
     debug_assert!(headless, "the GUI demo is started before the runtime");
-    let stack = match crate::sim::SimStack::start().await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("status-tracker: cannot start the simulated stack: {e}");
-            return 1;
-        }
-    };
-    let world = stack.world();
-    crate::sim::demo_world(world.clone()).await;
-    let dir = match tempfile_dir() {
+    let crate::sim::Demo {
+        stack,
+        dir,
+        config_path,
+    } = match crate::sim::Demo::start().await {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("status-tracker: cannot create the demo data dir: {e}");
+            eprintln!("status-tracker: {e}");
             return 1;
         }
     };
-    let config_path = dir.join("config.toml");
-    if let Err(e) = std::fs::write(&config_path, crate::sim::config_toml(stack.urls())) {
-        eprintln!("status-tracker: cannot write the demo config: {e}");
-        return 1;
-    }
-    for (k, v) in crate::sim::sim_env() {
-        std::env::set_var(k, v);
-    }
-    let mut config = match load_config(&config_path) {
+    let config = match load_config(&config_path) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };
-    // A compressed timeline needs a brisk cadence.
-    config.poll.downloading = Duration::from_secs(2);
-    config.poll.active = Duration::from_secs(3);
-    config.poll.jellyseerr = Duration::from_secs(3);
-    config.poll.idle = Duration::from_secs(5);
     let store = match Store::open_in(&dir) {
         Ok(s) => s,
         Err(e) => {
@@ -718,20 +699,7 @@ async fn demo(headless: bool) -> i32 {
         stack.urls().jellyseerr,
         dir.display()
     );
-    let w = world.clone();
-    tokio::spawn(async move {
-        if let Err(e) = crate::sim::run_timeline(w, crate::sim::demo_timeline(), 1.0).await {
-            eprintln!("status-tracker: the demo timeline stopped: {e}");
-        }
-    });
     let code = run_watch(&mut tracker, false).await;
     stack.shutdown().await;
     code
-}
-
-/// A fresh data dir for the demo, so nothing lands in the user's real history.
-fn tempfile_dir() -> std::io::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("status-tracker-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }

@@ -51,40 +51,19 @@ pub fn run_demo() -> i32 {
         eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
         return 2;
     }
-    let dir = std::env::temp_dir().join(format!("status-tracker-demo-{}", std::process::id()));
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("status-tracker: cannot create the demo data dir: {e}");
-        return 1;
-    }
-    let stack = match tauri::async_runtime::block_on(crate::sim::SimStack::start()) {
-        Ok(s) => s,
+    let demo = match tauri::async_runtime::block_on(crate::sim::Demo::start()) {
+        Ok(d) => d,
         Err(e) => {
-            eprintln!("status-tracker: cannot start the simulated stack: {e}");
+            eprintln!("status-tracker: {e}");
             return 1;
         }
     };
-    let config_path = dir.join("config.toml");
-    let mut text = crate::sim::config_toml(stack.urls());
-    // A compressed story wants a brisk cadence.
-    text.insert_str(
-        0,
-        "[poll]\ndownloading_secs = 2\nactive_secs = 3\njellyseerr_secs = 3\nidle_secs = 5\n\n",
-    );
-    if let Err(e) = std::fs::write(&config_path, text) {
-        eprintln!("status-tracker: cannot write the demo config: {e}");
-        return 1;
-    }
-    for (k, v) in crate::sim::sim_env() {
-        std::env::set_var(k, v);
-    }
-    let world = stack.world();
-    tauri::async_runtime::block_on(crate::sim::demo_world(world.clone()));
-    tauri::async_runtime::spawn(async move {
-        if let Err(e) = crate::sim::run_timeline(world, crate::sim::demo_timeline(), 1.0).await {
-            eprintln!("status-tracker: the demo timeline stopped: {e}");
-        }
-    });
-    run(config_path, dir.join("data"), true, Some(stack))
+    run(
+        demo.config_path,
+        demo.dir.join("data"),
+        true,
+        Some(demo.stack),
+    )
 }
 
 fn run(

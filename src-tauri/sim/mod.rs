@@ -15,6 +15,7 @@
 //! This module depends on nothing else in the crate.
 
 mod arr;
+mod demo;
 mod jellyfin;
 mod populate;
 mod qbit;
@@ -29,6 +30,7 @@ mod tests;
 
 use std::net::SocketAddr;
 
+pub use demo::Demo;
 pub use timeline::{demo_timeline, demo_world, run_timeline, Step, Timeline};
 pub use world::{media_status, request_status, ShokoState, SimError, SimWorld};
 
