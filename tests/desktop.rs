@@ -5,15 +5,25 @@
 //! These need an X server and a D-Bus session, so they are ignored by a plain
 //! `cargo test`; `tools/desktop-test.sh` runs them inside `xvfb-run` and
 //! `dbus-run-session` (and `tools/test.sh` calls it).
+//!
+//! Also: the app killed with SIGKILL at random moments and restarted,
+//! `STATUS_TRACKER_KILL_LOOPS` times (default 8; 100 for the long run), and
+//! no secret in its trace-level log, its stderr or its crash output.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use status_tracker_lib::sim::{config_toml, sim_env, SimStack};
+use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimStack, SimWorld};
+
+#[path = "support/store_invariants.rs"]
+mod store_invariants;
 
 const PY: &str = "/usr/bin/python3";
 const HASH_OK: &str = "40e9c82e2a69e6214e3afa1ea6bbd0e427518310";
@@ -145,8 +155,22 @@ impl Desktop {
         self.dir.path().join("notify.log")
     }
 
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn app_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("app.log")).unwrap_or_default()
+    }
+
     /// Starts the app on a config pointing at the simulated stack.
     fn app(&self, stack: &SimStack) -> Proc {
+        self.app_with(stack, &[])
+    }
+
+    /// Starts the app with extra environment variables (its stderr goes to
+    /// `app.log`, rewritten at each start).
+    fn app_with(&self, stack: &SimStack, env: &[(&str, &OsStr)]) -> Proc {
         let config = self.dir.path().join("config.toml");
         let text = format!(
             "[poll]\ndownloading_secs = 1\nactive_secs = 1\njellyseerr_secs = 1\nidle_secs = 1\n\n{}",
@@ -159,6 +183,9 @@ impl Desktop {
             .stdout(Stdio::null())
             .stderr(File::create(self.dir.path().join("app.log")).unwrap());
         for (k, v) in sim_env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
             cmd.env(k, v);
         }
         Proc(cmd.spawn().unwrap())
@@ -310,5 +337,267 @@ fn a_credential_round_trips_through_a_real_secret_service() {
     assert!(
         secrets::keyring_delete(&service).is_ok(),
         "deleting twice is fine"
+    );
+}
+
+/// `STATUS_TRACKER_KILL_LOOPS` rounds (default 8; 100 for the long run).
+fn kill_loops() -> usize {
+    std::env::var("STATUS_TRACKER_KILL_LOOPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8)
+}
+
+/// Plays film after film through every phase, a step every ~300 ms, until
+/// `stop`; every seventh film fails instead of being imported.
+async fn story(w: SimWorld, stop: Arc<AtomicBool>) {
+    let pause = || tokio::time::sleep(Duration::from_millis(300));
+    let mut tmdb = 7000u64;
+    while !stop.load(Ordering::Relaxed) {
+        tmdb += 1;
+        let h = format!("{tmdb:040x}");
+        w.add_movie(tmdb, &format!("Film {tmdb}"), 2024, false);
+        let Ok(id) = w.request_movie(tmdb, "alice") else {
+            continue;
+        };
+        pause().await;
+        let _ = w.approve(id);
+        pause().await;
+        let _ = w.grab_movie(tmdb, &h, &format!("Film.{tmdb}.1080p"), 1_000_000_000);
+        for p in [0.2, 0.5, 0.8] {
+            pause().await;
+            let _ = w.set_progress(&h, p, 1_000_000);
+        }
+        pause().await;
+        if tmdb.is_multiple_of(7) {
+            let _ = w.download_failed(&h, "stalled with no connections");
+            continue;
+        }
+        let _ = w.complete_download(&h);
+        pause().await;
+        let _ = w.import(&h);
+        pause().await;
+        let _ = w.jellyfin_add_movie(tmdb);
+    }
+}
+
+/// No Notify call on the bus repeats another: one per transition at most.
+fn assert_no_notification_twice(log: &Path, round: usize) -> usize {
+    let summaries = notify_summaries(log);
+    let mut seen = std::collections::HashSet::new();
+    for s in &summaries {
+        assert!(
+            seen.insert(s),
+            "round {round}: the notification {s:?} was shown twice: {summaries:?}"
+        );
+    }
+    summaries.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn kill_9_of_the_desktop_app_never_corrupts_loses_or_notifies_twice() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let player = tokio::spawn(story(stack.world(), stop.clone()));
+    let hidden: [(&str, &OsStr); 1] = [("STATUS_TRACKER_START_HIDDEN", OsStr::new("1"))];
+    let loops = kill_loops();
+    let mut last = 0;
+    for round in 0..loops {
+        let mut app = desktop.app_with(&stack, &hidden);
+        // While it starts, during its first cycle, or in a later one.
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(300..4000))).await;
+        if let Some(status) = app.0.try_wait().unwrap() {
+            panic!(
+                "round {round}: the app ended by itself ({status}): {}",
+                desktop.app_log()
+            );
+        }
+        app.0.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
+        app.0.wait().unwrap();
+        let checked = store_invariants::check_store(&desktop.data(), round);
+        assert!(
+            checked.changes >= last,
+            "round {round}: no phase change disappears"
+        );
+        last = checked.changes;
+        assert_no_notification_twice(&desktop.notify_log(), round);
+    }
+    stop.store(true, Ordering::Relaxed);
+    player.await.unwrap();
+    // A clean run after all those crashes: it starts (no stale lock), shows
+    // what was recorded but never shown, and still nothing twice.
+    let mut app = desktop.app_with(&stack, &hidden);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "the app runs after {loops} crashes: {}",
+        desktop.app_log()
+    );
+    app.0.kill().unwrap();
+    app.0.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let checked = store_invariants::check_store(&desktop.data(), loops);
+    let shown = assert_no_notification_twice(&desktop.notify_log(), loops);
+    assert!(
+        checked.changes > 10 && checked.requests > 3,
+        "the crashes happened while phases changed: {} changes over {} requests",
+        checked.changes,
+        checked.requests
+    );
+    assert!(
+        shown > 0 && shown as i64 <= checked.notifications,
+        "notifications were shown ({shown}), never more than were recorded ({})",
+        checked.notifications
+    );
+    eprintln!(
+        "{loops} kill -9 rounds of the desktop app: {} phase changes over {} requests checked, \
+         {} notifications recorded, {shown} shown, none twice",
+        checked.changes, checked.requests, checked.notifications
+    );
+    stack.shutdown().await;
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn assert_no_secret(what: &str, text: &str) {
+    for (var, secret) in sim_env() {
+        assert!(
+            !text.contains(secret),
+            "the secret of {var} leaked into {what}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn no_secret_in_the_trace_log_or_the_apps_output() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let state = desktop.dir.path().join("state");
+    let env: [(&str, &OsStr); 2] = [
+        ("STATUS_TRACKER_LOG", OsStr::new("trace")),
+        ("XDG_STATE_HOME", state.as_os_str()),
+    ];
+    let stop = Arc::new(AtomicBool::new(false));
+    let player = tokio::spawn(story(stack.world(), stop.clone()));
+    // A full run with the main window open, every credential set (sim_env),
+    // then every service refusing the credentials, failing and coming back.
+    let mut app = desktop.app_with(&stack, &env);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let w = stack.world();
+    for mode in [FailureMode::Unauthorized, FailureMode::Status500] {
+        for svc in Service::ALL {
+            w.set_mode(svc, mode);
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    for svc in Service::ALL {
+        w.set_mode(svc, FailureMode::Up);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    player.await.unwrap();
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "the app ran throughout: {}",
+        desktop.app_log()
+    );
+    app.0.kill().unwrap();
+    app.0.wait().unwrap();
+
+    let logs = files_under(&state.join("status-tracker"));
+    let text: String = logs
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    // The search would see a secret: the log is at its most verbose and
+    // carries cycles, phase changes and the services' error messages.
+    for (want, what) in [
+        ("DEBUG", "debug records"),
+        ("cycle:", "one line per cycle"),
+        ("PhaseChanged", "the phase changes"),
+        ("is down", "the services' errors"),
+        ("is back", "the services' recoveries"),
+    ] {
+        assert!(
+            text.contains(want),
+            "the trace log has {what} ({want}): {logs:?}\n{text}"
+        );
+    }
+    assert_no_secret("the log files", &text);
+    let stderr = desktop.app_log();
+    assert!(
+        stderr.contains("is down"),
+        "warnings reach stderr too: {stderr}"
+    );
+    assert_no_secret("the app's stderr", &stderr);
+    assert_no_secret(
+        "the notifications",
+        &std::fs::read_to_string(desktop.notify_log()).unwrap(),
+    );
+    let lines = text.lines().count();
+    eprintln!(
+        "{} log file(s), {lines} lines at trace, {} bytes of stderr: no secret",
+        logs.len(),
+        stderr.len()
+    );
+    stack.shutdown().await;
+}
+
+#[test]
+#[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
+fn a_crashing_start_prints_no_secret() {
+    // GTK cannot open a display that does not exist: the app fails at start
+    // (a panic inside the toolkit, with a full backtrace asked for). Its
+    // output, with every credential in its environment, carries none.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[jellyseerr]\nurl = \"http://127.0.0.1:9\"\n\n[radarr]\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_status-tracker"));
+    cmd.env("STATUS_TRACKER_CONFIG", &config)
+        .env("STATUS_TRACKER_DATA_DIR", dir.path().join("data"))
+        .env("XDG_STATE_HOME", dir.path().join("state"))
+        .env("STATUS_TRACKER_LOG", "trace")
+        .env("DISPLAY", ":4242")
+        .env("RUST_BACKTRACE", "full");
+    for (k, v) in sim_env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("panicked") && stderr.contains("backtrace"),
+        "the start crashes, with a panic message and a backtrace: {} {stderr}",
+        out.status
+    );
+    assert_no_secret("the crash output", &stderr);
+    assert_no_secret("stdout", &String::from_utf8_lossy(&out.stdout));
+    let logged: String = files_under(&dir.path().join("state"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect();
+    assert_no_secret("the log", &logged);
+    eprintln!(
+        "crash output ({}, {} bytes): no secret",
+        out.status,
+        stderr.len()
     );
 }

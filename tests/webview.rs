@@ -11,8 +11,9 @@
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
+use std::ffi::OsStr;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -65,11 +66,8 @@ async fn shot(name: &str, size: (u32, u32)) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
-async fn the_app_in_its_real_webview() {
-    let dir = tempfile::tempdir().unwrap();
-    // A Secret Service for the Settings window's credential.
+/// A Secret Service (gnome-keyring, unlocked) on the test's D-Bus session.
+fn keyring() -> Proc {
     let mut keyring = Command::new("gnome-keyring-daemon")
         .args(["--foreground", "--unlock", "--components=secrets"])
         .stdin(Stdio::piped())
@@ -78,7 +76,76 @@ async fn the_app_in_its_real_webview() {
         .spawn()
         .expect("gnome-keyring-daemon");
     keyring.stdin.take().unwrap().write_all(b"\n").unwrap();
-    let _keyring = Proc(keyring);
+    Proc(keyring)
+}
+
+/// A config on the simulated stack with a one-second cadence.
+fn write_config(dir: &Path, stack: &SimStack) -> PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[poll]\ndownloading_secs = 1\nactive_secs = 1\njellyseerr_secs = 1\nidle_secs = 2\n\n{}",
+            config_toml(stack.urls())
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// Starts tauri-driver on `port` (WebKitWebDriver on `port + 1`) and the app
+/// through it, with the simulated stack's credentials in its environment
+/// (except the variables in `without`) and `env`.
+async fn launch(
+    dir: &Path,
+    config: &Path,
+    port: u16,
+    env: &[(&str, &OsStr)],
+    without: &[&str],
+) -> (Proc, Session) {
+    let mut driver = Command::new("tauri-driver");
+    driver
+        .args(["--port", &port.to_string()])
+        .args(["--native-port", &(port + 1).to_string()])
+        .env("STATUS_TRACKER_CONFIG", config)
+        .env("STATUS_TRACKER_DATA_DIR", dir.join("data"))
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in sim_env() {
+        if !without.contains(&k) {
+            driver.env(k, v);
+        }
+    }
+    for (k, v) in env {
+        driver.env(k, v);
+    }
+    let driver = Proc(
+        driver
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver)"),
+    );
+    let addr = format!("127.0.0.1:{port}");
+    until("tauri-driver", Duration::from_secs(20), async || {
+        tokio::net::TcpStream::connect(&addr).await.ok()
+    })
+    .await;
+    let s = Session::start(
+        &format!("http://{addr}"),
+        env!("CARGO_BIN_EXE_status-tracker"),
+        &[],
+    )
+    .await
+    .unwrap();
+    (driver, s)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
+async fn the_app_in_its_real_webview() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Secret Service for the Settings window's credential.
+    let _keyring = keyring();
 
     let stack = SimStack::start().await.unwrap();
     let w = stack.world();
@@ -113,42 +180,8 @@ async fn the_app_in_its_real_webview() {
     w.download_failed(HASH2, "qBittorrent is reporting an error")
         .unwrap();
 
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[poll]\ndownloading_secs = 1\nactive_secs = 1\njellyseerr_secs = 1\nidle_secs = 2\n\n{}",
-            config_toml(stack.urls())
-        ),
-    )
-    .unwrap();
-    let mut driver = Command::new("tauri-driver");
-    driver
-        .args(["--port", "4444", "--native-port", "4445"])
-        .env("STATUS_TRACKER_CONFIG", &config)
-        .env("STATUS_TRACKER_DATA_DIR", dir.path().join("data"))
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in sim_env() {
-        driver.env(k, v);
-    }
-    let _driver = Proc(
-        driver
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver)"),
-    );
-    until("tauri-driver", Duration::from_secs(20), async || {
-        tokio::net::TcpStream::connect("127.0.0.1:4444").await.ok()
-    })
-    .await;
-    let s = Session::start(
-        "http://127.0.0.1:4444",
-        env!("CARGO_BIN_EXE_status-tracker"),
-        &[],
-    )
-    .await
-    .unwrap();
+    let config = write_config(dir.path(), &stack);
+    let (_driver, s) = launch(dir.path(), &config, 4444, &[], &[]).await;
 
     // Requests appear in their phase groups.
     until("Dune downloading", Duration::from_secs(30), async || {
@@ -325,5 +358,426 @@ async fn the_app_in_its_real_webview() {
     );
     let _ = status_tracker_lib::secrets::keyring_delete("radarr");
     s.close().await;
+    stack.shutdown().await;
+}
+
+// ---------------------------------------------------------------- hostile text
+
+/// Markup and script: each payload would set `window.__pwned` or create an
+/// element of class `pwned` if it were ever parsed as HTML.
+const SCRIPT: &str = "<script>window.__pwned=1</script><b class=pwned>bold</b>";
+const IMG: &str = "<img class=pwned src=x onerror=\"window.__pwned=2\">";
+const SVG: &str = "<svg class=pwned onload=\"window.__pwned=3\"></svg>&amp;&lt;";
+/// Right-to-left override, zero-width space and joiner, an isolate, a BOM.
+const RTL: &str = "\u{202e}\u{200b}evil\u{200d}\u{2067}مرحبا\u{feff}";
+const HASH3: &str = "1111111111111111111111111111111111111111";
+const HASH4: &str = "2222222222222222222222222222222222222222";
+
+/// Texts cut to 40 characters each, for readable failure messages.
+fn short(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|t| t.chars().take(40).collect()).collect()
+}
+
+/// A 5,000-character word: nothing to break it at.
+fn long(c: char) -> String {
+    std::iter::repeat_n(c, 5000).collect()
+}
+
+/// Nothing parsed from a payload: no element, no script run, no inline script.
+const INERT: &str = "return {
+    pwned: window.__pwned === undefined ? null : String(window.__pwned),
+    elements: document.querySelectorAll('.pwned, img[src=\"x\"]').length,
+    inline_scripts: [...document.scripts].filter((s) => !s.src).length,
+};";
+
+/// What sticks out of the window: the page scrolling sideways, or an
+/// element (matching the selector) wider than the window or past its right edge.
+const OVERFLOW: &str = "const vw = document.documentElement.clientWidth;
+    const out = [];
+    const sw = document.documentElement.scrollWidth;
+    if (sw > vw) out.push('the page scrolls sideways: ' + sw + ' > ' + vw);
+    for (const el of document.querySelectorAll(arguments[0])) {
+        const r = el.getBoundingClientRect();
+        if (r.right > vw + 1 || r.width > vw) {
+            out.push(el.tagName + '.' + el.className + ' is ' + Math.round(r.width)
+                + 'px wide, right edge at ' + Math.round(r.right) + ' of ' + vw);
+        }
+    }
+    return out;";
+
+async fn assert_inert(s: &Session, window: &str) {
+    let v = s.execute(INERT, vec![]).await.unwrap();
+    assert_eq!(
+        v,
+        json!({"pwned": null, "elements": 0, "inline_scripts": 0}),
+        "{window}: no payload was parsed as HTML or ran as script"
+    );
+}
+
+async fn assert_fits(s: &Session, window: &str, css: &str) {
+    let v = s.execute(OVERFLOW, vec![json!(css)]).await.unwrap();
+    assert_eq!(
+        v,
+        json!([]),
+        "{window}: hostile text stays inside the window (no sideways scrolling)"
+    );
+}
+
+/// Saves a WebDriver screenshot of the current window to
+/// `$STATUS_TRACKER_SCREENSHOTS` (else `fallback`); returns its size.
+async fn webdriver_shot(s: &Session, name: &str, fallback: &Path) -> usize {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let png = s.screenshot().await.unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000,
+        "{name}: the screenshot is a PNG of a drawn window ({} bytes)",
+        png.len()
+    );
+    let dir = std::env::var_os("STATUS_TRACKER_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| fallback.to_path_buf());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), &png).unwrap();
+    png.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
+async fn hostile_text_renders_inert_and_fits_both_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    let long_title = long('W');
+    let long_user = long('R');
+    let long_episode = long('E');
+    let series_title = format!("{IMG}{RTL}");
+    let series_reason = format!("{SVG} {}", long('F'));
+    let film_reason = format!("{IMG} {}", long('X'));
+
+    // Titles, requester names, reasons and episode titles, all hostile.
+    w.add_movie(131, SCRIPT, 2001, false);
+    w.add_movie(132, &long_title, 2002, false);
+    w.add_movie(133, RTL, 2003, false);
+    w.add_series(
+        81190,
+        1397,
+        &series_title,
+        2010,
+        false,
+        &[(1, 5, chrono::NaiveDate::from_ymd_opt(2010, 1, 3).unwrap())],
+    );
+    for (n, title) in [SCRIPT, IMG, SVG, RTL, long_episode.as_str()]
+        .iter()
+        .enumerate()
+    {
+        w.set_episode_title(81190, 1, n as u32 + 1, title).unwrap();
+    }
+    let a = w.request_movie(131, IMG).unwrap();
+    let b = w.request_movie(132, &long_user).unwrap();
+    let c = w.request_movie(133, RTL).unwrap();
+    let d = w.request_series(1397, &[1], SCRIPT).unwrap();
+    for id in [a, b, c, d] {
+        w.approve(id).unwrap();
+    }
+    w.grab_movie(131, HASH, "Hostile.2001.1080p", 1_000_000_000)
+        .unwrap();
+    w.download_failed(HASH, &film_reason).unwrap();
+    w.grab_movie(132, HASH3, "Long.2002.1080p", 1_000_000_000)
+        .unwrap();
+    w.set_progress(HASH3, 0.3, 5_000_000).unwrap();
+    let eps: Vec<(u32, u32)> = (1..=5).map(|n| (1, n)).collect();
+    w.grab_episodes(81190, &eps, HASH4, "Hostile.S01.1080p", 5_000_000_000)
+        .unwrap();
+    w.set_progress(HASH4, 0.5, 1_000_000).unwrap();
+    w.download_failed(HASH4, &series_reason).unwrap();
+
+    let config = write_config(dir.path(), &stack);
+    let (_driver, s) = launch(dir.path(), &config, 4446, &[], &[]).await;
+
+    // Main window: every hostile text is there, literally.
+    let titles = until("all four requests", Duration::from_secs(40), async || {
+        let t = s
+            .texts("[data-request-id] [data-testid=title]")
+            .await
+            .ok()?;
+        let reasons = s.texts("[data-testid=reason]").await.ok()?;
+        (t.len() >= 4 && reasons.iter().filter(|r| !r.is_empty()).count() >= 2).then_some(t)
+    })
+    .await;
+    for want in [SCRIPT, long_title.as_str(), RTL, series_title.as_str()] {
+        assert!(
+            titles.iter().any(|t| t == want),
+            "the title {:.60}… renders as its own text: {:?}",
+            want,
+            short(&titles)
+        );
+    }
+    let requesters = s.texts("[data-testid=requester]").await.unwrap();
+    for want in [IMG, long_user.as_str(), RTL, SCRIPT] {
+        assert!(
+            requesters.iter().any(|t| t == want),
+            "the requester {:.60}… renders as text: {:?}",
+            want,
+            short(&requesters)
+        );
+    }
+    let reasons = s.texts("[data-testid=reason]").await.unwrap().join("\n");
+    for want in [film_reason.as_str(), series_reason.as_str()] {
+        assert!(
+            reasons.contains(want),
+            "the reason {:.60}… renders as text: {reasons:.300}",
+            want
+        );
+    }
+    assert_inert(&s, "main window").await;
+    assert_fits(
+        &s,
+        "main window",
+        ".toolbar, .toolbar > *, section[data-phase], [data-request-id], .row-main, .row-side, [data-testid=reason]",
+    )
+    .await;
+    let main_png = webdriver_shot(&s, "hostile-main.png", dir.path()).await;
+
+    // Detail window of the hostile series: title, requester, reason, and the
+    // episode grid whose tooltips carry the episode titles.
+    let main = s.windows().await.unwrap()[0].clone();
+    let id = s
+        .execute(
+            "const row = [...document.querySelectorAll('[data-request-id]')]
+                .find((r) => r.querySelector('[data-testid=title]').textContent === arguments[0]);
+             return row ? Number(row.dataset.requestId) : null;",
+            vec![json!(series_title)],
+        )
+        .await
+        .unwrap();
+    assert!(id.is_number(), "the series has a row: {id}");
+    s.execute(
+        "window.__TAURI__.core.invoke('open_detail', { id: arguments[0] }); return 1;",
+        vec![id],
+    )
+    .await
+    .unwrap();
+    let detail = until("the detail window", Duration::from_secs(15), async || {
+        s.windows()
+            .await
+            .ok()
+            .and_then(|h| h.into_iter().find(|x| *x != main))
+    })
+    .await;
+    s.switch_to(&detail).await.unwrap();
+    s.wait_for("[data-testid=episode]", Duration::from_secs(15))
+        .await
+        .unwrap();
+    let h1 = s.texts("h1[data-testid=title]").await.unwrap();
+    assert_eq!(h1, [series_title.as_str()], "the detail title is text");
+    let requester = s.texts("[data-testid=requester]").await.unwrap();
+    assert_eq!(requester, [SCRIPT], "the requester is text");
+    let reason = s.texts("[data-testid=reason]").await.unwrap().join("");
+    assert!(
+        reason.contains(&series_reason),
+        "the reason is text: {reason:.200}"
+    );
+    let tips = s
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=episode]')].map((e) => e.getAttribute('title'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let tips: Vec<String> = serde_json::from_value(tips).unwrap();
+    for want in [SCRIPT, IMG, SVG, RTL, long_episode.as_str()] {
+        assert!(
+            tips.iter().any(|t| t.contains(want)),
+            "the episode title {:.60}… is shown as text: {:?}",
+            want,
+            short(&tips)
+        );
+    }
+    assert_inert(&s, "detail window").await;
+    assert_fits(
+        &s,
+        "detail window",
+        ".detail-head, .detail-body, h1, [data-testid=reason], .facts, .card, .timeline, .ep-grid",
+    )
+    .await;
+    let detail_png = webdriver_shot(&s, "hostile-detail.png", dir.path()).await;
+    eprintln!(
+        "hostile text: 4 titles, 4 requesters, 2 reasons, 5 episode titles inert and inside \
+         both windows; screenshots {main_png} and {detail_png} bytes"
+    );
+    s.close().await;
+    stack.shutdown().await;
+}
+
+// ---------------------------------------------------------------- secrets
+
+/// Calls every read command the UI uses, with what the UI passes, and returns
+/// all answers together with every `requests-changed` payload seen so far.
+const READ_EVERYTHING: &str = "const done = arguments[arguments.length - 1];
+(async () => {
+    const invoke = window.__TAURI__.core.invoke;
+    const out = { list: await invoke('list_requests'), details: [], tests: [] };
+    for (const r of out.list.requests) out.details.push(await invoke('request_detail', { id: r.id }));
+    out.missing = await invoke('request_detail', { id: 999999 }).catch((e) => e);
+    out.settings = await invoke('get_settings');
+    for (const s of out.settings.services) {
+        if (!s.enabled) continue;
+        out.tests.push(await invoke('test_connection', { service: {
+            name: s.name, url: s.url, username: s.username, timeout_secs: s.timeout_secs,
+        } }).catch((e) => e));
+    }
+    out.events = window.__events.slice();
+    return out;
+})().then((v) => done(JSON.stringify(v)), (e) => done('failed: ' + String(e)));";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
+async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
+    use status_tracker_lib::secrets::{self, Secret};
+    use status_tracker_lib::sim::{FailureMode, Service, SIM_SHOKO_PASSWORD};
+    let dir = tempfile::tempdir().unwrap();
+    // Every credential set: five in the environment, Shoko's in the keyring.
+    let _keyring = keyring();
+    let mut stored = Err(String::new());
+    for _ in 0..20 {
+        stored = secrets::keyring_set("shoko", &Secret::new(SIM_SHOKO_PASSWORD));
+        if stored.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    stored.expect("Shoko's password stored in the Secret Service");
+    let all_secrets: Vec<&str> = sim_env().into_iter().map(|(_, v)| v).collect();
+
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    w.add_series(
+        267440,
+        1429,
+        "Attack on Titan",
+        2013,
+        true,
+        &[(1, 3, chrono::NaiveDate::from_ymd_opt(2013, 4, 7).unwrap())],
+    );
+    let a = w.request_movie(693134, "alice").unwrap();
+    let b = w.request_series(1429, &[1], "bob").unwrap();
+    w.approve(a).unwrap();
+    w.approve(b).unwrap();
+    w.grab_movie(693134, HASH, "Dune.Part.Two.2024", 8_000_000_000)
+        .unwrap();
+    w.set_progress(HASH, 0.4, 5_000_000).unwrap();
+
+    let config = write_config(dir.path(), &stack);
+    let state = dir.path().join("state");
+    let env: [(&str, &OsStr); 2] = [
+        ("STATUS_TRACKER_LOG", OsStr::new("trace")),
+        ("XDG_STATE_HOME", state.as_os_str()),
+    ];
+    let (_driver, s) = launch(
+        dir.path(),
+        &config,
+        4448,
+        &env,
+        &["STATUS_TRACKER_SHOKO_PASSWORD"],
+    )
+    .await;
+    s.wait_for("[data-request-id]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    s.execute(
+        "window.__events = [];
+         window.__TAURI__.event.listen('requests-changed', (e) => window.__events.push(e.payload));
+         return 1;",
+        vec![],
+    )
+    .await
+    .unwrap();
+
+    // The film moves on; then every service refuses the credentials, so the
+    // answers and events carry the services' error messages.
+    w.complete_download(HASH).unwrap();
+    w.import(HASH).unwrap();
+    w.jellyfin_add_movie(693134).unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let healthy = s.execute_async(READ_EVERYTHING, vec![]).await.unwrap();
+    for svc in Service::ALL {
+        w.set_mode(svc, FailureMode::Unauthorized);
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let refused = s.execute_async(READ_EVERYTHING, vec![]).await.unwrap();
+
+    for (when, v) in [("healthy", &healthy), ("refused", &refused)] {
+        let text = v.as_str().unwrap_or_default();
+        let parsed: serde_json::Value = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("{when}: the UI's calls answered ({e}): {text:.500}"));
+        // The search is meaningful: the answers are the real ones.
+        let requests = parsed["list"]["requests"].as_array().map_or(0, Vec::len);
+        assert_eq!(requests, 2, "{when}: both requests listed");
+        assert_eq!(
+            parsed["details"].as_array().map(Vec::len),
+            Some(2),
+            "{when}: a detail per request"
+        );
+        let services = parsed["settings"]["services"].as_array().unwrap();
+        assert!(
+            services.len() == 6 && services.iter().all(|s| s["secret_set"] == json!(true)),
+            "{when}: every credential is set, Shoko's from the keyring: {services:?}"
+        );
+        assert_eq!(
+            parsed["tests"].as_array().map(Vec::len),
+            Some(6),
+            "{when}: every service's connection was tested"
+        );
+        assert!(
+            parsed["events"].as_array().is_some_and(|e| !e.is_empty()),
+            "{when}: requests-changed events were received"
+        );
+        for secret in &all_secrets {
+            assert!(
+                !text.contains(secret),
+                "{when}: a secret reached the UI through IPC or an event"
+            );
+        }
+    }
+    assert!(
+        healthy.as_str().unwrap().contains("\"ok\":true"),
+        "healthy: a connection test succeeded"
+    );
+    let refused_text = refused.as_str().unwrap();
+    assert!(
+        refused_text.contains("\"ok\":false") && refused_text.contains("401"),
+        "refused: the errors reached the UI"
+    );
+    s.close().await;
+
+    // The trace log of that run: verbose, and clean.
+    let mut logs = Vec::new();
+    let mut stack_dirs = vec![state.clone()];
+    while let Some(d) = stack_dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack_dirs.push(e.path());
+            } else {
+                logs.push(std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+    }
+    let log = logs.concat();
+    assert!(
+        log.contains("DEBUG") && log.contains("cycle:") && log.contains("is down"),
+        "the log is at its most verbose, with cycles and errors:\n{log:.2000}"
+    );
+    for secret in &all_secrets {
+        assert!(!log.contains(secret), "a secret reached the trace log");
+    }
+    eprintln!(
+        "IPC: 2 sweeps of list_requests, request_detail x2, get_settings, test_connection x6 and \
+         the requests-changed events ({} + {} bytes); trace log {} lines: no secret",
+        healthy.as_str().unwrap().len(),
+        refused_text.len(),
+        log.lines().count()
+    );
+    let _ = secrets::keyring_delete("shoko");
     stack.shutdown().await;
 }

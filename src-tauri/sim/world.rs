@@ -1236,6 +1236,34 @@ impl SimWorld {
         });
     }
 
+    /// Renames an episode (Sonarr's and Jellyfin's `title`): episode titles
+    /// are service text like any other, hostile ones included.
+    pub fn set_episode_title(
+        &self,
+        tvdb_id: u64,
+        season: u32,
+        number: u32,
+        title: &str,
+    ) -> Result<(), SimError> {
+        self.with(|w| {
+            let series = w
+                .series
+                .get_mut(&tvdb_id)
+                .ok_or(SimError::UnknownSeries(tvdb_id))?;
+            let e = series
+                .episodes
+                .iter_mut()
+                .find(|e| e.season == season && e.number == number)
+                .ok_or(SimError::UnknownEpisode {
+                    tvdb_id,
+                    season,
+                    episode: number,
+                })?;
+            e.title = title.to_string();
+            Ok(())
+        })
+    }
+
     // ----- Seerr requests -----
 
     /// A PENDING film request by `user` (created on first use). Returns the

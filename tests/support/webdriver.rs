@@ -140,6 +140,17 @@ impl Session {
         .await
     }
 
+    /// Runs an asynchronous script: it gets a callback as its last argument
+    /// and the call returns what it is called with.
+    pub async fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+        )
+        .await
+    }
+
     /// The text content of every element matching `css` (WebDriver's own
     /// "visible text" varies between drivers; the DOM text does not).
     pub async fn texts(&self, css: &str) -> Result<Vec<String>, String> {
