@@ -12,55 +12,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/crash.rs"]
+mod crash;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
-use status_tracker_lib::sim::{self, SimStack, SimWorld};
+use status_tracker_lib::sim::{self, SimStack};
 use status_tracker_lib::store::{NewNotification, Store};
 use status_tracker_lib::tracker::{Change, Phase};
-
-fn kill_loops() -> usize {
-    std::env::var("STATUS_TRACKER_KILL_LOOPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10)
-}
-
-/// Plays film after film through every phase, a step every ~60 ms, until
-/// `stop`.
-async fn story(w: SimWorld, stop: Arc<AtomicBool>) {
-    let pause = || tokio::time::sleep(Duration::from_millis(60));
-    let mut tmdb = 5000u64;
-    while !stop.load(Ordering::Relaxed) {
-        tmdb += 1;
-        let h = format!("{tmdb:040x}");
-        w.add_movie(tmdb, &format!("Film {tmdb}"), 2024, false);
-        let Ok(id) = w.request_movie(tmdb, "alice") else {
-            continue;
-        };
-        pause().await;
-        let _ = w.approve(id);
-        pause().await;
-        let _ = w.grab_movie(tmdb, &h, &format!("Film.{tmdb}.1080p"), 1_000_000_000);
-        for p in [0.2, 0.5, 0.8] {
-            pause().await;
-            let _ = w.set_progress(&h, p, 1_000_000);
-        }
-        pause().await;
-        if tmdb.is_multiple_of(7) {
-            let _ = w.download_failed(&h, "stalled with no connections");
-            continue;
-        }
-        let _ = w.complete_download(&h);
-        pause().await;
-        let _ = w.import(&h);
-        pause().await;
-        let _ = w.jellyfin_add_movie(tmdb);
-    }
-}
 
 fn spawn_watch(config: &std::path::Path, data: &std::path::Path) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_status-tracker"));
@@ -79,52 +42,6 @@ fn spawn_watch(config: &std::path::Path, data: &std::path::Path) -> Child {
     cmd.spawn().expect("the poller starts")
 }
 
-/// Every invariant of a store after a crash.
-fn check_store(data: &std::path::Path, round: usize) -> usize {
-    let store = Store::open_in(data).expect("the store opens after kill -9");
-    assert_eq!(
-        store.integrity_check().unwrap(),
-        "ok",
-        "round {round}: PRAGMA integrity_check after kill -9"
-    );
-    let records = store.load_records().unwrap();
-    let mut changes = 0;
-    for r in records.values() {
-        let tl: Vec<_> = store
-            .timeline(r.id)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "phase_change")
-            .collect();
-        changes += tl.len();
-        let last = tl.last().unwrap_or_else(|| {
-            panic!(
-                "round {round}: request {} has its first phase in the timeline",
-                r.id
-            )
-        });
-        assert_eq!(
-            last.to,
-            Some(r.phase),
-            "round {round}: request {}'s stored phase is its timeline's last change",
-            r.id
-        );
-        for pair in tl.windows(2) {
-            assert_eq!(
-                pair[1].from, pair[0].to,
-                "round {round}: request {}: no phase change lost (each starts where the last ended): {tl:?}",
-                r.id
-            );
-            assert!(
-                (pair[0].from, pair[0].to) != (pair[1].from, pair[1].to),
-                "round {round}: request {}: no phase change recorded twice: {tl:?}",
-                r.id
-            );
-        }
-    }
-    changes
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_random_moments_never_corrupts_loses_or_duplicates() {
     let stack = SimStack::start().await.unwrap();
@@ -140,8 +57,13 @@ async fn kill_9_at_random_moments_never_corrupts_loses_or_duplicates() {
     )
     .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let player = tokio::spawn(story(stack.world(), stop.clone()));
-    let loops = kill_loops();
+    let player = tokio::spawn(crash::story(
+        stack.world(),
+        stop.clone(),
+        Duration::from_millis(60),
+        5000,
+    ));
+    let loops = crash::kill_loops(10);
     let mut changes = 0;
     for round in 0..loops {
         let mut child = spawn_watch(&config, &data);
@@ -155,7 +77,7 @@ async fn kill_9_at_random_moments_never_corrupts_loses_or_duplicates() {
         }
         child.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
         child.wait().unwrap();
-        changes = check_store(&data, round);
+        changes = crash::check_store(&data, round).changes;
     }
     stop.store(true, Ordering::Relaxed);
     player.await.unwrap();
@@ -169,7 +91,7 @@ async fn kill_9_at_random_moments_never_corrupts_loses_or_duplicates() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let final_changes = check_store(&data, loops);
+    let final_changes = crash::check_store(&data, loops).changes;
     assert!(
         final_changes >= changes && final_changes > 10,
         "the crashes happened while phases changed: {final_changes} changes recorded"

@@ -20,10 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimStack, SimWorld};
+use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimStack};
 
-#[path = "support/store_invariants.rs"]
-mod store_invariants;
+#[path = "support/crash.rs"]
+mod crash;
 
 const PY: &str = "/usr/bin/python3";
 const HASH_OK: &str = "40e9c82e2a69e6214e3afa1ea6bbd0e427518310";
@@ -340,47 +340,6 @@ fn a_credential_round_trips_through_a_real_secret_service() {
     );
 }
 
-/// `STATUS_TRACKER_KILL_LOOPS` rounds (default 8; 100 for the long run).
-fn kill_loops() -> usize {
-    std::env::var("STATUS_TRACKER_KILL_LOOPS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8)
-}
-
-/// Plays film after film through every phase, a step every ~300 ms, until
-/// `stop`; every seventh film fails instead of being imported.
-async fn story(w: SimWorld, stop: Arc<AtomicBool>) {
-    let pause = || tokio::time::sleep(Duration::from_millis(300));
-    let mut tmdb = 7000u64;
-    while !stop.load(Ordering::Relaxed) {
-        tmdb += 1;
-        let h = format!("{tmdb:040x}");
-        w.add_movie(tmdb, &format!("Film {tmdb}"), 2024, false);
-        let Ok(id) = w.request_movie(tmdb, "alice") else {
-            continue;
-        };
-        pause().await;
-        let _ = w.approve(id);
-        pause().await;
-        let _ = w.grab_movie(tmdb, &h, &format!("Film.{tmdb}.1080p"), 1_000_000_000);
-        for p in [0.2, 0.5, 0.8] {
-            pause().await;
-            let _ = w.set_progress(&h, p, 1_000_000);
-        }
-        pause().await;
-        if tmdb.is_multiple_of(7) {
-            let _ = w.download_failed(&h, "stalled with no connections");
-            continue;
-        }
-        let _ = w.complete_download(&h);
-        pause().await;
-        let _ = w.import(&h);
-        pause().await;
-        let _ = w.jellyfin_add_movie(tmdb);
-    }
-}
-
 /// No Notify call on the bus repeats another: one per transition at most.
 fn assert_no_notification_twice(log: &Path, round: usize) -> usize {
     let summaries = notify_summaries(log);
@@ -400,9 +359,14 @@ async fn kill_9_of_the_desktop_app_never_corrupts_loses_or_notifies_twice() {
     let desktop = Desktop::start();
     let stack = SimStack::start().await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let player = tokio::spawn(story(stack.world(), stop.clone()));
+    let player = tokio::spawn(crash::story(
+        stack.world(),
+        stop.clone(),
+        Duration::from_millis(300),
+        7000,
+    ));
     let hidden: [(&str, &OsStr); 1] = [("STATUS_TRACKER_START_HIDDEN", OsStr::new("1"))];
-    let loops = kill_loops();
+    let loops = crash::kill_loops(8);
     let mut last = 0;
     for round in 0..loops {
         let mut app = desktop.app_with(&stack, &hidden);
@@ -416,7 +380,7 @@ async fn kill_9_of_the_desktop_app_never_corrupts_loses_or_notifies_twice() {
         }
         app.0.kill().expect("SIGKILL"); // std sends SIGKILL on Unix
         app.0.wait().unwrap();
-        let checked = store_invariants::check_store(&desktop.data(), round);
+        let checked = crash::check_store(&desktop.data(), round);
         assert!(
             checked.changes >= last,
             "round {round}: no phase change disappears"
@@ -438,7 +402,7 @@ async fn kill_9_of_the_desktop_app_never_corrupts_loses_or_notifies_twice() {
     app.0.kill().unwrap();
     app.0.wait().unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let checked = store_invariants::check_store(&desktop.data(), loops);
+    let checked = crash::check_store(&desktop.data(), loops);
     let shown = assert_no_notification_twice(&desktop.notify_log(), loops);
     assert!(
         checked.changes > 10 && checked.requests > 3,
@@ -493,7 +457,12 @@ async fn no_secret_in_the_trace_log_or_the_apps_output() {
         ("XDG_STATE_HOME", state.as_os_str()),
     ];
     let stop = Arc::new(AtomicBool::new(false));
-    let player = tokio::spawn(story(stack.world(), stop.clone()));
+    let player = tokio::spawn(crash::story(
+        stack.world(),
+        stop.clone(),
+        Duration::from_millis(300),
+        7000,
+    ));
     // A full run with the main window open, every credential set (sim_env),
     // then every service refusing the credentials, failing and coming back.
     let mut app = desktop.app_with(&stack, &env);

@@ -79,7 +79,8 @@
     }
     fact('Requested by', r.requested_by, 'requester');
     fact('Requested', ST.fullTime(r.requested_at) + ' (' + ST.ago(r.requested_at) + ')');
-    fact('Evidence', d.evidence, 'evidence');
+    // Evidence can be a whole log line: a box that scrolls, like the reason.
+    fact('Evidence', d.evidence ? h('div', { class: 'scroll-clamp', dir: 'auto', text: d.evidence }) : null, 'evidence');
     fact('TMDB', r.tmdb_id != null ? String(r.tmdb_id) : null, 'tmdb');
     fact('TVDB', r.tvdb_id != null ? String(r.tvdb_id) : null, 'tvdb');
     fact('Jellyseerr request', '#' + r.jellyseerr_request_id);
@@ -144,7 +145,7 @@
         h('td', { class: 'col-at', title: ST.fullTime(e.at), text: ST.shortTime(e.at) }),
         h('td', { class: 'col-change' }, changeCell(e)),
         h('td', { class: 'col-took', title: took ? 'time spent in the previous phase' : null, text: took }),
-        h('td', { class: 'evidence', dir: 'auto', text: e.evidence || '' }));
+        h('td', { class: 'evidence' }, h('div', { class: 'scroll-clamp', dir: 'auto', text: e.evidence || '' })));
     });
     return h('section', { class: 'card' }, h('h2', { text: 'Timeline' }),
       h('table', { class: 'timeline', 'data-testid': 'timeline' },

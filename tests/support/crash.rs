@@ -1,12 +1,61 @@
-//! What a store must satisfy after any crash: a sound database, and for each
-//! request a gap-free chain of phase changes ending at its stored phase, with
-//! no change recorded twice and at most one notification.
+//! Shared by the kill -9 tests of the headless poller (tests/crash_safety.rs)
+//! and of the desktop app (tests/desktop.rs): how many rounds, the story the
+//! simulated stack plays meanwhile, and what a store must satisfy after any
+//! crash: a sound database, and for each request a gap-free chain of phase
+//! changes ending at its stored phase, with no change recorded twice and at
+//! most one notification.
 
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
+use status_tracker_lib::sim::SimWorld;
 use status_tracker_lib::store::Store;
+
+/// `STATUS_TRACKER_KILL_LOOPS` rounds, else `default` (100 for the long run).
+pub fn kill_loops(default: usize) -> usize {
+    std::env::var("STATUS_TRACKER_KILL_LOOPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Plays film after film through every phase, a step every `step`, until
+/// `stop`; every seventh film fails instead of being imported. TMDB ids
+/// start after `first_tmdb`.
+pub async fn story(w: SimWorld, stop: Arc<AtomicBool>, step: Duration, first_tmdb: u64) {
+    let pause = || tokio::time::sleep(step);
+    let mut tmdb = first_tmdb;
+    while !stop.load(Ordering::Relaxed) {
+        tmdb += 1;
+        let h = format!("{tmdb:040x}");
+        w.add_movie(tmdb, &format!("Film {tmdb}"), 2024, false);
+        let Ok(id) = w.request_movie(tmdb, "alice") else {
+            continue;
+        };
+        pause().await;
+        let _ = w.approve(id);
+        pause().await;
+        let _ = w.grab_movie(tmdb, &h, &format!("Film.{tmdb}.1080p"), 1_000_000_000);
+        for p in [0.2, 0.5, 0.8] {
+            pause().await;
+            let _ = w.set_progress(&h, p, 1_000_000);
+        }
+        pause().await;
+        if tmdb.is_multiple_of(7) {
+            let _ = w.download_failed(&h, "stalled with no connections");
+            continue;
+        }
+        let _ = w.complete_download(&h);
+        pause().await;
+        let _ = w.import(&h);
+        pause().await;
+        let _ = w.jellyfin_add_movie(tmdb);
+    }
+}
 
 /// What one check saw.
 pub struct Checked {
