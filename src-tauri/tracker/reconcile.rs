@@ -7,6 +7,7 @@
 //! the newest open request for it.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -64,6 +65,77 @@ fn lower(s: &str) -> String {
     s.to_ascii_lowercase()
 }
 
+/// Calls `f` with the ASCII lower-case form of `s`, without allocating for
+/// ids of up to 64 bytes (torrent hashes, download ids).
+fn with_lower<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0_u8; 64];
+    match buf.get_mut(..s.len()) {
+        Some(b) => {
+            b.copy_from_slice(s.as_bytes());
+            b.make_ascii_lowercase();
+            // Lower-casing ASCII bytes keeps UTF-8 valid.
+            match std::str::from_utf8(b) {
+                Ok(k) => f(k),
+                Err(_) => f(&lower(s)),
+            }
+        }
+        None => f(&lower(s)),
+    }
+}
+
+/// A fast, non-cryptographic hasher (the multiply-rotate scheme of rustc's
+/// `FxHasher`) for the per-cycle indexes. Their keys are ids from the user's
+/// own services, so hash flooding is no concern; SipHash cost a large share
+/// of a cycle.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl FastHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0_u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        // hashbrown takes the bucket from the low bits and a tag from the
+        // high ones: rotate so both see the well-mixed high bits.
+        self.0.rotate_left(26)
+    }
+}
+
+type Fast = BuildHasherDefault<FastHasher>;
+type FastMap<K, V> = HashMap<K, V, Fast>;
+type FastSet<T> = HashSet<T, Fast>;
+
 fn is_torrent_hash(id: &str) -> bool {
     id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -92,17 +164,23 @@ fn file_name(path: &str) -> &str {
 
 #[derive(Default)]
 struct ArrIdx<'a> {
-    queue_by_media: HashMap<i64, Vec<&'a ArrQueueItem>>,
-    queue_by_episode: HashMap<i64, Vec<&'a ArrQueueItem>>,
-    history_by_media: HashMap<i64, Vec<&'a ArrHistoryEvent>>,
-    history_by_episode: HashMap<i64, Vec<&'a ArrHistoryEvent>>,
+    queue_by_media: FastMap<i64, Vec<&'a ArrQueueItem>>,
+    queue_by_episode: FastMap<i64, Vec<&'a ArrQueueItem>>,
+    history_by_media: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
+    history_by_episode: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
     /// Size of each download (queue), for season-pack progress.
-    size_by_download: HashMap<String, f64>,
+    size_by_download: FastMap<String, f64>,
 }
 
 impl<'a> ArrIdx<'a> {
     fn build(queue: &'a [ArrQueueItem], history: &'a [ArrHistoryEvent]) -> Self {
-        let mut idx = ArrIdx::default();
+        let mut idx = ArrIdx {
+            queue_by_media: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
+            queue_by_episode: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
+            history_by_media: FastMap::with_capacity_and_hasher(history.len(), Fast::default()),
+            history_by_episode: FastMap::with_capacity_and_hasher(history.len(), Fast::default()),
+            size_by_download: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
+        };
         for q in queue {
             if let Some(m) = q.media_id {
                 idx.queue_by_media.entry(m).or_default().push(q);
@@ -114,7 +192,7 @@ impl<'a> ArrIdx<'a> {
                 idx.size_by_download.insert(lower(d), q.size);
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::with_capacity_and_hasher(history.len(), Fast::default());
         for h in history {
             if !seen.insert(h.id) {
                 continue; // overlapping windows
@@ -137,17 +215,20 @@ impl<'a> ArrIdx<'a> {
 
 #[derive(Default)]
 struct JfIdx<'a> {
-    by_id: HashMap<&'a str, &'a JellyfinItem>,
-    movie_by_tmdb: HashMap<i64, &'a JellyfinItem>,
-    series_by_tvdb: HashMap<i64, &'a JellyfinItem>,
-    series_by_tmdb: HashMap<i64, &'a JellyfinItem>,
-    by_anidb: HashMap<i64, Vec<&'a JellyfinItem>>,
-    episodes_by_series: HashMap<&'a str, Vec<&'a JellyfinItem>>,
+    by_id: FastMap<&'a str, &'a JellyfinItem>,
+    movie_by_tmdb: FastMap<i64, &'a JellyfinItem>,
+    series_by_tvdb: FastMap<i64, &'a JellyfinItem>,
+    series_by_tmdb: FastMap<i64, &'a JellyfinItem>,
+    by_anidb: FastMap<i64, Vec<&'a JellyfinItem>>,
+    episodes_by_series: FastMap<&'a str, Vec<&'a JellyfinItem>>,
 }
 
 impl<'a> JfIdx<'a> {
     fn build(data: &'a JellyfinData) -> Self {
-        let mut idx = JfIdx::default();
+        let mut idx = JfIdx {
+            by_id: FastMap::with_capacity_and_hasher(data.items.len(), Fast::default()),
+            ..JfIdx::default()
+        };
         for it in &data.items {
             idx.by_id.insert(it.id.as_str(), it);
             match it.kind {
@@ -193,12 +274,12 @@ struct Ctx<'a> {
     now: DateTime<Utc>,
     /// Every configured service answered this cycle.
     all_ok: bool,
-    seerr: HashMap<i64, &'a SeerrRequest>,
+    seerr: FastMap<i64, &'a SeerrRequest>,
     seerr_complete: bool,
     radarr_configured: bool,
-    radarr: Option<(&'a RadarrData, ArrIdx<'a>, HashMap<i64, &'a RadarrMovie>)>,
-    sonarr: Option<(&'a SonarrData, ArrIdx<'a>, HashMap<i64, &'a SonarrSeries>)>,
-    torrents: Option<HashMap<String, &'a Torrent>>,
+    radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
+    sonarr: Option<(&'a SonarrData, ArrIdx<'a>, FastMap<i64, &'a SonarrSeries>)>,
+    torrents: Option<FastMap<String, &'a Torrent>>,
     shoko_configured: bool,
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
@@ -220,14 +301,21 @@ impl<'a> Ctx<'a> {
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
         let torrents = snap.qbittorrent.ok().map(|q| {
-            let mut m: HashMap<String, &Torrent> = HashMap::with_capacity(q.torrents.len() * 2);
+            let mut m: FastMap<String, &Torrent> =
+                FastMap::with_capacity_and_hasher(q.torrents.len() * 2, Fast::default());
+            // An alias is added only when no torrent holds that key yet.
+            fn alias<'t>(m: &mut FastMap<String, &'t Torrent>, key: &str, t: &'t Torrent) {
+                if !with_lower(key, |k| m.contains_key(k)) {
+                    m.insert(lower(key), t);
+                }
+            }
             for t in q.torrents.values() {
                 m.insert(lower(&t.hash), t);
                 if let Some(v1) = t.infohash_v1.as_deref().filter(|s| !s.is_empty()) {
-                    m.entry(lower(v1)).or_insert(t);
+                    alias(&mut m, v1, t);
                 }
                 if let Some(v2) = t.infohash_v2.as_deref().filter(|s| s.len() >= 40) {
-                    m.entry(lower(&v2[..40])).or_insert(t);
+                    alias(&mut m, &v2[..40], t);
                 }
             }
             m
@@ -265,7 +353,8 @@ impl<'a> Ctx<'a> {
     }
 
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
-        self.torrents.as_ref()?.get(&lower(download_id)).copied()
+        let map = self.torrents.as_ref()?;
+        with_lower(download_id, |k| map.get(k).copied())
     }
 }
 
@@ -281,16 +370,69 @@ struct Failure {
     download_id: Option<String>,
 }
 
+/// Evidence text. Most of it is never shown (only a phase change records
+/// it), so the frequent kinds are kept as data and rendered on demand.
+#[derive(Debug, Clone, Default)]
+enum Evidence {
+    #[default]
+    Empty,
+    Static(&'static str),
+    Text(String),
+    /// "Sonarr has SxxEyy's file".
+    SonarrFile {
+        season: i32,
+        number: i32,
+    },
+    /// "Jellyfin has SxxEyy (playable)".
+    JellyfinEpisode {
+        season: i32,
+        number: i32,
+    },
+    /// "Jellyfin has all N aired episodes (playable)".
+    JellyfinAllEpisodes(usize),
+}
+
+impl Evidence {
+    fn render(&self) -> String {
+        match self {
+            Evidence::Empty => String::new(),
+            Evidence::Static(s) => (*s).to_string(),
+            Evidence::Text(s) => s.clone(),
+            Evidence::SonarrFile { season, number } => {
+                format!("Sonarr has S{season:02}E{number:02}'s file")
+            }
+            Evidence::JellyfinEpisode { season, number } => {
+                format!("Jellyfin has S{season:02}E{number:02} (playable)")
+            }
+            Evidence::JellyfinAllEpisodes(n) => {
+                format!("Jellyfin has all {n} aired episodes (playable)")
+            }
+        }
+    }
+}
+
+impl From<String> for Evidence {
+    fn from(s: String) -> Self {
+        Evidence::Text(s)
+    }
+}
+
+impl From<&'static str> for Evidence {
+    fn from(s: &'static str) -> Self {
+        Evidence::Static(s)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Verdict {
     /// The most advanced non-failed phase with evidence this cycle.
     phase: Option<Phase>,
-    evidence: String,
+    evidence: Evidence,
     reason: Option<String>,
     warning: bool,
     failure: Option<Failure>,
     /// Playable in Jellyfin (or the best evidence of it): evidence text.
-    available: Option<String>,
+    available: Option<Evidence>,
     progress: Option<f64>,
     eta: Option<i64>,
     speed: Option<i64>,
@@ -299,11 +441,17 @@ struct Verdict {
 }
 
 impl Verdict {
-    fn offer(&mut self, phase: Phase, evidence: String, reason: Option<String>, warning: bool) {
+    fn offer(
+        &mut self,
+        phase: Phase,
+        evidence: impl Into<Evidence>,
+        reason: Option<String>,
+        warning: bool,
+    ) {
         let better = self.phase.is_none_or(|p| phase.rank() > p.rank());
         if better {
             self.phase = Some(phase);
-            self.evidence = evidence;
+            self.evidence = evidence.into();
             self.reason = reason;
             self.warning = warning;
         } else if self.phase == Some(phase) && self.reason.is_none() && reason.is_some() {
@@ -473,7 +621,7 @@ fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64>
         // Shoko failed this cycle: the phase stands on the *arr's evidence alone.
         v.offer(
             Phase::AnimeMatching,
-            "imported; waiting for Shoko".into(),
+            "imported; waiting for Shoko",
             None,
             false,
         );
@@ -535,14 +683,14 @@ fn seerr_verdict(
     }
     if let Some(t) = &req.title {
         if *t != rec.title {
-            rec.title = t.clone();
+            rec.title.clone_from(t);
         }
     }
     if req.year.is_some() {
         rec.year = req.year;
     }
     if req.poster_path.is_some() {
-        rec.poster_path = req.poster_path.clone();
+        rec.poster_path.clone_from(&req.poster_path);
     }
     rec.is_anime |= req.is_anime;
     let by = &req.requested_by;
@@ -553,12 +701,9 @@ fn seerr_verdict(
             None,
             false,
         ),
-        SeerrRequestStatus::Approved | SeerrRequestStatus::Completed => v.offer(
-            Phase::Approved,
-            "Jellyseerr: request approved".into(),
-            None,
-            false,
-        ),
+        SeerrRequestStatus::Approved | SeerrRequestStatus::Completed => {
+            v.offer(Phase::Approved, "Jellyseerr: request approved", None, false)
+        }
         SeerrRequestStatus::Declined => word.declined = true,
         SeerrRequestStatus::Failed => word.failed = true,
         SeerrRequestStatus::Unknown(_) => {}
@@ -569,6 +714,18 @@ fn seerr_verdict(
             SeerrRequestStatus::Approved | SeerrRequestStatus::Completed
         );
     word
+}
+
+/// `*slot = Some(text.to_string())`, reusing the slot's allocation.
+fn set_text(slot: &mut Option<String>, text: &str) {
+    match slot {
+        Some(s) if s == text => {}
+        Some(s) => {
+            s.clear();
+            s.push_str(text);
+        }
+        None => *slot = Some(text.to_string()),
+    }
 }
 
 fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
@@ -713,7 +870,7 @@ fn film_verdict(
                 }
                 v.offer(
                     Phase::Importing,
-                    "Radarr has the film's file".into(),
+                    "Radarr has the film's file",
                     Some(reasons::WAIT_JELLYFIN.into()),
                     false,
                 );
@@ -779,8 +936,8 @@ fn film_verdict(
                 })
             });
         if let Some(i) = item.filter(|_| !new_download_running) {
-            rec.jellyfin_id = Some(i.id.clone());
-            v.available = Some(format!("Jellyfin has '{}' (playable)", i.name));
+            set_text(&mut rec.jellyfin_id, &i.id);
+            v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
         }
     } else if !ctx.jf_configured {
         if rec.is_anime && ctx.shoko_configured {
@@ -806,28 +963,28 @@ struct Decision {
     phase: Option<Phase>,
     reason: Option<String>,
     warning: bool,
-    evidence: String,
+    evidence: Evidence,
     failure_download: Option<String>,
 }
 
-fn decide(v: &Verdict, word: SeerrWord) -> Decision {
-    if let Some(ev) = &v.available {
+fn decide(v: Verdict, word: SeerrWord) -> Decision {
+    if let Some(ev) = v.available {
         return Decision {
             phase: Some(Phase::Available),
             reason: None,
             warning: false,
-            evidence: ev.clone(),
+            evidence: ev,
             failure_download: None,
         };
     }
-    if let Some(f) = &v.failure {
+    if let Some(f) = v.failure {
         return Decision {
             phase: Some(Phase::Failed),
-            reason: Some(f.reason.clone()),
+            reason: Some(f.reason),
             warning: true,
-            evidence: f.evidence.clone(),
+            evidence: f.evidence.into(),
             // Remember which download failed; "-" when the *arr named none.
-            failure_download: Some(f.download_id.clone().unwrap_or_else(|| "-".into())),
+            failure_download: Some(f.download_id.unwrap_or_else(|| "-".into())),
         };
     }
     let seerr_fail = if word.declined {
@@ -842,15 +999,15 @@ fn decide(v: &Verdict, word: SeerrWord) -> Decision {
             phase: Some(Phase::Failed),
             reason: Some(reason.into()),
             warning: true,
-            evidence: format!("Jellyseerr: {reason}"),
+            evidence: format!("Jellyseerr: {reason}").into(),
             failure_download: None,
         };
     }
     Decision {
         phase: v.phase,
-        reason: v.reason.clone(),
+        reason: v.reason,
         warning: v.warning,
-        evidence: v.evidence.clone(),
+        evidence: v.evidence,
         failure_download: None,
     }
 }
@@ -882,7 +1039,7 @@ fn advance(
     };
     let set = |out: &mut Advanced, p: Phase| {
         if p != phase {
-            out.evidence = Some(d.evidence.clone());
+            out.evidence = Some(d.evidence.render());
         }
         out.phase = p;
         out.reason = d.reason.clone();
@@ -1119,7 +1276,10 @@ fn episode_verdict(
             }
             v.offer(
                 Phase::Importing,
-                format!("Sonarr has S{:02}E{:02}'s file", e.season, e.number),
+                Evidence::SonarrFile {
+                    season: e.season,
+                    number: e.number,
+                },
                 Some(reasons::WAIT_JELLYFIN.into()),
                 false,
             );
@@ -1142,17 +1302,23 @@ fn episode_verdict(
     if anime && ctx.shoko_configured && imported {
         let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
         if !ids.is_empty() && !ctx.jf_configured {
-            v.available = Some(format!(
-                "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
-                e.season, e.number
-            ));
+            v.available = Some(
+                format!(
+                    "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
+                    e.season, e.number
+                )
+                .into(),
+            );
         }
         anidb_out.extend(ids);
     } else if has_file && !ctx.jf_configured {
-        v.available = Some(format!(
-            "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
-            e.season, e.number
-        ));
+        v.available = Some(
+            format!(
+                "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
+                e.season, e.number
+            )
+            .into(),
+        );
     }
     v
 }
@@ -1194,7 +1360,7 @@ fn series_eval(
                 rec.arr_id = Some(s.id);
                 rec.is_anime |= s.is_anime;
                 sync_episodes(rec, s, seerr_v.phase);
-                let by_id: HashMap<i64, &SonarrEpisode> =
+                let by_id: FastMap<i64, &SonarrEpisode> =
                     s.episodes.iter().map(|e| (e.id, e)).collect();
                 let mut anidb = Vec::new();
                 let anime = rec.is_anime;
@@ -1214,27 +1380,28 @@ fn series_eval(
                 }
                 remember_anidb(&mut rec.anidb_ids, &anidb);
                 let anidb = rec.anidb_ids.clone();
-                let jf_eps: Option<Vec<&JellyfinItem>> = ctx.jf.as_ref().and_then(|jf| {
+                let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
                     let series = jf_series(rec, jf, &anidb)?;
-                    rec.jellyfin_id = Some(series.id.clone());
+                    set_text(&mut rec.jellyfin_id, &series.id);
                     Some(
                         jf.episodes_by_series
                             .get(series.id.as_str())
-                            .cloned()
-                            .unwrap_or_default(),
+                            .map_or(&[][..], Vec::as_slice),
                     )
                 });
                 let request_id = rec.id;
                 for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
                     if let Some(eps) = &jf_eps {
                         if jellyfin_episodes(eps, e.season, e.number).is_some() {
-                            v.available = Some(format!(
-                                "Jellyfin has S{:02}E{:02} (playable)",
-                                e.season, e.number
-                            ));
+                            v.available = Some(Evidence::JellyfinEpisode {
+                                season: e.season,
+                                number: e.number,
+                            });
                         }
                     }
-                    let d = decide(&v, SeerrWord::default());
+                    let ep_removed = v.removed.take();
+                    let ep_progress = v.progress;
+                    let d = decide(v, SeerrWord::default());
                     let failed_dl =
                         (e.phase == Phase::Failed).then(|| e.download_id.as_deref().unwrap_or("-"));
                     let adv = advance(
@@ -1242,7 +1409,7 @@ fn series_eval(
                         &e.reason,
                         failed_dl,
                         &d,
-                        v.removed.as_ref(),
+                        ep_removed.as_ref(),
                         ctx.all_ok,
                     );
                     if adv.phase == Phase::Available && e.phase != Phase::Available {
@@ -1253,13 +1420,13 @@ fn series_eval(
                             number: e.number,
                         });
                     }
-                    if v.removed.is_some() && adv.reason == v.removed {
-                        removed = v.removed.clone();
+                    if ep_removed.is_some() && adv.reason == ep_removed {
+                        removed = ep_removed;
                     }
                     e.phase = adv.phase;
                     e.reason = adv.reason;
                     e.progress = if e.phase == Phase::Downloading {
-                        v.progress
+                        ep_progress
                     } else {
                         None
                     };
@@ -1271,7 +1438,7 @@ fn series_eval(
         }
     }
     SeriesOutcome {
-        decision: series_decision(rec, &seerr_v, word, now),
+        decision: series_decision(rec, seerr_v, word, now),
         removed,
     }
 }
@@ -1281,20 +1448,22 @@ fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<
     if s.episodes.is_empty() {
         return; // no evidence that episodes went away
     }
-    let seasons: HashSet<i32> = if rec.seasons.is_empty() {
-        s.episodes
-            .iter()
-            .map(|e| e.season)
-            .filter(|n| *n > 0)
-            .collect()
-    } else {
-        rec.seasons.iter().copied().collect()
-    };
     let base = match seerr_phase.or(Some(rec.phase)) {
         Some(Phase::Requested) => Phase::Requested,
         _ => Phase::Approved,
     };
-    let mut old: HashMap<i64, EpisodeRecord> = rec
+    let requested = std::mem::take(&mut rec.seasons);
+    let seasons = Seasons(&requested);
+    if !sync_episodes_in_place(rec, s, &seasons, base) {
+        rebuild_episodes(rec, s, &seasons, base);
+    }
+    rec.seasons = requested;
+}
+
+/// Rebuilds a series record's episode list from Sonarr's, keeping what each
+/// known episode already recorded.
+fn rebuild_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seasons: &Seasons<'_>, base: Phase) {
+    let mut old: FastMap<i64, EpisodeRecord> = rec
         .episodes
         .drain(..)
         .map(|e| (e.arr_episode_id, e))
@@ -1332,6 +1501,76 @@ fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<
     rec.episodes = eps;
 }
 
+/// The seasons a series request follows.
+struct Seasons<'a>(&'a [i32]);
+
+impl Seasons<'_> {
+    fn contains(&self, season: &i32) -> bool {
+        if self.0.is_empty() {
+            *season > 0
+        } else {
+            self.0.contains(season)
+        }
+    }
+}
+
+/// Copies Sonarr's episode facts onto a series record's episodes, and
+/// returns true, when they are already the record's episodes in the same
+/// order (every cycle but those where Sonarr's list changes); returns false,
+/// changing nothing, otherwise.
+fn sync_episodes_in_place(
+    rec: &mut RequestRecord,
+    s: &SonarrSeries,
+    seasons: &Seasons<'_>,
+    base: Phase,
+) -> bool {
+    let mut wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+    let same_ids = rec
+        .episodes
+        .iter()
+        .all(|e| wanted.next().is_some_and(|se| se.id == e.arr_episode_id))
+        && wanted.next().is_none();
+    if !same_ids {
+        return false;
+    }
+    let sorted = s
+        .episodes
+        .iter()
+        .filter(|e| seasons.contains(&e.season))
+        .map(|se| (se.season, se.number))
+        .is_sorted();
+    if !sorted || !distinct_ids(&rec.episodes) {
+        // The full path resolves duplicates and reorders.
+        return false;
+    }
+    let wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+    for (e, se) in rec.episodes.iter_mut().zip(wanted) {
+        e.season = se.season;
+        e.number = se.number;
+        e.title.clone_from(&se.title);
+        e.air_date = se.air_date_utc;
+        e.monitored = se.monitored;
+        if e.phase == Phase::Requested && base == Phase::Approved {
+            e.phase = Phase::Approved;
+        }
+    }
+    true
+}
+
+/// No two episode records share a Sonarr episode id.
+fn distinct_ids(episodes: &[EpisodeRecord]) -> bool {
+    if episodes.len() <= 64 {
+        episodes.iter().enumerate().all(|(i, e)| {
+            episodes[i + 1..]
+                .iter()
+                .all(|o| o.arr_episode_id != e.arr_episode_id)
+        })
+    } else {
+        let mut seen = FastSet::default();
+        episodes.iter().all(|e| seen.insert(e.arr_episode_id))
+    }
+}
+
 /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
 fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
     let now = ctx.now;
@@ -1343,7 +1582,7 @@ fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         .episodes
         .iter()
         .any(|e| is_wanted(e, now) && e.phase == Phase::Downloading);
-    let mut seen = HashSet::new();
+    let mut seen = FastSet::default();
     let (mut total, mut done) = (0.0_f64, 0.0_f64);
     let mut eta: Option<i64> = None;
     let mut speed: i64 = 0;
@@ -1402,12 +1641,12 @@ fn ep_label(e: &EpisodeRecord) -> String {
 
 fn series_decision(
     rec: &RequestRecord,
-    seerr_v: &Verdict,
+    seerr_v: Verdict,
     word: SeerrWord,
     now: DateTime<Utc>,
 ) -> Decision {
     let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();
-    let d = |phase: Phase, reason: Option<String>, warning: bool, evidence: String| Decision {
+    let d = |phase: Phase, reason: Option<String>, warning: bool, evidence: Evidence| Decision {
         phase: Some(phase),
         reason,
         warning,
@@ -1419,10 +1658,7 @@ fn series_decision(
             Phase::Available,
             None,
             false,
-            format!(
-                "Jellyfin has all {} aired episodes (playable)",
-                wanted.len()
-            ),
+            Evidence::JellyfinAllEpisodes(wanted.len()),
         );
     }
     if let Some(f) = wanted.iter().find(|e| e.phase == Phase::Failed) {
@@ -1435,7 +1671,7 @@ fn series_decision(
             phase: Some(Phase::Failed),
             reason: Some(reason.clone()),
             warning: true,
-            evidence: reason,
+            evidence: reason.into(),
             failure_download: Some(f.download_id.clone().unwrap_or_else(|| "-".into())),
         };
     }
@@ -1480,7 +1716,7 @@ fn series_decision(
             Phase::Grabbing,
             Some(reason.clone()),
             false,
-            format!("Sonarr {reason}"),
+            format!("Sonarr {reason}").into(),
         );
     }
     let least = wanted.iter().min_by_key(|e| e.phase).copied();
@@ -1513,7 +1749,8 @@ fn series_decision(
                     wanted.iter().filter(|x| x.phase == e.phase).count(),
                     wanted.len(),
                     e.phase
-                ),
+                )
+                .into(),
             )
         }
         None => decide(seerr_v, word),
@@ -1577,6 +1814,124 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
     }
 }
 
+/// `*dst = src.clone()`, reusing the allocations `dst` already holds (a
+/// cycle copies every record it evaluates, and most do not change).
+/// Destructured so that a new field cannot be forgotten. Episode records
+/// `dst` no longer needs go to `spare`, and are taken from there first.
+fn copy_record(dst: &mut RequestRecord, src: &RequestRecord, spare: &mut Vec<EpisodeRecord>) {
+    let RequestRecord {
+        id,
+        jellyseerr_request_id,
+        media_type,
+        title,
+        year,
+        poster_path,
+        tmdb_id,
+        tvdb_id,
+        is_anime,
+        is_4k,
+        requested_by,
+        requested_at,
+        seasons,
+        phase,
+        reason,
+        attention,
+        acknowledged,
+        progress,
+        eta_secs,
+        download_speed,
+        updated_at,
+        phase_since,
+        deleted,
+        arr_id,
+        download_ids,
+        failed_download_id,
+        imported_path,
+        anidb_ids,
+        jellyfin_id,
+        seerr_status,
+        seerr_media_status,
+        seerr_updated_at,
+        episodes,
+    } = src;
+    dst.id = *id;
+    dst.jellyseerr_request_id = *jellyseerr_request_id;
+    dst.media_type = *media_type;
+    dst.title.clone_from(title);
+    dst.year = *year;
+    dst.poster_path.clone_from(poster_path);
+    dst.tmdb_id = *tmdb_id;
+    dst.tvdb_id = *tvdb_id;
+    dst.is_anime = *is_anime;
+    dst.is_4k = *is_4k;
+    dst.requested_by.clone_from(requested_by);
+    dst.requested_at = *requested_at;
+    dst.seasons.clone_from(seasons);
+    dst.phase = *phase;
+    dst.reason.clone_from(reason);
+    dst.attention = *attention;
+    dst.acknowledged = *acknowledged;
+    dst.progress = *progress;
+    dst.eta_secs = *eta_secs;
+    dst.download_speed = *download_speed;
+    dst.updated_at = *updated_at;
+    dst.phase_since = *phase_since;
+    dst.deleted = *deleted;
+    dst.arr_id = *arr_id;
+    dst.download_ids.clone_from(download_ids);
+    dst.failed_download_id.clone_from(failed_download_id);
+    dst.imported_path.clone_from(imported_path);
+    dst.anidb_ids.clone_from(anidb_ids);
+    dst.jellyfin_id.clone_from(jellyfin_id);
+    dst.seerr_status.clone_from(seerr_status);
+    dst.seerr_media_status.clone_from(seerr_media_status);
+    dst.seerr_updated_at = *seerr_updated_at;
+    if dst.episodes.len() > episodes.len() {
+        spare.extend(dst.episodes.drain(episodes.len()..));
+    }
+    let kept = dst.episodes.len();
+    for (d, e) in dst.episodes.iter_mut().zip(episodes) {
+        copy_episode(d, e);
+    }
+    for e in &episodes[kept..] {
+        match spare.pop() {
+            Some(mut d) => {
+                copy_episode(&mut d, e);
+                dst.episodes.push(d);
+            }
+            None => dst.episodes.push(e.clone()),
+        }
+    }
+}
+
+/// `*dst = src.clone()` for an episode, reusing `dst`'s allocations.
+fn copy_episode(dst: &mut EpisodeRecord, src: &EpisodeRecord) {
+    let EpisodeRecord {
+        arr_episode_id,
+        season,
+        number,
+        title,
+        air_date,
+        monitored,
+        phase,
+        download_id,
+        imported_path,
+        reason,
+        progress,
+    } = src;
+    dst.arr_episode_id = *arr_episode_id;
+    dst.season = *season;
+    dst.number = *number;
+    dst.title.clone_from(title);
+    dst.air_date = *air_date;
+    dst.monitored = *monitored;
+    dst.phase = *phase;
+    dst.download_id.clone_from(download_id);
+    dst.imported_path.clone_from(imported_path);
+    dst.reason.clone_from(reason);
+    dst.progress = *progress;
+}
+
 /// Does a finished or deleted record need looking at this cycle at all?
 fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
     if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
@@ -1612,7 +1967,7 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
     let mut out = Reconciled::default();
 
     // New requests become new records with the next local ids.
-    let known: HashSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
+    let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
     let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
     let mut fresh: Vec<&SeerrRequest> = ctx
         .seerr
@@ -1632,7 +1987,8 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
 
     // Evidence for a media belongs to its newest open request (a finished
     // series still follows its later episodes when no newer request is open).
-    let mut owners: HashMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> = HashMap::new();
+    let mut owners: FastMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> =
+        FastMap::with_capacity_and_hasher(prev.len() + new_records.len(), Fast::default());
     for r in prev.values().chain(new_records.iter()) {
         if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
             continue;
@@ -1658,14 +2014,24 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
             .is_some_and(|o| o.2 == r.id)
     };
 
+    // One scratch record, refilled for each record evaluated: only the
+    // records that changed are kept (most do not).
+    let mut scratch: Option<RequestRecord> = None;
+    let mut spare = Vec::new();
     for r in prev.values() {
         if !needs_eval(r, &ctx) {
             continue;
         }
-        let mut rec = r.clone();
-        evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
-        if rec != *r {
-            out.changed.push(rec);
+        let rec = match scratch.as_mut() {
+            Some(s) => {
+                copy_record(s, r, &mut spare);
+                s
+            }
+            None => scratch.insert(r.clone()),
+        };
+        evaluate(rec, &ctx, is_owner(r), false, &mut out.changes);
+        if *rec != *r {
+            out.changed.extend(scratch.take());
         }
     }
     for mut rec in new_records {
@@ -1688,7 +2054,7 @@ fn evaluate(
     let mut episode_changes = Vec::new();
     let (decision, removed, progress) = match rec.media_type {
         MediaType::Movie => {
-            let (v, facts) = film_verdict(rec, ctx, req, owner);
+            let (mut v, facts) = film_verdict(rec, ctx, req, owner);
             if facts.file_deleted && rec.phase == Phase::Available {
                 if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
                     changes.push(Change::ReasonChanged {
@@ -1702,9 +2068,9 @@ fn evaluate(
                 }
                 return;
             }
-            let d = decide(&v, facts.word);
             let progress = (v.progress, v.eta, v.speed);
-            (d, v.removed, Some(progress))
+            let removed = v.removed.take();
+            (decide(v, facts.word), removed, Some(progress))
         }
         MediaType::Tv => {
             let o = series_eval(rec, ctx, req, owner, &mut episode_changes);
@@ -1774,9 +2140,9 @@ fn evaluate(
 /// What the clients must fetch beyond their always-polled feeds.
 pub fn wants(records: &Records) -> Wants {
     let mut w = Wants::default();
-    let mut movies = HashSet::new();
-    let mut series = HashSet::new();
-    let mut jf_series = HashSet::new();
+    let mut movies = FastSet::default();
+    let mut series = FastSet::default();
+    let mut jf_series = FastSet::default();
     for r in records.values().filter(|r| !r.deleted) {
         let open = is_open(r);
         let airing =
