@@ -94,7 +94,12 @@ cargo bench --locked --bench cycle -- $quick >"$work/cycle.md" 2>"$work/cycle.lo
 
 # ---------------------------------------------------------------- footprint
 echo "bench: footprint of the real app (Xvfb)" >&2
-bin=target/release/status-tracker
+# `cargo bench` writes its own (unwind, no-LTO) build of the binary to the
+# same target/release/status-tracker path: put the release build back (a
+# re-link when it is fresh) and measure a copy of it.
+cargo build --release --locked
+bin=$work/status-tracker
+cp target/release/status-tracker "$bin"
 cat >"$work/footprint.sh" <<'EOF'
 #!/usr/bin/env bash
 # Runs inside xvfb-run + dbus-run-session.
@@ -201,7 +206,7 @@ tray, dt = pss("pss_tray"); win, dw = pss("pss_window"); closed, dc = pss("pss_c
 cpu = float(vals.get("cpu_idle", "nan")); tray_ms = int(vals.get("tray_ms", "-1"))
 opened = vals.get("window_id", "none") != "none"
 out = ["### Footprint of the desktop app\n",
-       "`target/release/status-tracker` under `xvfb-run -a dbus-run-session` with `tests/support/sni_watcher.py` as the tray host, "
+       "The release build (`cargo build --release`: LTO, opt-level s, stripped) under `xvfb-run -a dbus-run-session` with `tests/support/sni_watcher.py` as the tray host, "
        "polling `status-tracker sim` (the simulated stack) at the default cadence. PSS from `/proc/PID/smaps_rollup`, "
        "summed over the app and its descendants (WebKitWebProcess, WebKitNetworkProcess). "
        "Tray only: `STATUS_TRACKER_START_HIDDEN=1`, 10 s after launch. Window: opened by a second launch, measured 10 s later. "
