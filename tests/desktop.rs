@@ -302,6 +302,77 @@ async fn tray_notifications_exactly_once_and_quit() {
     stack.shutdown().await;
 }
 
+/// The GL libraries a process has mapped: Mesa's GLX/EGL vendor libraries,
+/// a DRI driver, and (with the llvmpipe software driver) its 26 MB LLVM.
+fn gl_mappings(pid: u32) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut libs: Vec<String> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| {
+            ["libLLVM", "_dri.so", "libGLX_mesa", "libEGL_mesa"]
+                .iter()
+                .any(|lib| p.contains(lib))
+        })
+        .map(str::to_string)
+        .collect();
+    libs.sort();
+    libs.dedup();
+    libs
+}
+
+/// A Mesa DRI driver is installed (`/usr/lib/<arch>/dri/*_dri.so`).
+fn dri_driver_installed() -> bool {
+    std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|arch| std::fs::read_dir(arch.path().join("dri")).ok())
+        .flatten()
+        .flatten()
+        .any(|f| f.file_name().to_string_lossy().ends_with("_dri.so"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn the_tray_only_app_maps_no_gl_driver() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let one = OsStr::new("1");
+    let app = desktop.app_with(&stack, &[("STATUS_TRACKER_START_HIDDEN", one)]);
+    let items = desktop.items();
+    wait_for("the tray icon to register", Duration::from_secs(30), || {
+        tray_item(&items).is_some()
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let loaded = gl_mappings(app.0.id());
+    assert!(
+        loaded.is_empty(),
+        "tray only, the app draws without OpenGL (GDK_GL=disable): no GL driver in memory, found {loaded:?}"
+    );
+    drop(app);
+
+    // The probe sees a driver when one is loaded: with STATUS_TRACKER_GPU=1
+    // GTK probes GLX visuals as it opens the display, which loads Mesa.
+    if dri_driver_installed() {
+        let app = desktop.app_with(
+            &stack,
+            &[
+                ("STATUS_TRACKER_START_HIDDEN", one),
+                ("STATUS_TRACKER_GPU", one),
+            ],
+        );
+        let pid = app.0.id();
+        wait_for(
+            "GTK to load the GL driver with STATUS_TRACKER_GPU=1",
+            Duration::from_secs(30),
+            || !gl_mappings(pid).is_empty(),
+        );
+        eprintln!("with STATUS_TRACKER_GPU=1: {:?}", gl_mappings(pid));
+    }
+    stack.shutdown().await;
+}
+
 #[test]
 #[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
 fn a_credential_round_trips_through_a_real_secret_service() {
