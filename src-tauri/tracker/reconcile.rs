@@ -390,6 +390,12 @@ enum Evidence {
     },
     /// "Jellyfin has all N aired episodes (playable)".
     JellyfinAllEpisodes(usize),
+    /// "K of N aired episodes at PHASE".
+    EpisodesAt {
+        count: usize,
+        total: usize,
+        phase: Phase,
+    },
 }
 
 impl Evidence {
@@ -407,6 +413,11 @@ impl Evidence {
             Evidence::JellyfinAllEpisodes(n) => {
                 format!("Jellyfin has all {n} aired episodes (playable)")
             }
+            Evidence::EpisodesAt {
+                count,
+                total,
+                phase,
+            } => format!("{count} of {total} aired episodes at {phase}"),
         }
     }
 }
@@ -1744,13 +1755,11 @@ fn series_decision(
                 e.phase,
                 reason,
                 warning,
-                format!(
-                    "{} of {} aired episodes at {}",
-                    wanted.iter().filter(|x| x.phase == e.phase).count(),
-                    wanted.len(),
-                    e.phase
-                )
-                .into(),
+                Evidence::EpisodesAt {
+                    count: wanted.iter().filter(|x| x.phase == e.phase).count(),
+                    total: wanted.len(),
+                    phase: e.phase,
+                },
             )
         }
         None => decide(seerr_v, word),

@@ -2823,3 +2823,183 @@ fn sonarr_episode_order_does_not_matter() {
         "each episode keeps its own phase"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Finished films skip the copy only when nothing changes
+// ---------------------------------------------------------------------------
+
+/// Records after a film (request 1) settled AVAILABLE in `film_available()`.
+fn finished_film() -> Records {
+    let mut recs = Records::new();
+    for k in 0..3 {
+        step(&mut recs, &film_available(), t(30 + k));
+    }
+    assert_eq!(phase(&recs, 1), Phase::Available, "the film is finished");
+    let out = reconcile(&recs, &film_available(), t(40));
+    assert!(
+        out.changed.is_empty() && out.changes.is_empty(),
+        "a finished film over the same snapshot changes nothing: {:#?}",
+        out.changed
+    );
+    recs
+}
+
+/// `film_available()` with request 1 replaced by `edit(request 1)`.
+fn film_available_with(edit: impl FnOnce(&mut SeerrRequest)) -> Snapshot {
+    let mut s = film_available();
+    let seerr = ok_mut(&mut s.jellyseerr);
+    let req = seerr
+        .requests
+        .iter_mut()
+        .find(|r| r.id == 1)
+        .expect("request 1 is in the snapshot");
+    edit(req);
+    s
+}
+
+/// An edit of a Jellyseerr request.
+type EditRequest = fn(&mut SeerrRequest);
+
+#[test]
+fn a_finished_film_still_takes_jellyseerrs_word() {
+    let recs = finished_film();
+    let cases: [(&str, EditRequest); 7] = [
+        ("a new title", |r| r.title = Some("Renamed".into())),
+        ("a new year", |r| r.year = Some(1999)),
+        ("a new poster", |r| {
+            r.poster_path = Some("/other.jpg".into())
+        }),
+        ("a declined request", |r| {
+            r.status = SeerrRequestStatus::Declined
+        }),
+        ("a new media status", |r| {
+            r.media_status = SeerrMediaStatus::PartiallyAvailable
+        }),
+        ("a newer update time", |r| r.updated_at = t(50)),
+        ("an anime flag", |r| r.is_anime = true),
+    ];
+    for (what, edit) in cases {
+        let s = film_available_with(edit);
+        let want = ok_mut(&mut s.clone().jellyseerr)
+            .requests
+            .iter()
+            .find(|r| r.id == 1)
+            .cloned()
+            .expect("request 1 is in the snapshot");
+        let out = reconcile(&recs, &s, t(41));
+        let changed = out
+            .changed
+            .iter()
+            .find(|r| r.jellyseerr_request_id == 1)
+            .unwrap_or_else(|| panic!("{what} changes the finished film's record"));
+        assert_eq!(
+            changed.phase,
+            Phase::Available,
+            "{what}: the phase stays frozen"
+        );
+        assert_eq!(
+            changed.seerr_status,
+            Some(want.status),
+            "{what}: the record holds Jellyseerr's status"
+        );
+        assert_eq!(
+            changed.seerr_media_status,
+            Some(want.media_status),
+            "{what}: the record holds Jellyseerr's media status"
+        );
+        assert_eq!(
+            changed.seerr_updated_at,
+            Some(want.updated_at),
+            "{what}: the record holds Jellyseerr's update time"
+        );
+        assert_eq!(
+            Some(&changed.title),
+            want.title.as_ref(),
+            "{what}: the record holds the title"
+        );
+        assert_eq!(changed.year, want.year, "{what}: the record holds the year");
+        assert_eq!(
+            changed.poster_path, want.poster_path,
+            "{what}: the record holds the poster"
+        );
+        assert_eq!(
+            changed.is_anime, want.is_anime,
+            "{what}: the record holds the anime flag"
+        );
+        assert_no_phase_or_reason_events(&out, what);
+    }
+}
+
+#[test]
+fn a_finished_film_clears_stale_download_figures() {
+    let mut recs = finished_film();
+    let id = rec(&recs, 1).id;
+    let r = recs.get_mut(&id).expect("the film's record");
+    r.progress = Some(0.5);
+    r.eta_secs = Some(60);
+    r.download_speed = Some(1_000);
+    let out = reconcile(&recs, &film_available(), t(41));
+    let changed = out
+        .changed
+        .iter()
+        .find(|r| r.id == id)
+        .expect("stale download figures are a change");
+    assert_eq!(
+        (changed.progress, changed.eta_secs, changed.download_speed),
+        (None, None, None),
+        "a film that is not downloading shows no download figures"
+    );
+}
+
+#[test]
+fn a_finished_film_without_a_jellyfin_id_takes_jellyseerrs() {
+    let mut recs = finished_film();
+    let id = rec(&recs, 1).id;
+    recs.get_mut(&id).expect("the film's record").jellyfin_id = None;
+    let s = film_available_with(|r| r.jellyfin_media_id = Some("abc".into()));
+    let out = reconcile(&recs, &s, t(41));
+    let changed = out
+        .changed
+        .iter()
+        .find(|r| r.id == id)
+        .expect("a Jellyfin id from Jellyseerr is a change");
+    assert_eq!(
+        changed.jellyfin_id.as_deref(),
+        Some("abc"),
+        "the record takes Jellyseerr's Jellyfin id when it has none"
+    );
+}
+
+#[test]
+fn a_newer_request_for_a_finished_film_is_still_seen() {
+    let recs = finished_film();
+    let mut newer = seerr_req(2, TMDB);
+    newer.created_at = t(45);
+    let out = reconcile(&recs, &film_available().req(newer), t(46));
+    assert!(
+        out.changed.iter().any(|r| r.jellyseerr_request_id == 2),
+        "a newer request for the same film becomes a record: {:#?}",
+        out.changed
+    );
+    assert!(
+        out.changed.iter().all(|r| r.jellyseerr_request_id != 1),
+        "the finished film itself is frozen: {:#?}",
+        out.changed
+    );
+}
+
+#[test]
+fn a_series_phase_change_counts_its_episodes_in_the_evidence() {
+    let mut recs = Records::new();
+    step(&mut recs, &snap().req(seerr_tv(5, TVDB, &[1])), t(0));
+    let s = snap().req(seerr_tv(5, TVDB, &[1])).series(eps_with_files(
+        series(SERIES, TVDB, aired_eps(101, 1, 2)),
+        &[101, 102],
+    ));
+    let out = step(&mut recs, &s, t(1));
+    assert_eq!(
+        evidence_of(&out, Phase::Importing),
+        "2 of 2 aired episodes at IMPORTING",
+        "a series' phase change says how many aired episodes reached the phase"
+    );
+}
