@@ -6,6 +6,7 @@
 //! new evidence; finished records are frozen; evidence for a media belongs to
 //! the newest open request for it.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -41,6 +42,10 @@ pub mod reasons {
     pub const NOTHING_AIRED: &str = "no episode of the requested seasons has aired yet";
     pub const STUCK: &str = "in this phase far longer than usual";
 }
+
+/// A reason text: one of [`reasons`] borrowed, or a service's message owned
+/// (most verdicts offer a fixed text, and most are never written).
+type Text = Cow<'static, str>;
 
 /// How long a phase may last before the request needs attention.
 fn stuck_after(phase: Phase) -> Option<TimeDelta> {
@@ -439,7 +444,7 @@ struct Verdict {
     /// The most advanced non-failed phase with evidence this cycle.
     phase: Option<Phase>,
     evidence: Evidence,
-    reason: Option<String>,
+    reason: Option<Text>,
     warning: bool,
     failure: Option<Failure>,
     /// Playable in Jellyfin (or the best evidence of it): evidence text.
@@ -456,7 +461,7 @@ impl Verdict {
         &mut self,
         phase: Phase,
         evidence: impl Into<Evidence>,
-        reason: Option<String>,
+        reason: Option<Text>,
         warning: bool,
     ) {
         let better = self.phase.is_none_or(|p| phase.rank() > p.rank());
@@ -497,7 +502,7 @@ fn queue_messages(q: &ArrQueueItem) -> Option<String> {
 }
 
 /// The *arr queue's word on one download.
-fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str) {
+fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'static str) {
     let warning = matches!(q.tracked_status.as_deref(), Some("warning") | Some("error"));
     match q.tracked_state.as_deref() {
         Some("failed") | Some("failedPending") => {
@@ -509,7 +514,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str
             );
         }
         Some("importBlocked") | Some("importPending") => {
-            let reason = queue_messages(q).unwrap_or_else(|| wait_reason.to_string());
+            let reason: Text = queue_messages(q).map_or(Cow::Borrowed(wait_reason), Cow::Owned);
             v.offer(
                 Phase::DownloadDone,
                 format!("{arr}: {reason}"),
@@ -534,15 +539,15 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str
             v.offer(
                 Phase::Approved,
                 format!("{arr} holds '{}' ({})", q.title, q.status),
-                Some(reasons::HELD.to_string()),
+                Some(reasons::HELD.into()),
                 false,
             );
         }
         _ if q.status == "completed" => {
-            let reason = if warning {
-                queue_messages(q).unwrap_or_else(|| wait_reason.to_string())
+            let reason: Text = if warning {
+                queue_messages(q).map_or(Cow::Borrowed(wait_reason), Cow::Owned)
             } else {
-                wait_reason.to_string()
+                Cow::Borrowed(wait_reason)
             };
             v.offer(
                 Phase::DownloadDone,
@@ -552,7 +557,11 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str
             );
         }
         _ => {
-            let reason = if warning { queue_messages(q) } else { None };
+            let reason = if warning {
+                queue_messages(q).map(Cow::Owned)
+            } else {
+                None
+            };
             v.offer(
                 Phase::Downloading,
                 format!("{arr} grabbed '{}' ({})", q.title, human_size(q.size)),
@@ -572,7 +581,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &str
 
 /// qBittorrent's word on one download. Returns false when the torrent is not
 /// in a complete listing (it was removed), true otherwise.
-fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &str) -> bool {
+fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'static str) -> bool {
     if !is_torrent_hash(dl) || ctx.torrents.is_none() {
         return true;
     }
@@ -594,7 +603,7 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &str) 
             v.offer(
                 Phase::DownloadDone,
                 format!("qBittorrent 100%: '{}'", t.name),
-                Some(wait_reason.to_string()),
+                Some(wait_reason.into()),
                 false,
             );
         }
@@ -612,11 +621,11 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &str) 
                     (t.progress * 100.0).floor(),
                     t.name
                 ),
-                reason.map(str::to_string),
+                reason.map(Cow::Borrowed),
                 warning,
             );
             if v.phase == Some(Phase::Downloading) {
-                v.reason = reason.map(str::to_string).or(v.reason.take());
+                v.reason = reason.map(Cow::Borrowed).or(v.reason.take());
                 v.warning = warning || v.warning;
             }
             v.progress = Some(t.progress.clamp(0.0, 1.0));
@@ -651,14 +660,9 @@ fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64>
         Some(p) => format!("Shoko: '{}' — {reason}", file_name(p)),
         None => format!("Shoko: {reason}"),
     };
-    v.offer(
-        Phase::AnimeMatching,
-        evidence,
-        Some(reason.to_string()),
-        warning,
-    );
+    v.offer(Phase::AnimeMatching, evidence, Some(reason.into()), warning);
     if v.phase == Some(Phase::AnimeMatching) {
-        v.reason = Some(reason.to_string());
+        v.reason = Some(reason.into());
         v.warning = warning;
     }
     ids
@@ -972,7 +976,7 @@ fn film_verdict(
 #[derive(Debug, Clone, Default)]
 struct Decision {
     phase: Option<Phase>,
-    reason: Option<String>,
+    reason: Option<Text>,
     warning: bool,
     evidence: Evidence,
     failure_download: Option<String>,
@@ -991,7 +995,7 @@ fn decide(v: Verdict, word: SeerrWord) -> Decision {
     if let Some(f) = v.failure {
         return Decision {
             phase: Some(Phase::Failed),
-            reason: Some(f.reason),
+            reason: Some(f.reason.into()),
             warning: true,
             evidence: f.evidence.into(),
             // Remember which download failed; "-" when the *arr named none.
@@ -1053,14 +1057,16 @@ fn advance(
             out.evidence = Some(d.evidence.render());
         }
         out.phase = p;
-        out.reason = d.reason.clone();
+        out.reason = d.reason.as_deref().map(str::to_string);
         out.warning = Some(d.warning);
     };
     match d.phase {
         None => {}
         Some(_) if phase == Phase::Available => {} // finished records are frozen
         Some(Phase::Available) => set(&mut out, Phase::Available),
-        Some(Phase::Failed) if phase != Phase::Failed || *reason != d.reason => {
+        Some(Phase::Failed)
+            if phase != Phase::Failed || reason.as_deref() != d.reason.as_deref() =>
+        {
             set(&mut out, Phase::Failed);
         }
         Some(Phase::Failed) => {}
@@ -1078,11 +1084,13 @@ fn advance(
         Some(p) if p > phase => set(&mut out, p),
         // Same phase: refresh the reason, but a service that failed this
         // cycle cannot clear one.
-        Some(p) if p == phase && (d.reason.is_some() || all_ok) => {
-            if out.reason != d.reason {
-                out.warning = Some(d.warning);
-            }
-            out.reason = d.reason.clone();
+        Some(p)
+            if p == phase
+                && (d.reason.is_some() || all_ok)
+                && out.reason.as_deref() != d.reason.as_deref() =>
+        {
+            out.warning = Some(d.warning);
+            out.reason = d.reason.as_deref().map(str::to_string);
         }
         Some(_) => {} // never backwards
     }
@@ -1657,7 +1665,7 @@ fn series_decision(
     now: DateTime<Utc>,
 ) -> Decision {
     let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();
-    let d = |phase: Phase, reason: Option<String>, warning: bool, evidence: Evidence| Decision {
+    let d = |phase: Phase, reason: Option<Text>, warning: bool, evidence: Evidence| Decision {
         phase: Some(phase),
         reason,
         warning,
@@ -1680,7 +1688,7 @@ fn series_decision(
         );
         return Decision {
             phase: Some(Phase::Failed),
-            reason: Some(reason.clone()),
+            reason: Some(reason.clone().into()),
             warning: true,
             evidence: reason.into(),
             failure_download: Some(f.download_id.clone().unwrap_or_else(|| "-".into())),
@@ -1713,7 +1721,7 @@ fn series_decision(
         };
         return d(
             Phase::Approved,
-            Some(reason),
+            Some(reason.into()),
             false,
             "Sonarr: nothing aired yet".into(),
         );
@@ -1725,7 +1733,7 @@ fn series_decision(
         let reason = format!("grabbed {grabbed}/{} episodes", wanted.len());
         return d(
             Phase::Grabbing,
-            Some(reason.clone()),
+            Some(reason.clone().into()),
             false,
             format!("Sonarr {reason}").into(),
         );
@@ -1753,7 +1761,7 @@ fn series_decision(
             });
             d(
                 e.phase,
-                reason,
+                reason.map(Cow::Owned),
                 warning,
                 Evidence::EpisodesAt {
                     count: wanted.iter().filter(|x| x.phase == e.phase).count(),
