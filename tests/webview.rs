@@ -45,6 +45,20 @@ async fn until<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Opt
     }
 }
 
+/// Waits for a window that is none of `known` (the one just asked for) and
+/// switches the session to it.
+async fn switch_to_new_window(s: &Session, what: &str, known: &[&str]) -> String {
+    let window = until(what, Duration::from_secs(15), async || {
+        s.windows()
+            .await
+            .ok()
+            .and_then(|h| h.into_iter().find(|x| !known.contains(&x.as_str())))
+    })
+    .await;
+    s.switch_to(&window).await.unwrap();
+    window
+}
+
 /// Saves what the X display shows (windows open at the top left of Xvfb,
 /// the newest on top), cropped to the window's size.
 async fn shot(name: &str, size: (u32, u32)) {
@@ -243,14 +257,7 @@ async fn the_app_in_its_real_webview() {
         .click()
         .await
         .unwrap();
-    let detail = until("the detail window", Duration::from_secs(15), async || {
-        s.windows()
-            .await
-            .ok()
-            .and_then(|h| h.into_iter().find(|x| *x != main))
-    })
-    .await;
-    s.switch_to(&detail).await.unwrap();
+    let detail = switch_to_new_window(&s, "the detail window", &[&main]).await;
     s.wait_for("[data-testid=timeline-row]", Duration::from_secs(15))
         .await
         .unwrap();
@@ -280,14 +287,7 @@ async fn the_app_in_its_real_webview() {
         .click()
         .await
         .unwrap();
-    let settings = until("the settings window", Duration::from_secs(15), async || {
-        s.windows()
-            .await
-            .ok()
-            .and_then(|h| h.into_iter().find(|x| *x != main && *x != detail))
-    })
-    .await;
-    s.switch_to(&settings).await.unwrap();
+    switch_to_new_window(&s, "the settings window", &[&main, &detail]).await;
     let secret = s
         .wait_for("[data-testid=secret-radarr]", Duration::from_secs(15))
         .await
@@ -557,14 +557,7 @@ async fn hostile_text_renders_inert_and_fits_both_windows() {
     )
     .await
     .unwrap();
-    let detail = until("the detail window", Duration::from_secs(15), async || {
-        s.windows()
-            .await
-            .ok()
-            .and_then(|h| h.into_iter().find(|x| *x != main))
-    })
-    .await;
-    s.switch_to(&detail).await.unwrap();
+    switch_to_new_window(&s, "the detail window", &[&main]).await;
     s.wait_for("[data-testid=episode]", Duration::from_secs(15))
         .await
         .unwrap();
