@@ -489,8 +489,8 @@ fn runtime_and_server() -> (tokio::runtime::Runtime, Server) {
     (rt, server)
 }
 
-#[test]
-fn fuzz_random_json_against_every_client() {
+/// Feeds `cases()` inputs drawn from `inputs` to all six clients.
+fn fuzz_every_client(name: &str, inputs: impl Strategy<Value = Value>) {
     let (rt, server) = runtime_and_server();
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: cases(),
@@ -498,33 +498,23 @@ fn fuzz_random_json_against_every_client() {
         ..ProptestConfig::default()
     });
     runner
-        .run(&any_json(), |v| {
+        .run(&inputs, |v| {
             check_every_client(&rt, &server, &v);
             Ok(())
         })
         .unwrap();
-    eprintln!(
-        "fuzz_random_json_against_every_client: {} inputs x 6 clients passed",
-        cases()
-    );
+    eprintln!("{name}: {} inputs x 6 clients passed", cases());
+}
+
+#[test]
+fn fuzz_random_json_against_every_client() {
+    fuzz_every_client("fuzz_random_json_against_every_client", any_json());
 }
 
 #[test]
 fn fuzz_mutated_fixtures_against_every_client() {
-    let (rt, server) = runtime_and_server();
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
-        .run(&fixture_mutation(), |v| {
-            check_every_client(&rt, &server, &v);
-            Ok(())
-        })
-        .unwrap();
-    eprintln!(
-        "fuzz_mutated_fixtures_against_every_client: {} inputs x 6 clients passed",
-        cases()
+    fuzz_every_client(
+        "fuzz_mutated_fixtures_against_every_client",
+        fixture_mutation(),
     );
 }
