@@ -22,6 +22,7 @@ use std::hint::black_box;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
+use status_tracker_lib::sim::Stage;
 use status_tracker_lib::tracker::{
     self, ArrHistoryEvent, ArrQueueItem, HistoryKind, JellyfinData, JellyfinItem, JellyfinKind,
     MediaType, QbitData, RadarrData, RadarrMovie, Records, SeerrData, SeerrMediaStatus,
@@ -34,28 +35,6 @@ const SIZES: [usize; 3] = [100, 1_000, 10_000];
 
 /// Episodes per generated series (one season).
 const EPISODES: i32 = 8;
-
-/// Where a generated request stands (the mix of `SimWorld::populate`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    Pending,
-    Approved,
-    Downloading,
-    Blocked,
-    Imported,
-    Available,
-}
-
-fn stage(rng: &mut fastrand::Rng) -> Stage {
-    match rng.u32(0..100) {
-        0..=79 => Stage::Available,
-        80..=83 => Stage::Pending,
-        84..=87 => Stage::Approved,
-        88..=93 => Stage::Downloading,
-        94..=96 => Stage::Blocked,
-        _ => Stage::Imported,
-    }
-}
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
@@ -184,7 +163,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
         qbit.torrents.insert(hash.clone(), torrent(&hash, &name, p));
     };
     for i in 0..n as i64 {
-        let st = stage(&mut rng);
+        let st = Stage::draw(&mut rng);
         let anime = rng.u32(0..10) == 0;
         let film = rng.u32(0..10) < 6;
         let hash = format!("{:040x}", 0xa000_0000_0000_u64 + i as u64);

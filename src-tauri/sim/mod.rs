@@ -31,6 +31,7 @@ mod tests;
 use std::net::SocketAddr;
 
 pub use demo::Demo;
+pub use populate::Stage;
 pub use timeline::{demo_timeline, demo_world, run_timeline, Step, Timeline};
 pub use world::{media_status, request_status, ShokoState, SimError, SimWorld};
 

@@ -5,15 +5,32 @@ use chrono::Utc;
 
 use super::world::{hex_id, ShokoState, SimError, SimWorld};
 
-/// Where a generated request stands.
-#[derive(Debug, Clone, Copy)]
-enum Stage {
+/// Where a generated request stands. The reconcile bench draws the same
+/// mix for its snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
     Pending,
     Approved,
     Downloading,
     Blocked,
     Imported,
     Available,
+}
+
+impl Stage {
+    /// One draw of the mix: 80 % available, the rest spread over the
+    /// pipeline (4 % pending, 4 % approved, 6 % downloading, 3 % blocked,
+    /// 3 % imported).
+    pub fn draw(rng: &mut fastrand::Rng) -> Stage {
+        match rng.u32(0..100) {
+            0..=79 => Stage::Available,
+            80..=83 => Stage::Pending,
+            84..=87 => Stage::Approved,
+            88..=93 => Stage::Downloading,
+            94..=96 => Stage::Blocked,
+            _ => Stage::Imported,
+        }
+    }
 }
 
 impl SimWorld {
@@ -29,14 +46,7 @@ impl SimWorld {
         for i in 0..n as u64 {
             let user = users[rng.usize(0..users.len())];
             let anime = rng.u32(0..10) == 0;
-            let stage = match rng.u32(0..100) {
-                0..=79 => Stage::Available,
-                80..=83 => Stage::Pending,
-                84..=87 => Stage::Approved,
-                88..=93 => Stage::Downloading,
-                94..=96 => Stage::Blocked,
-                _ => Stage::Imported,
-            };
+            let stage = Stage::draw(&mut rng);
             let hash = hex_id(&mut rng, 40);
             let year = 1990 + rng.i32(0..35);
             if rng.u32(0..10) < 6 {
