@@ -83,6 +83,12 @@ pub struct ServiceInfo {
 
 pub(crate) mod arr;
 pub(crate) mod http;
+pub mod jellyfin;
+pub mod jellyseerr;
+pub mod qbittorrent;
+pub mod radarr;
+pub mod shoko;
+pub mod sonarr;
 
 /// Makes ring the process's TLS crypto provider: reqwest is built without
 /// one (`rustls-no-provider`) and its client builder panics if none is
@@ -92,12 +98,6 @@ pub fn install_tls_provider() {
     // Err only means a provider is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
-pub mod jellyfin;
-pub mod jellyseerr;
-pub mod qbittorrent;
-pub mod radarr;
-pub mod shoko;
-pub mod sonarr;
 
 pub use jellyfin::JellyfinClient;
 pub use jellyseerr::JellyseerrClient;
