@@ -24,6 +24,8 @@ use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimSta
 
 #[path = "support/crash.rs"]
 mod crash;
+#[path = "support/keyring.rs"]
+mod keyring;
 
 const PY: &str = "/usr/bin/python3";
 const HASH_OK: &str = "40e9c82e2a69e6214e3afa1ea6bbd0e427518310";
@@ -377,30 +379,11 @@ async fn the_tray_only_app_maps_no_gl_driver() {
 #[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
 fn a_credential_round_trips_through_a_real_secret_service() {
     use status_tracker_lib::secrets::{self, Secret};
-    use std::io::Write;
-    // gnome-keyring creates and unlocks a default keyring from the password on stdin.
-    let mut daemon = Command::new("gnome-keyring-daemon")
-        .args(["--foreground", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon");
-    daemon.stdin.take().unwrap().write_all(b"\n").unwrap();
-    let _daemon = Proc(daemon);
-    std::thread::sleep(Duration::from_secs(1));
+    let _daemon = keyring::SecretService::start();
 
     let service = format!("test-{}", std::process::id());
     let value = Secret::new("sonarr-key-0123456789");
-    let mut stored = Err(String::new());
-    for _ in 0..20 {
-        stored = secrets::keyring_set(&service, &value);
-        if stored.is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    stored.expect("stored in the Secret Service");
+    keyring::store(&service, value.expose());
     let back = secrets::keyring_get(&service).unwrap().expect("read back");
     assert_eq!(back.expose(), "sonarr-key-0123456789");
     secrets::keyring_delete(&service).unwrap();

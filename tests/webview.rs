@@ -8,11 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/keyring.rs"]
+mod keyring;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
 use std::ffi::OsStr;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,19 +79,6 @@ async fn shot(name: &str, size: (u32, u32)) {
             eprintln!("screenshot {name} not taken (ImageMagick's import is needed)");
         }
     }
-}
-
-/// A Secret Service (gnome-keyring, unlocked) on the test's D-Bus session.
-fn keyring() -> Proc {
-    let mut keyring = Command::new("gnome-keyring-daemon")
-        .args(["--foreground", "--unlock", "--components=secrets"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gnome-keyring-daemon");
-    keyring.stdin.take().unwrap().write_all(b"\n").unwrap();
-    Proc(keyring)
 }
 
 /// A config on the simulated stack with a one-second cadence.
@@ -159,7 +147,7 @@ async fn launch(
 async fn the_app_in_its_real_webview() {
     let dir = tempfile::tempdir().unwrap();
     // A Secret Service for the Settings window's credential.
-    let _keyring = keyring();
+    let _keyring = keyring::SecretService::start();
 
     let stack = SimStack::start().await.unwrap();
     let w = stack.world();
@@ -351,12 +339,14 @@ async fn the_app_in_its_real_webview() {
         !text.contains(TYPED_SECRET),
         "never written to the config file"
     );
-    let stored = status_tracker_lib::secrets::keyring_get("radarr").unwrap();
+    let stored = keyring::within_limit("keyring_get", || {
+        status_tracker_lib::secrets::keyring_get("radarr")
+    })
+    .unwrap();
     assert_eq!(
         stored.map(|s| s.expose().to_string()).as_deref(),
         Some(TYPED_SECRET)
     );
-    let _ = status_tracker_lib::secrets::keyring_delete("radarr");
     s.close().await;
     stack.shutdown().await;
 }
@@ -626,20 +616,11 @@ const READ_EVERYTHING: &str = "const done = arguments[arguments.length - 1];
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
 async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
-    use status_tracker_lib::secrets::{self, Secret};
     use status_tracker_lib::sim::{FailureMode, Service, SIM_SHOKO_PASSWORD};
     let dir = tempfile::tempdir().unwrap();
     // Every credential set: five in the environment, Shoko's in the keyring.
-    let _keyring = keyring();
-    let mut stored = Err(String::new());
-    for _ in 0..20 {
-        stored = secrets::keyring_set("shoko", &Secret::new(SIM_SHOKO_PASSWORD));
-        if stored.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    stored.expect("Shoko's password stored in the Secret Service");
+    let _keyring = keyring::SecretService::start();
+    keyring::store("shoko", SIM_SHOKO_PASSWORD);
     let all_secrets: Vec<&str> = sim_env().into_iter().map(|(_, v)| v).collect();
 
     let stack = SimStack::start().await.unwrap();
@@ -771,6 +752,5 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
         refused_text.len(),
         log.lines().count()
     );
-    let _ = secrets::keyring_delete("shoko");
     stack.shutdown().await;
 }
