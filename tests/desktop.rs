@@ -624,3 +624,249 @@ fn a_crashing_start_prints_no_secret() {
         stderr.len()
     );
 }
+
+/// The pid and command name of `pid` and of every process below it.
+fn process_tree(pid: u32) -> Vec<(u32, String)> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let mut out = vec![(pid, comm.trim().to_string())];
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            out.extend(process_tree(child));
+        }
+    }
+    out
+}
+
+/// Proportional set size, in MB, of `pid` and every process below it.
+fn tree_pss_mb(pid: u32) -> f64 {
+    let kb: u64 = process_tree(pid)
+        .iter()
+        .filter_map(|(p, _)| std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).ok())
+        .filter_map(|r| {
+            r.lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .sum();
+    kb as f64 / 1024.0
+}
+
+fn webkit_processes(pid: u32) -> Vec<String> {
+    process_tree(pid)
+        .into_iter()
+        .map(|(_, comm)| comm)
+        .filter(|c| c.starts_with("WebKit"))
+        .collect()
+}
+
+/// The app's visible top-level windows ("<X id> <title>"), closed first when `close`.
+fn app_windows(pid: u32, close: bool) -> Vec<String> {
+    let mut cmd = Command::new(PY);
+    cmd.arg(support("close_window.py")).arg(pid.to_string());
+    if !close {
+        cmd.arg("list");
+    }
+    let out = cmd.output().expect("python3 with Xlib (python3-xlib)");
+    assert!(out.status.success(), "close_window.py: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// What each open file descriptor of `pid` points at ("3 -> socket:[123]").
+fn open_files(pid: u32) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|fd| {
+            let target = std::fs::read_link(fd.path()).unwrap_or_default();
+            format!(
+                "{} -> {}",
+                fd.file_name().to_string_lossy(),
+                target.display()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn click(item: &str, label: &str) {
+    let status = Command::new(PY)
+        .arg(support("tray_menu.py"))
+        .args([item, "click", label])
+        .status()
+        .unwrap();
+    assert!(status.success(), "clicked {label}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn closing_the_window_restarts_in_place_and_gives_the_memory_back() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    let dune = w.request_movie(693134, "alice").unwrap();
+    w.approve(dune).unwrap();
+    let state_home = desktop.dir.path().join("state");
+    let mut app = desktop.app_with(&stack, &[("XDG_STATE_HOME", state_home.as_os_str())]);
+    let pid = app.0.id();
+    let items = desktop.items();
+    let registrations = || {
+        std::fs::read_to_string(&items)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+
+    // The main window opens at launch, with WebKit's processes.
+    wait_for("the main window", Duration::from_secs(60), || {
+        !app_windows(pid, false).is_empty() && !webkit_processes(pid).is_empty()
+    });
+    wait_for("the tray icon", Duration::from_secs(30), || {
+        registrations().len() == 1
+    });
+    let item = registrations()[0].clone();
+    wait_for("the tray menu", Duration::from_secs(10), || {
+        tray_menu(&item).len() >= 6
+    });
+    click(&item, "Pause polling");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let open_mb = tree_pss_mb(pid);
+
+    // Closed like a title-bar close button: the app restarts in place.
+    let closed = app_windows(pid, true);
+    assert_eq!(closed.len(), 1, "one window closed: {closed:?}");
+    let closed_at = Instant::now();
+    wait_for(
+        "the app to register its tray icon again",
+        Duration::from_secs(30),
+        || registrations().len() == 2,
+    );
+    let restart_secs = closed_at.elapsed().as_secs_f64();
+    assert!(
+        app.0.try_wait().unwrap().is_none(),
+        "the app is still running after closing its window"
+    );
+    let log_dir = state_home.join("status-tracker/logs");
+    let log = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        log.contains("restarting in place to give its memory back"),
+        "the log says why the tray icon came back: {log}"
+    );
+    wait_for("WebKit's processes to end", Duration::from_secs(10), || {
+        webkit_processes(pid).is_empty()
+    });
+    assert!(
+        app_windows(pid, false).is_empty(),
+        "no window after closing it"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let closed_mb = tree_pss_mb(pid);
+    let fds_after_first = open_files(pid);
+    eprintln!(
+        "PSS of the app and its processes: {open_mb:.1} MB with the window open, {closed_mb:.1} MB \
+         after closing it (restarted in place {restart_secs:.1} s after the close, same PID {pid})"
+    );
+    assert!(
+        closed_mb < open_mb / 2.0,
+        "closing the window gives its memory back: {open_mb:.1} MB open, {closed_mb:.1} MB closed"
+    );
+
+    // The new image kept what the old one knew: paused, so it says "Resume".
+    let item = registrations()[1].clone();
+    wait_for("the new tray menu", Duration::from_secs(10), || {
+        tray_menu(&item).len() >= 6
+    });
+    let labels: Vec<String> = tray_menu(&item).into_iter().map(|(_, l)| l).collect();
+    assert!(
+        labels.iter().any(|l| l == "Resume polling"),
+        "polling stays paused across the restart: {labels:?}"
+    );
+    click(&item, "Resume polling");
+
+    // And it still polls and notifies, once.
+    w.grab_movie(693134, HASH_OK, "Dune.Part.Two.2024.2160p", 8_000_000_000)
+        .unwrap();
+    w.complete_download(HASH_OK).unwrap();
+    w.import(HASH_OK).unwrap();
+    w.jellyfin_add_movie(693134).unwrap();
+    let notify_log = desktop.notify_log();
+    wait_for(
+        "the notification after the restart",
+        Duration::from_secs(30),
+        || {
+            notify_summaries(&notify_log)
+                .iter()
+                .any(|s| s.contains("is ready to watch"))
+        },
+    );
+
+    // A second launch still finds it (the instance lock and socket were
+    // handed to the new image) and the window opens again.
+    let second = Command::new(env!("CARGO_BIN_EXE_status-tracker"))
+        .env(
+            "STATUS_TRACKER_CONFIG",
+            desktop.dir.path().join("config.toml"),
+        )
+        .env("STATUS_TRACKER_DATA_DIR", desktop.data())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(second.success(), "a second launch wakes the running app");
+    wait_for("the window to open again", Duration::from_secs(60), || {
+        !app_windows(pid, false).is_empty() && !webkit_processes(pid).is_empty()
+    });
+
+    // Closing it again restarts again, without collecting open files.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    app_windows(pid, true);
+    wait_for("the second restart", Duration::from_secs(30), || {
+        registrations().len() == 3 && webkit_processes(pid).is_empty()
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let fds_after_second = open_files(pid);
+    assert!(
+        fds_after_second.len() <= fds_after_first.len() + 2,
+        "no file descriptor survives a restart: {} then {} open:\n{fds_after_first:#?}\n{fds_after_second:#?}",
+        fds_after_first.len(),
+        fds_after_second.len()
+    );
+    let ready = notify_summaries(&notify_log)
+        .into_iter()
+        .filter(|s| s.contains("is ready to watch"))
+        .count();
+    assert_eq!(ready, 1, "two restarts later, still one notification");
+
+    // Quit still ends it, with code 0.
+    let item = registrations()[2].clone();
+    wait_for("the third tray menu", Duration::from_secs(10), || {
+        tray_menu(&item).len() >= 6
+    });
+    click(&item, "Quit");
+    let start = Instant::now();
+    let code = loop {
+        if let Some(s) = app.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "Quit ends the app"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(code.code(), Some(0), "Quit exits with code 0");
+    stack.shutdown().await;
+}

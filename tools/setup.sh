@@ -10,8 +10,9 @@ pkgs=(
   libayatana-appindicator3-1
   # headless run and tests: X server, D-Bus session, Secret Service, notifications
   xvfb xauth dbus-daemon dbus-bin gnome-keyring dunst
-  # desktop tests: a tray watcher and menu client (tests/support/*.py), the real webview driver
-  python3-dbus python3-gi webkit2gtk-driver
+  # desktop tests: a tray watcher, a menu client and a window closer
+  # (tests/support/*.py), the real webview driver
+  python3-dbus python3-gi python3-xlib webkit2gtk-driver
   # tests/tls.rs: a local HTTPS server with its own CA
   openssl
   # tests against a real qBittorrent (tools/qbittorrent.sh, tests/real_qbittorrent.rs)

@@ -142,3 +142,100 @@ pub fn listen_for_second_launch(data_dir: &Path, on_show: impl Fn() + Send + 'st
 
 #[cfg(not(unix))]
 pub fn listen_for_second_launch(_data_dir: &Path, _on_show: impl Fn() + Send + 'static) {}
+
+/// Set by [`restart_in_place`] for the new image: start in the tray.
+pub const ENV_START_HIDDEN: &str = "STATUS_TRACKER_START_HIDDEN";
+/// Set by [`restart_in_place`] for the new image: polling was paused.
+pub const ENV_PAUSED: &str = "STATUS_TRACKER_PAUSED";
+
+/// Reads a "1" flag from the environment and removes it, so that programs
+/// the app starts (the demo, a browser) do not inherit it. Call it before
+/// any other thread runs.
+pub fn take_flag(name: &str) -> bool {
+    let on = std::env::var_os(name).is_some_and(|v| v == "1");
+    std::env::remove_var(name);
+    on
+}
+
+/// Executes this program again in this process, tray only: the same PID,
+/// the same arguments, a fresh address space. Returns only on failure.
+/// Nothing but stdin, stdout and stderr passes to the new image: the instance
+/// lock and the single-instance socket are free for it to take again.
+#[cfg(unix)]
+pub fn restart_in_place(paused: bool) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return e,
+    };
+    close_on_exec_all();
+    std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(ENV_START_HIDDEN, "1")
+        .env(ENV_PAUSED, if paused { "1" } else { "0" })
+        .exec()
+}
+
+/// Marks every open file descriptor above stderr close-on-exec. Rust and
+/// SQLite open theirs that way, but not every library does: WebKit's memory
+/// monitor keeps /proc/meminfo and the cgroup's memory files open without it,
+/// and each restart would carry them over (seven more descriptors each time).
+#[cfg(unix)]
+fn close_on_exec_all() {
+    let fds: Vec<libc::c_int> = std::fs::read_dir("/proc/self/fd")
+        .or_else(|_| std::fs::read_dir("/dev/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: fcntl(F_SETFD) only sets a flag on a descriptor number;
+        // on one that has been closed meanwhile it fails with EBADF.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn restart_in_place(_paused: bool) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::Unsupported, "unix only")
+}
+
+/// Reaps, on a thread, the processes an earlier image of this process left
+/// (after [`restart_in_place`]: WebKit's network process, which ends when the
+/// image that started it goes). Nobody else waits for them, so without this
+/// each restart would leave a zombie. Call it before the app starts any
+/// process of its own.
+#[cfg(target_os = "linux")]
+pub fn reap_inherited_children() {
+    let children: Vec<libc::pid_t> = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if children.is_empty() {
+        return;
+    }
+    std::thread::spawn(move || {
+        for pid in children {
+            let mut status = 0;
+            // SAFETY: waitpid only writes the exit status into `status`, a
+            // live local; `pid` is a child of this process.
+            unsafe {
+                libc::waitpid(pid, &mut status, 0);
+            }
+        }
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn reap_inherited_children() {}

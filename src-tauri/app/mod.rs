@@ -1,14 +1,15 @@
 //! The desktop shell: the only module that knows about Tauri.
 //!
-//! A tray icon lives for the whole run; windows come and go (closing the main
-//! window destroys its webview, which gives its memory back, and the app stays
-//! in the tray). The poller runs on Tauri's async runtime; each cycle reaches
+//! A tray icon lives for the whole run; windows come and go. WebKit keeps a
+//! closed webview's memory, so a few seconds after the last window closes the
+//! app restarts itself in place, tray only ([`release`]). The poller runs on Tauri's async runtime; each cycle reaches
 //! the UI through [`view`], the one translation point.
 
 mod commands;
 mod desktop;
 mod error;
 mod notify;
+mod release;
 mod state;
 mod tray;
 mod view;
@@ -31,22 +32,37 @@ fn paths() -> (PathBuf, PathBuf) {
     (config, data)
 }
 
-/// `STATUS_TRACKER_START_HIDDEN=1`: start in the tray without opening the
-/// main window.
-fn start_hidden() -> bool {
-    std::env::var_os("STATUS_TRACKER_START_HIDDEN").is_some_and(|v| v == "1")
+/// How a run begins: `STATUS_TRACKER_START_HIDDEN=1` starts in the tray
+/// without opening the main window (autostart, footprint measurements, and a
+/// restart in place); `STATUS_TRACKER_PAUSED=1` starts with polling paused.
+#[derive(Debug, Clone, Copy, Default)]
+struct Start {
+    hidden: bool,
+    paused: bool,
+}
+
+impl Start {
+    fn from_env() -> Start {
+        Start {
+            hidden: desktop::take_flag(desktop::ENV_START_HIDDEN),
+            paused: desktop::take_flag(desktop::ENV_PAUSED),
+        }
+    }
 }
 
 /// Runs the GUI on the user's config. Returns the exit code.
 pub fn run_gui() -> i32 {
     desktop::prefer_software_rendering();
+    desktop::reap_inherited_children();
+    let start = Start::from_env();
     let (config, data) = paths();
-    run(config, data, false, None)
+    run(config, data, start, false, None)
 }
 
 /// Runs the GUI on the built-in simulated stack, with its own data dir.
 pub fn run_demo() -> i32 {
     desktop::prefer_software_rendering();
+    let start = Start::from_env();
     if let Some(msg) = desktop::no_display() {
         eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
         return 2;
@@ -61,6 +77,7 @@ pub fn run_demo() -> i32 {
     run(
         demo.config_path,
         demo.dir.join("data"),
+        start,
         true,
         Some(demo.stack),
     )
@@ -69,6 +86,7 @@ pub fn run_demo() -> i32 {
 fn run(
     config_path: PathBuf,
     data_dir: PathBuf,
+    start: Start,
     demo: bool,
     stack: Option<crate::sim::SimStack>,
 ) -> i32 {
@@ -106,7 +124,15 @@ fn run(
         log::info!("status tracker started (log: {})", path.display());
     }
     let state = AppState::new(config_path, data_dir.clone(), demo, tray_host);
-    let app = match build(tauri::Builder::default(), state, tray_missing.is_none()) {
+    state
+        .paused
+        .store(start.paused, std::sync::atomic::Ordering::Relaxed);
+    let app = match build(
+        tauri::Builder::default(),
+        state,
+        tray_missing.is_none(),
+        start.hidden,
+    ) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("status-tracker: the desktop app could not start: {e}");
@@ -121,10 +147,14 @@ fn run(
         });
     });
     app.run(move |app, event| match event {
-        // Closing the last window keeps the app in the tray; Quit exits.
+        // Closing the last window keeps the app in the tray (and soon gives
+        // the window's memory back); Quit exits.
         RunEvent::ExitRequested {
             code: None, api, ..
-        } if app.state::<AppState>().tray_host => api.prevent_exit(),
+        } if app.state::<AppState>().tray_host => {
+            api.prevent_exit();
+            release::schedule(app);
+        }
         RunEvent::Exit => {
             let _ = &lock;
             let _ = &stack;
@@ -139,6 +169,7 @@ pub fn build<R: Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
     with_tray: bool,
+    hidden: bool,
 ) -> tauri::Result<tauri::App<R>> {
     builder
         .plugin(tauri_plugin_autostart::init(
@@ -183,7 +214,7 @@ pub fn build<R: Runtime>(
             match state::start_poller(&handle, &state) {
                 // Tray only (autostart, footprint measurements): the window
                 // opens from the tray or a second launch.
-                Ok(true) if start_hidden() => {}
+                Ok(true) if hidden => {}
                 Ok(true) => windows::open_main(&handle)?,
                 Ok(false) => windows::open_settings(&handle)?,
                 Err(e) => {

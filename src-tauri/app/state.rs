@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use serde_json::Value;
 use tauri::{AppHandle, Emitter, Runtime};
@@ -25,6 +26,12 @@ pub struct AppState {
     /// The last list payload, for a window that opens between cycles.
     latest: Mutex<Option<Value>>,
     task: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Quit was chosen: nothing may restart the app any more.
+    pub quitting: AtomicBool,
+    /// A restart in place is scheduled (see `release.rs`).
+    pub releasing: AtomicBool,
+    /// When a notification was last put on screen.
+    last_notification: Mutex<Option<Instant>>,
 }
 
 impl AppState {
@@ -38,6 +45,9 @@ impl AppState {
             commands: Mutex::new(None),
             latest: Mutex::new(None),
             task: Mutex::new(None),
+            quitting: AtomicBool::new(false),
+            releasing: AtomicBool::new(false),
+            last_notification: Mutex::new(None),
         }
     }
 
@@ -72,6 +82,22 @@ impl AppState {
 
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Relaxed)
+    }
+
+    /// Is a poller running (Jellyseerr is set up)?
+    pub fn poller_running(&self) -> bool {
+        self.commands.lock().is_ok_and(|g| g.is_some())
+    }
+
+    /// Remembers that a notification went on screen now.
+    pub fn note_notification(&self) {
+        if let Ok(mut g) = self.last_notification.lock() {
+            *g = Some(Instant::now());
+        }
+    }
+
+    pub fn last_notification(&self) -> Option<Instant> {
+        self.last_notification.lock().ok().and_then(|g| *g)
     }
 }
 

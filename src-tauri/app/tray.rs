@@ -27,7 +27,8 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let summary = MenuItem::with_id(app, "summary", "Starting…", false, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
     let refresh = MenuItem::with_id(app, "refresh", "Refresh now", true, None::<&str>)?;
-    let pause = MenuItem::with_id(app, "pause", "Pause polling", true, None::<&str>)?;
+    let paused = app.try_state::<AppState>().is_some_and(|s| s.is_paused());
+    let pause = MenuItem::with_id(app, "pause", pause_text(paused), true, None::<&str>)?;
     let settings = MenuItem::with_id(app, "settings", "Settings", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(
@@ -73,17 +74,16 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 .store(paused, std::sync::atomic::Ordering::Relaxed);
             state.send(Command::SetPaused(paused));
             if let Some(items) = app.try_state::<TrayItems<R>>() {
-                let _ = items.pause.set_text(if paused {
-                    "Resume polling"
-                } else {
-                    "Pause polling"
-                });
+                let _ = items.pause.set_text(pause_text(paused));
             }
         }
         "settings" => {
             let _ = windows::open_settings(app);
         }
         "quit" => {
+            state
+                .quitting
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 if let Some(state) = app.try_state::<AppState>() {
@@ -93,6 +93,14 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             });
         }
         _ => {}
+    }
+}
+
+fn pause_text(paused: bool) -> &'static str {
+    if paused {
+        "Resume polling"
+    } else {
+        "Pause polling"
     }
 }
 
