@@ -47,6 +47,31 @@ pub mod reasons {
 /// (most verdicts offer a fixed text, and most are never written).
 type Text = Cow<'static, str>;
 
+/// A record under evaluation: borrowed from the previous records until a
+/// write changes something, then owned. Most records change nothing in a
+/// cycle, so most are never copied.
+type Draft<'r> = Cow<'r, RequestRecord>;
+
+/// `rec.<place> = value` on a [`Draft`], cloning a borrowed record only when
+/// the value differs from the one it holds.
+macro_rules! put {
+    ($rec:ident, [$($place:tt)+], $value:expr) => {{
+        let value = $value;
+        if $rec.$($place)+ != value {
+            $rec.to_mut().$($place)+ = value;
+        }
+    }};
+}
+
+/// Is `held` the upper-case form of `id` (what storing `id` would write)?
+fn is_upper_of(held: &str, id: &str) -> bool {
+    held.len() == id.len()
+        && held
+            .bytes()
+            .zip(id.bytes())
+            .all(|(h, i)| h == i.to_ascii_uppercase())
+}
+
 /// How long a phase may last before the request needs attention.
 fn stuck_after(phase: Phase) -> Option<TimeDelta> {
     match phase {
@@ -680,34 +705,34 @@ struct SeerrWord {
     available: bool,
 }
 
-fn seerr_verdict(
-    v: &mut Verdict,
-    rec: &mut RequestRecord,
-    req: Option<&SeerrRequest>,
-) -> SeerrWord {
+fn seerr_verdict(v: &mut Verdict, rec: &mut Draft<'_>, req: Option<&SeerrRequest>) -> SeerrWord {
     let mut word = SeerrWord::default();
     let Some(req) = req else {
         // Not in this cycle's listing: Jellyseerr said nothing new.
         return word;
     };
-    rec.seerr_status = Some(req.status);
-    rec.seerr_media_status = Some(req.media_status);
-    rec.seerr_updated_at = Some(req.updated_at);
+    put!(rec, [seerr_status], Some(req.status));
+    put!(rec, [seerr_media_status], Some(req.media_status));
+    put!(rec, [seerr_updated_at], Some(req.updated_at));
     if let Some(id) = &req.jellyfin_media_id {
-        rec.jellyfin_id.get_or_insert_with(|| id.clone());
+        if rec.jellyfin_id.is_none() {
+            rec.to_mut().jellyfin_id = Some(id.clone());
+        }
     }
     if let Some(t) = &req.title {
         if *t != rec.title {
-            rec.title.clone_from(t);
+            rec.to_mut().title.clone_from(t);
         }
     }
     if req.year.is_some() {
-        rec.year = req.year;
+        put!(rec, [year], req.year);
     }
-    if req.poster_path.is_some() {
-        rec.poster_path.clone_from(&req.poster_path);
+    if req.poster_path.is_some() && rec.poster_path != req.poster_path {
+        rec.to_mut().poster_path.clone_from(&req.poster_path);
     }
-    rec.is_anime |= req.is_anime;
+    if req.is_anime {
+        put!(rec, [is_anime], true);
+    }
     let by = &req.requested_by;
     match req.status {
         SeerrRequestStatus::Pending => v.offer(
@@ -743,7 +768,19 @@ fn set_text(slot: &mut Option<String>, text: &str) {
     }
 }
 
-fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
+/// `set_text(&mut rec.jellyfin_id, id)` on a draft.
+fn set_jellyfin_id(rec: &mut Draft<'_>, id: &str) {
+    if rec.jellyfin_id.as_deref() != Some(id) {
+        set_text(&mut rec.to_mut().jellyfin_id, id);
+    }
+}
+
+/// Adds the AniDB ids `found` that the record does not know yet.
+fn remember_anidb(rec: &mut Draft<'_>, found: &[i64]) {
+    if found.iter().all(|id| rec.anidb_ids.contains(id)) {
+        return;
+    }
+    let known = &mut rec.to_mut().anidb_ids;
     for id in found {
         if !known.contains(id) {
             known.push(*id);
@@ -751,13 +788,17 @@ fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
     }
 }
 
-fn push_download(ids: &mut Vec<String>, dl: &str) {
-    if let Some(pos) = ids.iter().position(|d| same_id(d, dl)) {
-        // Already known: it stays where it is unless it is a re-grab of an older one.
-        if pos + 1 == ids.len() {
-            return;
-        }
-        ids.remove(pos);
+/// Records a film's download id as its newest.
+fn push_download(rec: &mut Draft<'_>, dl: &str) {
+    let ids = &rec.download_ids;
+    let pos = ids.iter().position(|d| same_id(d, dl));
+    // Already known: it stays where it is unless it is a re-grab of an older one.
+    if pos.is_some_and(|p| p + 1 == ids.len()) {
+        return;
+    }
+    let ids = &mut rec.to_mut().download_ids;
+    if let Some(p) = pos {
+        ids.remove(p);
     }
     ids.push(dl.to_ascii_uppercase());
 }
@@ -776,7 +817,7 @@ struct FilmFacts {
 }
 
 fn film_verdict(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     ctx: &Ctx<'_>,
     req: Option<&SeerrRequest>,
     owner: bool,
@@ -795,8 +836,10 @@ fn film_verdict(
     let failed = rec.failed_download_id.clone();
     if let Some((_, idx, movies)) = &ctx.radarr {
         if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
-            rec.arr_id = Some(m.id);
-            rec.is_anime |= m.is_anime;
+            put!(rec, [arr_id], Some(m.id));
+            if m.is_anime {
+                put!(rec, [is_anime], true);
+            }
             for h in idx.history_by_media.get(&m.id).into_iter().flatten() {
                 if h.date < rec.requested_at {
                     continue; // belongs to an older request
@@ -807,7 +850,7 @@ fn film_verdict(
                             if is_failed_download(failed.as_deref(), dl) {
                                 continue;
                             }
-                            push_download(&mut rec.download_ids, dl);
+                            push_download(rec, dl);
                         }
                         let size = h
                             .size
@@ -823,7 +866,9 @@ fn film_verdict(
                     HistoryKind::Imported => {
                         imported = true;
                         if let Some(p) = &h.imported_path {
-                            rec.imported_path = Some(p.clone());
+                            if rec.imported_path.as_ref() != Some(p) {
+                                rec.to_mut().imported_path = Some(p.clone());
+                            }
                         }
                         let name = h
                             .imported_path
@@ -874,14 +919,14 @@ fn film_verdict(
                     if is_failed_download(failed.as_deref(), dl) {
                         continue;
                     }
-                    push_download(&mut rec.download_ids, dl);
+                    push_download(rec, dl);
                 }
                 queue_verdict(&mut v, q, "Radarr", reasons::WAIT_RADARR_IMPORT);
             }
             if m.has_file {
                 has_file = true;
-                if rec.imported_path.is_none() {
-                    rec.imported_path = m.file_path.clone();
+                if rec.imported_path.is_none() && m.file_path.is_some() {
+                    rec.to_mut().imported_path.clone_from(&m.file_path);
                 }
                 v.offer(
                     Phase::Importing,
@@ -901,9 +946,9 @@ fn film_verdict(
             v.reason = Some(reasons::NOT_IN_RADARR.into());
         }
     }
-    if let Some(dl) = rec.download_ids.last().cloned() {
-        if !is_failed_download(failed.as_deref(), &dl) {
-            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_RADARR_IMPORT);
+    if let Some(dl) = rec.download_ids.last() {
+        if !is_failed_download(failed.as_deref(), dl) {
+            let present = torrent_verdict(&mut v, ctx, dl, reasons::WAIT_RADARR_IMPORT);
             if !present
                 && rec.phase == Phase::Downloading
                 && v.phase.is_none_or(|p| p <= Phase::Downloading)
@@ -919,7 +964,7 @@ fn film_verdict(
     let mut anidb = Vec::new();
     if rec.is_anime && ctx.shoko_configured && imported_any {
         anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
-        remember_anidb(&mut rec.anidb_ids, &anidb);
+        remember_anidb(rec, &anidb);
     }
     if anidb.is_empty() {
         anidb = rec.anidb_ids.clone();
@@ -951,7 +996,7 @@ fn film_verdict(
                 })
             });
         if let Some(i) = item.filter(|_| !new_download_running) {
-            set_text(&mut rec.jellyfin_id, &i.id);
+            set_jellyfin_id(rec, &i.id);
             v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
         }
     } else if !ctx.jf_configured {
@@ -1107,7 +1152,7 @@ fn advance(
 
 /// Writes an advance into a record, with its events and attention.
 fn settle(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     adv: Advanced,
     failure_download: Option<String>,
     is_new: bool,
@@ -1129,7 +1174,7 @@ fn settle(
             }),
         });
         if adv.phase != rec.phase || is_new {
-            rec.phase_since = now;
+            put!(rec, [phase_since], now);
         }
     } else if reason_changed {
         changes.push(Change::ReasonChanged {
@@ -1141,22 +1186,25 @@ fn settle(
     }
     if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
         // On recovery the failed id is kept, so its late evidence stays ignored.
-        rec.failed_download_id = failure_download;
+        put!(rec, [failed_download_id], failure_download);
     }
     if phase_changed || reason_changed {
-        rec.updated_at = now;
-        rec.acknowledged = false;
-        rec.attention = adv.warning.unwrap_or(rec.attention);
+        put!(rec, [updated_at], now);
+        put!(rec, [acknowledged], false);
+        put!(rec, [attention], adv.warning.unwrap_or(rec.attention));
     }
-    rec.phase = adv.phase;
-    rec.reason = adv.reason;
+    put!(rec, [phase], adv.phase);
+    if rec.reason != adv.reason {
+        rec.to_mut().reason = adv.reason;
+    }
     if rec.phase == Phase::Failed {
-        rec.attention = true;
+        put!(rec, [attention], true);
     } else if rec.phase == Phase::Available && phase_changed {
-        rec.attention = false;
+        put!(rec, [attention], false);
     }
     if let Some(limit) = stuck_after(rec.phase) {
         if now - rec.phase_since > limit && !rec.attention {
+            let rec = rec.to_mut();
             rec.attention = true;
             rec.acknowledged = false;
         }
@@ -1194,23 +1242,36 @@ fn jf_series<'a>(rec: &RequestRecord, jf: &JfIdx<'a>, anidb: &[i64]) -> Option<&
 
 #[allow(clippy::too_many_arguments)]
 fn episode_verdict(
-    e: &mut EpisodeRecord,
+    rec: &mut Draft<'_>,
+    i: usize,
     ctx: &Ctx<'_>,
     idx: &ArrIdx<'_>,
     sonarr_ep: Option<&SonarrEpisode>,
-    requested_at: DateTime<Utc>,
-    anime: bool,
     anidb_out: &mut Vec<i64>,
 ) -> Verdict {
     let mut v = Verdict::default();
+    let requested_at = rec.requested_at;
+    let anime = rec.is_anime;
+    let e = &rec.episodes[i];
+    let episode_id = e.arr_episode_id;
     let failed = if e.phase == Phase::Failed {
         e.download_id.clone()
     } else {
         None
     };
+    // `rec.episodes[i].download_id = Some(dl.to_ascii_uppercase())`.
+    let set_download = |rec: &mut Draft<'_>, dl: &str| {
+        if !rec.episodes[i]
+            .download_id
+            .as_deref()
+            .is_some_and(|held| is_upper_of(held, dl))
+        {
+            rec.to_mut().episodes[i].download_id = Some(dl.to_ascii_uppercase());
+        }
+    };
     for h in idx
         .history_by_episode
-        .get(&e.arr_episode_id)
+        .get(&episode_id)
         .into_iter()
         .flatten()
     {
@@ -1223,7 +1284,7 @@ fn episode_verdict(
                     if is_failed_download(failed.as_deref(), dl) {
                         continue;
                     }
-                    e.download_id = Some(dl.to_ascii_uppercase());
+                    set_download(rec, dl);
                 }
                 let size = h
                     .size
@@ -1238,7 +1299,9 @@ fn episode_verdict(
             }
             HistoryKind::Imported => {
                 if let Some(p) = &h.imported_path {
-                    e.imported_path = Some(p.clone());
+                    if rec.episodes[i].imported_path.as_ref() != Some(p) {
+                        rec.to_mut().episodes[i].imported_path = Some(p.clone());
+                    }
                 }
                 let name = h
                     .imported_path
@@ -1253,7 +1316,7 @@ fn episode_verdict(
                 );
             }
             HistoryKind::DownloadFailed => {
-                let ours = match (&h.download_id, &e.download_id) {
+                let ours = match (&h.download_id, &rec.episodes[i].download_id) {
                     (Some(dl), Some(cur)) => same_id(dl, cur),
                     _ => true,
                 };
@@ -1272,41 +1335,38 @@ fn episode_verdict(
             HistoryKind::Ignored | HistoryKind::FileDeleted | HistoryKind::Other => {}
         }
     }
-    for q in idx
-        .queue_by_episode
-        .get(&e.arr_episode_id)
-        .into_iter()
-        .flatten()
-    {
+    for q in idx.queue_by_episode.get(&episode_id).into_iter().flatten() {
         if let Some(dl) = &q.download_id {
             if is_failed_download(failed.as_deref(), dl) {
                 continue;
             }
-            e.download_id = Some(dl.to_ascii_uppercase());
+            set_download(rec, dl);
         }
         queue_verdict(&mut v, q, "Sonarr", reasons::WAIT_SONARR_IMPORT);
     }
     let mut has_file = false;
+    let e = &rec.episodes[i];
+    let (season, number) = (e.season, e.number);
     if let Some(se) = sonarr_ep {
         if se.has_file {
             has_file = true;
-            if e.imported_path.is_none() {
-                e.imported_path = se.file_path.clone();
+            if e.imported_path.is_none() && se.file_path.is_some() {
+                rec.to_mut().episodes[i]
+                    .imported_path
+                    .clone_from(&se.file_path);
             }
             v.offer(
                 Phase::Importing,
-                Evidence::SonarrFile {
-                    season: e.season,
-                    number: e.number,
-                },
+                Evidence::SonarrFile { season, number },
                 Some(reasons::WAIT_JELLYFIN.into()),
                 false,
             );
         }
     }
-    if let Some(dl) = e.download_id.clone() {
-        if !is_failed_download(failed.as_deref(), &dl) {
-            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_SONARR_IMPORT);
+    let e = &rec.episodes[i];
+    if let Some(dl) = e.download_id.as_deref() {
+        if !is_failed_download(failed.as_deref(), dl) {
+            let present = torrent_verdict(&mut v, ctx, dl, reasons::WAIT_SONARR_IMPORT);
             if !present
                 && e.phase == Phase::Downloading
                 && v.phase.is_none_or(|p| p <= Phase::Downloading)
@@ -1322,21 +1382,13 @@ fn episode_verdict(
         let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
         if !ids.is_empty() && !ctx.jf_configured {
             v.available = Some(
-                format!(
-                    "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
-                    e.season, e.number
-                )
-                .into(),
+                format!("Shoko matched S{season:02}E{number:02} (no Jellyfin configured)").into(),
             );
         }
         anidb_out.extend(ids);
     } else if has_file && !ctx.jf_configured {
         v.available = Some(
-            format!(
-                "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
-                e.season, e.number
-            )
-            .into(),
+            format!("Sonarr has S{season:02}E{number:02}'s file (no Jellyfin configured)").into(),
         );
     }
     v
@@ -1363,7 +1415,7 @@ struct SeriesOutcome {
 }
 
 fn series_eval(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     ctx: &Ctx<'_>,
     req: Option<&SeerrRequest>,
     owner: bool,
@@ -1376,32 +1428,24 @@ fn series_eval(
     if owner {
         if let Some((_, idx, series_map)) = &ctx.sonarr {
             if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
-                rec.arr_id = Some(s.id);
-                rec.is_anime |= s.is_anime;
+                put!(rec, [arr_id], Some(s.id));
+                if s.is_anime {
+                    put!(rec, [is_anime], true);
+                }
                 sync_episodes(rec, s, seerr_v.phase);
                 let by_id: FastMap<i64, &SonarrEpisode> =
                     s.episodes.iter().map(|e| (e.id, e)).collect();
                 let mut anidb = Vec::new();
-                let anime = rec.is_anime;
-                let requested_at = rec.requested_at;
                 let mut verdicts = Vec::with_capacity(rec.episodes.len());
-                for e in rec.episodes.iter_mut() {
-                    let v = episode_verdict(
-                        e,
-                        ctx,
-                        idx,
-                        by_id.get(&e.arr_episode_id).copied(),
-                        requested_at,
-                        anime,
-                        &mut anidb,
-                    );
+                for i in 0..rec.episodes.len() {
+                    let sonarr_ep = by_id.get(&rec.episodes[i].arr_episode_id).copied();
+                    let v = episode_verdict(rec, i, ctx, idx, sonarr_ep, &mut anidb);
                     verdicts.push(v);
                 }
-                remember_anidb(&mut rec.anidb_ids, &anidb);
-                let anidb = rec.anidb_ids.clone();
+                remember_anidb(rec, &anidb);
                 let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
-                    let series = jf_series(rec, jf, &anidb)?;
-                    set_text(&mut rec.jellyfin_id, &series.id);
+                    let series = jf_series(rec, jf, &rec.anidb_ids)?;
+                    set_jellyfin_id(rec, &series.id);
                     Some(
                         jf.episodes_by_series
                             .get(series.id.as_str())
@@ -1409,7 +1453,8 @@ fn series_eval(
                     )
                 });
                 let request_id = rec.id;
-                for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
+                for (i, mut v) in verdicts.into_iter().enumerate() {
+                    let e = &rec.episodes[i];
                     if let Some(eps) = &jf_eps {
                         if jellyfin_episodes(eps, e.season, e.number).is_some() {
                             v.available = Some(Evidence::JellyfinEpisode {
@@ -1442,13 +1487,16 @@ fn series_eval(
                     if ep_removed.is_some() && adv.reason == ep_removed {
                         removed = ep_removed;
                     }
-                    e.phase = adv.phase;
-                    e.reason = adv.reason;
-                    e.progress = if e.phase == Phase::Downloading {
+                    let progress = if adv.phase == Phase::Downloading {
                         ep_progress
                     } else {
                         None
                     };
+                    put!(rec, [episodes[i].phase], adv.phase);
+                    if rec.episodes[i].reason != adv.reason {
+                        rec.to_mut().episodes[i].reason = adv.reason;
+                    }
+                    put!(rec, [episodes[i].progress], progress);
                 }
                 series_progress(rec, ctx, idx);
             } else if seerr_v.phase == Some(Phase::Approved) && seerr_v.reason.is_none() {
@@ -1463,7 +1511,7 @@ fn series_eval(
 }
 
 /// Keeps one episode record per Sonarr episode of the requested seasons.
-fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<Phase>) {
+fn sync_episodes(rec: &mut Draft<'_>, s: &SonarrSeries, seerr_phase: Option<Phase>) {
     if s.episodes.is_empty() {
         return; // no evidence that episodes went away
     }
@@ -1471,12 +1519,10 @@ fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<
         Some(Phase::Requested) => Phase::Requested,
         _ => Phase::Approved,
     };
-    let requested = std::mem::take(&mut rec.seasons);
-    let seasons = Seasons(&requested);
-    if !sync_episodes_in_place(rec, s, &seasons, base) {
-        rebuild_episodes(rec, s, &seasons, base);
+    if !sync_episodes_in_place(rec, s, base) {
+        let requested = rec.seasons.clone();
+        rebuild_episodes(rec.to_mut(), s, &Seasons(&requested), base);
     }
-    rec.seasons = requested;
 }
 
 /// Rebuilds a series record's episode list from Sonarr's, keeping what each
@@ -1537,33 +1583,39 @@ impl Seasons<'_> {
 /// returns true, when they are already the record's episodes in the same
 /// order (every cycle but those where Sonarr's list changes); returns false,
 /// changing nothing, otherwise.
-fn sync_episodes_in_place(
-    rec: &mut RequestRecord,
-    s: &SonarrSeries,
-    seasons: &Seasons<'_>,
-    base: Phase,
-) -> bool {
-    let mut wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+fn sync_episodes_in_place(rec: &mut Draft<'_>, s: &SonarrSeries, base: Phase) -> bool {
+    let seasons = Seasons(&rec.seasons);
+    let wanted = || s.episodes.iter().filter(|e| seasons.contains(&e.season));
+    let mut next = wanted();
     let same_ids = rec
         .episodes
         .iter()
-        .all(|e| wanted.next().is_some_and(|se| se.id == e.arr_episode_id))
-        && wanted.next().is_none();
+        .all(|e| next.next().is_some_and(|se| se.id == e.arr_episode_id))
+        && next.next().is_none();
     if !same_ids {
         return false;
     }
-    let sorted = s
-        .episodes
-        .iter()
-        .filter(|e| seasons.contains(&e.season))
-        .map(|se| (se.season, se.number))
-        .is_sorted();
+    let sorted = wanted().map(|se| (se.season, se.number)).is_sorted();
     if !sorted || !distinct_ids(&rec.episodes) {
         // The full path resolves duplicates and reorders.
         return false;
     }
+    let promote = |e: &EpisodeRecord| e.phase == Phase::Requested && base == Phase::Approved;
+    let stale = rec.episodes.iter().zip(wanted()).any(|(e, se)| {
+        e.season != se.season
+            || e.number != se.number
+            || e.title != se.title
+            || e.air_date != se.air_date_utc
+            || e.monitored != se.monitored
+            || promote(e)
+    });
+    if !stale {
+        return true;
+    }
+    let requested = rec.seasons.clone();
+    let seasons = Seasons(&requested);
     let wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
-    for (e, se) in rec.episodes.iter_mut().zip(wanted) {
+    for (e, se) in rec.to_mut().episodes.iter_mut().zip(wanted) {
         e.season = se.season;
         e.number = se.number;
         e.title.clone_from(&se.title);
@@ -1591,7 +1643,7 @@ fn distinct_ids(episodes: &[EpisodeRecord]) -> bool {
 }
 
 /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
-fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
     let now = ctx.now;
     // Every download of the wanted episodes that is not past the download
     // step, each counted once (a season pack is one download); a finished
@@ -1644,13 +1696,17 @@ fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         done += size * progress;
     }
     if downloading && total > 0.0 {
-        rec.progress = Some((done / total).clamp(0.0, 1.0));
-        rec.eta_secs = eta;
-        rec.download_speed = ctx.torrents.is_some().then_some(speed);
+        put!(rec, [progress], Some((done / total).clamp(0.0, 1.0)));
+        put!(rec, [eta_secs], eta);
+        put!(
+            rec,
+            [download_speed],
+            ctx.torrents.is_some().then_some(speed)
+        );
     } else {
-        rec.progress = None;
-        rec.eta_secs = None;
-        rec.download_speed = None;
+        put!(rec, [progress], None);
+        put!(rec, [eta_secs], None);
+        put!(rec, [download_speed], None);
     }
 }
 
@@ -1831,124 +1887,6 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
     }
 }
 
-/// `*dst = src.clone()`, reusing the allocations `dst` already holds (a
-/// cycle copies every record it evaluates, and most do not change).
-/// Destructured so that a new field cannot be forgotten. Episode records
-/// `dst` no longer needs go to `spare`, and are taken from there first.
-fn copy_record(dst: &mut RequestRecord, src: &RequestRecord, spare: &mut Vec<EpisodeRecord>) {
-    let RequestRecord {
-        id,
-        jellyseerr_request_id,
-        media_type,
-        title,
-        year,
-        poster_path,
-        tmdb_id,
-        tvdb_id,
-        is_anime,
-        is_4k,
-        requested_by,
-        requested_at,
-        seasons,
-        phase,
-        reason,
-        attention,
-        acknowledged,
-        progress,
-        eta_secs,
-        download_speed,
-        updated_at,
-        phase_since,
-        deleted,
-        arr_id,
-        download_ids,
-        failed_download_id,
-        imported_path,
-        anidb_ids,
-        jellyfin_id,
-        seerr_status,
-        seerr_media_status,
-        seerr_updated_at,
-        episodes,
-    } = src;
-    dst.id = *id;
-    dst.jellyseerr_request_id = *jellyseerr_request_id;
-    dst.media_type = *media_type;
-    dst.title.clone_from(title);
-    dst.year = *year;
-    dst.poster_path.clone_from(poster_path);
-    dst.tmdb_id = *tmdb_id;
-    dst.tvdb_id = *tvdb_id;
-    dst.is_anime = *is_anime;
-    dst.is_4k = *is_4k;
-    dst.requested_by.clone_from(requested_by);
-    dst.requested_at = *requested_at;
-    dst.seasons.clone_from(seasons);
-    dst.phase = *phase;
-    dst.reason.clone_from(reason);
-    dst.attention = *attention;
-    dst.acknowledged = *acknowledged;
-    dst.progress = *progress;
-    dst.eta_secs = *eta_secs;
-    dst.download_speed = *download_speed;
-    dst.updated_at = *updated_at;
-    dst.phase_since = *phase_since;
-    dst.deleted = *deleted;
-    dst.arr_id = *arr_id;
-    dst.download_ids.clone_from(download_ids);
-    dst.failed_download_id.clone_from(failed_download_id);
-    dst.imported_path.clone_from(imported_path);
-    dst.anidb_ids.clone_from(anidb_ids);
-    dst.jellyfin_id.clone_from(jellyfin_id);
-    dst.seerr_status.clone_from(seerr_status);
-    dst.seerr_media_status.clone_from(seerr_media_status);
-    dst.seerr_updated_at = *seerr_updated_at;
-    if dst.episodes.len() > episodes.len() {
-        spare.extend(dst.episodes.drain(episodes.len()..));
-    }
-    let kept = dst.episodes.len();
-    for (d, e) in dst.episodes.iter_mut().zip(episodes) {
-        copy_episode(d, e);
-    }
-    for e in &episodes[kept..] {
-        match spare.pop() {
-            Some(mut d) => {
-                copy_episode(&mut d, e);
-                dst.episodes.push(d);
-            }
-            None => dst.episodes.push(e.clone()),
-        }
-    }
-}
-
-/// `*dst = src.clone()` for an episode, reusing `dst`'s allocations.
-fn copy_episode(dst: &mut EpisodeRecord, src: &EpisodeRecord) {
-    let EpisodeRecord {
-        arr_episode_id,
-        season,
-        number,
-        title,
-        air_date,
-        monitored,
-        phase,
-        download_id,
-        imported_path,
-        reason,
-        progress,
-    } = src;
-    dst.arr_episode_id = *arr_episode_id;
-    dst.season = *season;
-    dst.number = *number;
-    dst.title.clone_from(title);
-    dst.air_date = *air_date;
-    dst.monitored = *monitored;
-    dst.phase = *phase;
-    dst.download_id.clone_from(download_id);
-    dst.imported_path.clone_from(imported_path);
-    dst.reason.clone_from(reason);
-    dst.progress = *progress;
-}
-
 /// Does a finished or deleted record need looking at this cycle at all?
 fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
     if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
@@ -2031,36 +1969,31 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
             .is_some_and(|o| o.2 == r.id)
     };
 
-    // One scratch record, refilled for each record evaluated: only the
-    // records that changed are kept (most do not).
-    let mut scratch: Option<RequestRecord> = None;
-    let mut spare = Vec::new();
+    // Each record is evaluated borrowed, and copied only when something
+    // changes (most do not).
     for r in prev.values() {
         if !needs_eval(r, &ctx) {
             continue;
         }
-        let rec = match scratch.as_mut() {
-            Some(s) => {
-                copy_record(s, r, &mut spare);
-                s
+        let mut rec = Draft::Borrowed(r);
+        evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
+        if let Draft::Owned(rec) = rec {
+            if rec != *r {
+                out.changed.push(rec);
             }
-            None => scratch.insert(r.clone()),
-        };
-        evaluate(rec, &ctx, is_owner(r), false, &mut out.changes);
-        if *rec != *r {
-            out.changed.extend(scratch.take());
         }
     }
-    for mut rec in new_records {
+    for rec in new_records {
         let owner = is_owner(&rec);
+        let mut rec = Draft::Owned(rec);
         evaluate(&mut rec, &ctx, owner, true, &mut out.changes);
-        out.changed.push(rec);
+        out.changed.push(rec.into_owned());
     }
     out
 }
 
 fn evaluate(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     ctx: &Ctx<'_>,
     owner: bool,
     is_new: bool,
@@ -2080,6 +2013,7 @@ fn evaluate(
                         phase: rec.phase,
                         reason: Some(reasons::FILE_DELETED.into()),
                     });
+                    let rec = rec.to_mut();
                     rec.reason = Some(reasons::FILE_DELETED.into());
                     rec.updated_at = now;
                 }
@@ -2125,19 +2059,20 @@ fn evaluate(
         if rec.phase == Phase::Downloading {
             // A service that failed this cycle leaves the last figures.
             if p.is_some() || ctx.all_ok {
-                rec.progress = p;
-                rec.eta_secs = eta;
-                rec.download_speed = speed;
+                put!(rec, [progress], p);
+                put!(rec, [eta_secs], eta);
+                put!(rec, [download_speed], speed);
             }
         } else {
-            rec.progress = None;
-            rec.eta_secs = None;
-            rec.download_speed = None;
+            put!(rec, [progress], None);
+            put!(rec, [eta_secs], None);
+            put!(rec, [download_speed], None);
         }
     }
 
     // Deleted upstream: a complete listing without the request.
     if ctx.seerr_complete && req.is_none() && !rec.deleted {
+        let rec = rec.to_mut();
         rec.deleted = true;
         if rec.phase != Phase::Available {
             rec.attention = true;

@@ -3590,6 +3590,25 @@ fn fast_path_equals_full_copy_evaluation() {
 mod reference {
     use super::super::*;
 
+    fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
+        for id in found {
+            if !known.contains(id) {
+                known.push(*id);
+            }
+        }
+    }
+
+    fn push_download(ids: &mut Vec<String>, dl: &str) {
+        if let Some(pos) = ids.iter().position(|d| same_id(d, dl)) {
+            // Already known: it stays where it is unless it is a re-grab of an older one.
+            if pos + 1 == ids.len() {
+                return;
+            }
+            ids.remove(pos);
+        }
+        ids.push(dl.to_ascii_uppercase());
+    }
+
     fn seerr_verdict(
         v: &mut Verdict,
         rec: &mut RequestRecord,
