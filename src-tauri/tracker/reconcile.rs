@@ -403,11 +403,24 @@ struct Failure {
 /// Evidence text. Most of it is never shown (only a phase change records
 /// it), so the frequent kinds are kept as data and rendered on demand.
 #[derive(Debug, Clone, Default)]
-enum Evidence {
+enum Evidence<'a> {
     #[default]
     Empty,
     Static(&'static str),
     Text(String),
+    /// Pieces of text (fixed ones and names from the snapshot), joined.
+    Concat([&'a str; 4]),
+    /// "ARR grabbed 'TITLE'", with " (SIZE)" when the size is known.
+    Grabbed {
+        arr: &'static str,
+        title: &'a str,
+        size: Option<f64>,
+    },
+    /// "qBittorrent P%: 'NAME'".
+    TorrentAt {
+        percent: f64,
+        name: &'a str,
+    },
     /// "Sonarr has SxxEyy's file".
     SonarrFile {
         season: i32,
@@ -428,12 +441,20 @@ enum Evidence {
     },
 }
 
-impl Evidence {
+impl Evidence<'_> {
     fn render(&self) -> String {
         match self {
             Evidence::Empty => String::new(),
             Evidence::Static(s) => (*s).to_string(),
             Evidence::Text(s) => s.clone(),
+            Evidence::Concat(parts) => parts.concat(),
+            Evidence::Grabbed { arr, title, size } => {
+                let size = size
+                    .map(|s| format!(" ({})", human_size(s)))
+                    .unwrap_or_default();
+                format!("{arr} grabbed '{title}'{size}")
+            }
+            Evidence::TorrentAt { percent, name } => format!("qBittorrent {percent:.0}%: '{name}'"),
             Evidence::SonarrFile { season, number } => {
                 format!("Sonarr has S{season:02}E{number:02}'s file")
             }
@@ -452,28 +473,28 @@ impl Evidence {
     }
 }
 
-impl From<String> for Evidence {
+impl From<String> for Evidence<'_> {
     fn from(s: String) -> Self {
         Evidence::Text(s)
     }
 }
 
-impl From<&'static str> for Evidence {
+impl From<&'static str> for Evidence<'_> {
     fn from(s: &'static str) -> Self {
         Evidence::Static(s)
     }
 }
 
 #[derive(Debug, Clone, Default)]
-struct Verdict {
+struct Verdict<'a> {
     /// The most advanced non-failed phase with evidence this cycle.
     phase: Option<Phase>,
-    evidence: Evidence,
+    evidence: Evidence<'a>,
     reason: Option<Text>,
     warning: bool,
     failure: Option<Failure>,
     /// Playable in Jellyfin (or the best evidence of it): evidence text.
-    available: Option<Evidence>,
+    available: Option<Evidence<'a>>,
     progress: Option<f64>,
     eta: Option<i64>,
     speed: Option<i64>,
@@ -481,11 +502,11 @@ struct Verdict {
     removed: Option<String>,
 }
 
-impl Verdict {
+impl<'a> Verdict<'a> {
     fn offer(
         &mut self,
         phase: Phase,
-        evidence: impl Into<Evidence>,
+        evidence: impl Into<Evidence<'a>>,
         reason: Option<Text>,
         warning: bool,
     ) {
@@ -527,7 +548,12 @@ fn queue_messages(q: &ArrQueueItem) -> Option<String> {
 }
 
 /// The *arr queue's word on one download.
-fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'static str) {
+fn queue_verdict<'a>(
+    v: &mut Verdict<'a>,
+    q: &'a ArrQueueItem,
+    arr: &'static str,
+    wait_reason: &'static str,
+) {
     let warning = matches!(q.tracked_status.as_deref(), Some("warning") | Some("error"));
     match q.tracked_state.as_deref() {
         Some("failed") | Some("failedPending") => {
@@ -550,7 +576,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
         Some("importing") | Some("imported") => {
             v.offer(
                 Phase::Importing,
-                format!("{arr} is importing '{}'", q.title),
+                Evidence::Concat([arr, " is importing '", &q.title, "'"]),
                 None,
                 false,
             );
@@ -576,7 +602,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
             };
             v.offer(
                 Phase::DownloadDone,
-                format!("{arr}: download of '{}' complete", q.title),
+                Evidence::Concat([arr, ": download of '", &q.title, "' complete"]),
                 Some(reason),
                 warning,
             );
@@ -589,7 +615,11 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
             };
             v.offer(
                 Phase::Downloading,
-                format!("{arr} grabbed '{}' ({})", q.title, human_size(q.size)),
+                Evidence::Grabbed {
+                    arr,
+                    title: &q.title,
+                    size: Some(q.size),
+                },
                 reason,
                 warning,
             );
@@ -606,7 +636,12 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
 
 /// qBittorrent's word on one download. Returns false when the torrent is not
 /// in a complete listing (it was removed), true otherwise.
-fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'static str) -> bool {
+fn torrent_verdict<'a>(
+    v: &mut Verdict<'a>,
+    ctx: &Ctx<'a>,
+    dl: &str,
+    wait_reason: &'static str,
+) -> bool {
     if !is_torrent_hash(dl) || ctx.torrents.is_none() {
         return true;
     }
@@ -627,7 +662,7 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
         state if *state == TorrentState::Completed || t.progress >= 1.0 => {
             v.offer(
                 Phase::DownloadDone,
-                format!("qBittorrent 100%: '{}'", t.name),
+                Evidence::Concat(["qBittorrent 100%: '", &t.name, "'", ""]),
                 Some(wait_reason.into()),
                 false,
             );
@@ -641,11 +676,10 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
             };
             v.offer(
                 Phase::Downloading,
-                format!(
-                    "qBittorrent {:.0}%: '{}'",
-                    (t.progress * 100.0).floor(),
-                    t.name
-                ),
+                Evidence::TorrentAt {
+                    percent: (t.progress * 100.0).floor(),
+                    name: &t.name,
+                },
                 reason.map(Cow::Borrowed),
                 warning,
             );
@@ -661,7 +695,8 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
     true
 }
 
-fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64> {
+/// Shoko's word on an imported file; returns the AniDB ids it matched.
+fn shoko_verdict<'a>(v: &mut Verdict<'a>, ctx: &Ctx<'a>, path: Option<&str>) -> &'a [i64] {
     let Some(shoko) = ctx.shoko else {
         // Shoko failed this cycle: the phase stands on the *arr's evidence alone.
         v.offer(
@@ -670,20 +705,22 @@ fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64>
             None,
             false,
         );
-        return Vec::new();
+        return &[];
     };
-    let state = path.and_then(|p| shoko.files.get(p));
-    let (reason, warning, ids) = match state {
-        None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, Vec::new()),
-        Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, Vec::new()),
-        Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, Vec::new()),
+    // The key Shoko holds is the path itself, borrowed from the snapshot.
+    let found = path.and_then(|p| shoko.files.get_key_value(p));
+    let (reason, warning, ids) = match found.map(|(_, m)| m) {
+        None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, &[][..]),
+        Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, &[][..]),
+        Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, &[][..]),
         Some(ShokoMatch::Matched { anidb_ids }) => {
-            (reasons::SHOKO_MATCHED, false, anidb_ids.clone())
+            (reasons::SHOKO_MATCHED, false, anidb_ids.as_slice())
         }
     };
-    let evidence = match path {
-        Some(p) => format!("Shoko: '{}' — {reason}", file_name(p)),
-        None => format!("Shoko: {reason}"),
+    let evidence = match (found, path) {
+        (Some((p, _)), _) => Evidence::Concat(["Shoko: '", file_name(p), "' — ", reason]),
+        (None, Some(p)) => format!("Shoko: '{}' — {reason}", file_name(p)).into(),
+        (None, None) => Evidence::Concat(["Shoko: ", reason, "", ""]),
     };
     v.offer(Phase::AnimeMatching, evidence, Some(reason.into()), warning);
     if v.phase == Some(Phase::AnimeMatching) {
@@ -705,7 +742,11 @@ struct SeerrWord {
     available: bool,
 }
 
-fn seerr_verdict(v: &mut Verdict, rec: &mut Draft<'_>, req: Option<&SeerrRequest>) -> SeerrWord {
+fn seerr_verdict<'a>(
+    v: &mut Verdict<'a>,
+    rec: &mut Draft<'_>,
+    req: Option<&'a SeerrRequest>,
+) -> SeerrWord {
     let mut word = SeerrWord::default();
     let Some(req) = req else {
         // Not in this cycle's listing: Jellyseerr said nothing new.
@@ -737,7 +778,12 @@ fn seerr_verdict(v: &mut Verdict, rec: &mut Draft<'_>, req: Option<&SeerrRequest
     match req.status {
         SeerrRequestStatus::Pending => v.offer(
             Phase::Requested,
-            format!("Jellyseerr: requested by {by}, waiting for approval"),
+            Evidence::Concat([
+                "Jellyseerr: requested by ",
+                by,
+                ", waiting for approval",
+                "",
+            ]),
             None,
             false,
         ),
@@ -816,12 +862,12 @@ struct FilmFacts {
     file_deleted: bool,
 }
 
-fn film_verdict(
+fn film_verdict<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'_>,
-    req: Option<&SeerrRequest>,
+    ctx: &Ctx<'a>,
+    req: Option<&'a SeerrRequest>,
     owner: bool,
-) -> (Verdict, FilmFacts) {
+) -> (Verdict<'a>, FilmFacts) {
     let mut v = Verdict::default();
     let word = seerr_verdict(&mut v, rec, req);
     let mut facts = FilmFacts {
@@ -852,13 +898,13 @@ fn film_verdict(
                             }
                             push_download(rec, dl);
                         }
-                        let size = h
-                            .size
-                            .map(|s| format!(" ({})", human_size(s)))
-                            .unwrap_or_default();
                         v.offer(
                             Phase::Downloading,
-                            format!("Radarr grabbed '{}'{size}", h.source_title),
+                            Evidence::Grabbed {
+                                arr: "Radarr",
+                                title: &h.source_title,
+                                size: h.size,
+                            },
                             None,
                             false,
                         );
@@ -877,7 +923,7 @@ fn film_verdict(
                             .unwrap_or(&h.source_title);
                         v.offer(
                             Phase::Importing,
-                            format!("Radarr imported '{name}'"),
+                            Evidence::Concat(["Radarr imported '", name, "'", ""]),
                             Some(reasons::WAIT_JELLYFIN.into()),
                             false,
                         );
@@ -961,14 +1007,18 @@ fn film_verdict(
         || imported
         || v.phase.is_some_and(|p| p >= Phase::Importing)
         || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
-    let mut anidb = Vec::new();
+    let mut found: &[i64] = &[];
     if rec.is_anime && ctx.shoko_configured && imported_any {
-        anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
-        remember_anidb(rec, &anidb);
+        found = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
+        remember_anidb(rec, found);
     }
-    if anidb.is_empty() {
-        anidb = rec.anidb_ids.clone();
-    }
+    let known;
+    let anidb = if found.is_empty() {
+        known = rec.anidb_ids.clone();
+        &known
+    } else {
+        found
+    };
     // A new download for this request while Radarr has no file: a Jellyfin
     // item is then a leftover of an older copy, not this request's film.
     let new_download_running = !has_file
@@ -997,7 +1047,12 @@ fn film_verdict(
             });
         if let Some(i) = item.filter(|_| !new_download_running) {
             set_jellyfin_id(rec, &i.id);
-            v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
+            v.available = Some(Evidence::Concat([
+                "Jellyfin has '",
+                &i.name,
+                "' (playable)",
+                "",
+            ]));
         }
     } else if !ctx.jf_configured {
         if rec.is_anime && ctx.shoko_configured {
@@ -1019,15 +1074,15 @@ fn film_verdict(
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default)]
-struct Decision {
+struct Decision<'a> {
     phase: Option<Phase>,
     reason: Option<Text>,
     warning: bool,
-    evidence: Evidence,
+    evidence: Evidence<'a>,
     failure_download: Option<String>,
 }
 
-fn decide(v: Verdict, word: SeerrWord) -> Decision {
+fn decide(v: Verdict<'_>, word: SeerrWord) -> Decision<'_> {
     if let Some(ev) = v.available {
         return Decision {
             phase: Some(Phase::Available),
@@ -1087,7 +1142,7 @@ fn advance(
     phase: Phase,
     reason: &Option<String>,
     failed_download: Option<&str>,
-    d: &Decision,
+    d: &Decision<'_>,
     removed: Option<&String>,
     all_ok: bool,
 ) -> Advanced {
@@ -1241,14 +1296,14 @@ fn jf_series<'a>(rec: &RequestRecord, jf: &JfIdx<'a>, anidb: &[i64]) -> Option<&
 }
 
 #[allow(clippy::too_many_arguments)]
-fn episode_verdict(
+fn episode_verdict<'a>(
     rec: &mut Draft<'_>,
     i: usize,
-    ctx: &Ctx<'_>,
-    idx: &ArrIdx<'_>,
+    ctx: &Ctx<'a>,
+    idx: &ArrIdx<'a>,
     sonarr_ep: Option<&SonarrEpisode>,
     anidb_out: &mut Vec<i64>,
-) -> Verdict {
+) -> Verdict<'a> {
     let mut v = Verdict::default();
     let requested_at = rec.requested_at;
     let anime = rec.is_anime;
@@ -1286,13 +1341,13 @@ fn episode_verdict(
                     }
                     set_download(rec, dl);
                 }
-                let size = h
-                    .size
-                    .map(|s| format!(" ({})", human_size(s)))
-                    .unwrap_or_default();
                 v.offer(
                     Phase::Downloading,
-                    format!("Sonarr grabbed '{}'{size}", h.source_title),
+                    Evidence::Grabbed {
+                        arr: "Sonarr",
+                        title: &h.source_title,
+                        size: h.size,
+                    },
                     None,
                     false,
                 );
@@ -1310,7 +1365,7 @@ fn episode_verdict(
                     .unwrap_or(&h.source_title);
                 v.offer(
                     Phase::Importing,
-                    format!("Sonarr imported '{name}'"),
+                    Evidence::Concat(["Sonarr imported '", name, "'", ""]),
                     Some(reasons::WAIT_JELLYFIN.into()),
                     false,
                 );
@@ -1385,7 +1440,7 @@ fn episode_verdict(
                 format!("Shoko matched S{season:02}E{number:02} (no Jellyfin configured)").into(),
             );
         }
-        anidb_out.extend(ids);
+        anidb_out.extend_from_slice(ids);
     } else if has_file && !ctx.jf_configured {
         v.available = Some(
             format!("Sonarr has S{season:02}E{number:02}'s file (no Jellyfin configured)").into(),
@@ -1409,18 +1464,18 @@ fn jellyfin_episodes(episodes: &[&JellyfinItem], season: i32, number: i32) -> Op
         .then_some("playable")
 }
 
-struct SeriesOutcome {
-    decision: Decision,
+struct SeriesOutcome<'a> {
+    decision: Decision<'a>,
     removed: Option<String>,
 }
 
-fn series_eval(
+fn series_eval<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'_>,
-    req: Option<&SeerrRequest>,
+    ctx: &Ctx<'a>,
+    req: Option<&'a SeerrRequest>,
     owner: bool,
     changes: &mut Vec<Change>,
-) -> SeriesOutcome {
+) -> SeriesOutcome<'a> {
     let now = ctx.now;
     let mut seerr_v = Verdict::default();
     let word = seerr_verdict(&mut seerr_v, rec, req);
@@ -1714,14 +1769,14 @@ fn ep_label(e: &EpisodeRecord) -> String {
     format!("S{:02}E{:02}", e.season, e.number)
 }
 
-fn series_decision(
+fn series_decision<'a>(
     rec: &RequestRecord,
-    seerr_v: Verdict,
+    seerr_v: Verdict<'a>,
     word: SeerrWord,
     now: DateTime<Utc>,
-) -> Decision {
+) -> Decision<'a> {
     let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();
-    let d = |phase: Phase, reason: Option<Text>, warning: bool, evidence: Evidence| Decision {
+    let d = |phase: Phase, reason: Option<Text>, warning: bool, evidence: Evidence<'a>| Decision {
         phase: Some(phase),
         reason,
         warning,

@@ -3660,12 +3660,12 @@ mod reference {
         word
     }
 
-    fn film_verdict(
+    fn film_verdict<'a>(
         rec: &mut RequestRecord,
-        ctx: &Ctx<'_>,
+        ctx: &Ctx<'a>,
         req: Option<&SeerrRequest>,
         owner: bool,
-    ) -> (Verdict, FilmFacts) {
+    ) -> (Verdict<'a>, FilmFacts) {
         let mut v = Verdict::default();
         let word = seerr_verdict(&mut v, rec, req);
         let mut facts = FilmFacts {
@@ -3803,7 +3803,7 @@ mod reference {
             || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
         let mut anidb = Vec::new();
         if rec.is_anime && ctx.shoko_configured && imported_any {
-            anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
+            anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref()).to_vec();
             remember_anidb(&mut rec.anidb_ids, &anidb);
         }
         if anidb.is_empty() {
@@ -3912,15 +3912,15 @@ mod reference {
         }
     }
 
-    fn episode_verdict(
+    fn episode_verdict<'a>(
         e: &mut EpisodeRecord,
-        ctx: &Ctx<'_>,
-        idx: &ArrIdx<'_>,
+        ctx: &Ctx<'a>,
+        idx: &ArrIdx<'a>,
         sonarr_ep: Option<&SonarrEpisode>,
         requested_at: DateTime<Utc>,
         anime: bool,
         anidb_out: &mut Vec<i64>,
-    ) -> Verdict {
+    ) -> Verdict<'a> {
         let mut v = Verdict::default();
         let failed = if e.phase == Phase::Failed {
             e.download_id.clone()
@@ -4061,13 +4061,13 @@ mod reference {
         v
     }
 
-    fn series_eval(
+    fn series_eval<'a>(
         rec: &mut RequestRecord,
-        ctx: &Ctx<'_>,
+        ctx: &Ctx<'a>,
         req: Option<&SeerrRequest>,
         owner: bool,
         changes: &mut Vec<Change>,
-    ) -> SeriesOutcome {
+    ) -> SeriesOutcome<'a> {
         let now = ctx.now;
         let mut seerr_v = Verdict::default();
         let word = seerr_verdict(&mut seerr_v, rec, req);
