@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -91,25 +91,35 @@ pub fn is_open(rec: &RequestRecord) -> bool {
     !rec.deleted && rec.phase != Phase::Available
 }
 
-fn lower(s: &str) -> String {
-    s.to_ascii_lowercase()
+/// An id hashed and compared without regard to ASCII case, borrowed (torrent
+/// hashes: qBittorrent writes them lower-case, the *arr upper-case). Keys the
+/// per-cycle indexes without a lower-cased copy of each id.
+#[derive(Debug, Clone, Copy)]
+struct NoCase<'a>(&'a str);
+
+impl PartialEq for NoCase<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
 }
 
-/// Calls `f` with the ASCII lower-case form of `s`, without allocating for
-/// ids of up to 64 bytes (torrent hashes, download ids).
-fn with_lower<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0_u8; 64];
-    match buf.get_mut(..s.len()) {
-        Some(b) => {
-            b.copy_from_slice(s.as_bytes());
-            b.make_ascii_lowercase();
-            // Lower-casing ASCII bytes keeps UTF-8 valid.
-            match std::str::from_utf8(b) {
-                Ok(k) => f(k),
-                Err(_) => f(&lower(s)),
-            }
+impl Eq for NoCase<'_> {}
+
+impl Hash for NoCase<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let bytes = self.0.as_bytes();
+        let mut chunks = bytes.chunks_exact(8);
+        let mut word = |c: &[u8]| {
+            let mut w = [0_u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            w.make_ascii_lowercase();
+            state.write_u64(u64::from_le_bytes(w));
+        };
+        for c in &mut chunks {
+            word(c);
         }
-        None => f(&lower(s)),
+        word(chunks.remainder());
+        state.write_usize(bytes.len());
     }
 }
 
@@ -199,7 +209,7 @@ struct ArrIdx<'a> {
     history_by_media: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
     history_by_episode: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
     /// Size of each download (queue), for season-pack progress.
-    size_by_download: FastMap<String, f64>,
+    size_by_download: FastMap<NoCase<'a>, f64>,
 }
 
 impl<'a> ArrIdx<'a> {
@@ -219,7 +229,7 @@ impl<'a> ArrIdx<'a> {
                 idx.queue_by_episode.entry(e).or_default().push(q);
             }
             if let Some(d) = &q.download_id {
-                idx.size_by_download.insert(lower(d), q.size);
+                idx.size_by_download.insert(NoCase(d), q.size);
             }
         }
         let mut seen = FastSet::with_capacity_and_hasher(history.len(), Fast::default());
@@ -309,7 +319,7 @@ struct Ctx<'a> {
     radarr_configured: bool,
     radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
     sonarr: Option<(&'a SonarrData, ArrIdx<'a>, FastMap<i64, &'a SonarrSeries>)>,
-    torrents: Option<FastMap<String, &'a Torrent>>,
+    torrents: Option<FastMap<NoCase<'a>, &'a Torrent>>,
     shoko_configured: bool,
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
@@ -331,16 +341,14 @@ impl<'a> Ctx<'a> {
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
         let torrents = snap.qbittorrent.ok().map(|q| {
-            let mut m: FastMap<String, &Torrent> =
+            let mut m: FastMap<NoCase<'_>, &Torrent> =
                 FastMap::with_capacity_and_hasher(q.torrents.len() * 2, Fast::default());
             // An alias is added only when no torrent holds that key yet.
-            fn alias<'t>(m: &mut FastMap<String, &'t Torrent>, key: &str, t: &'t Torrent) {
-                if !with_lower(key, |k| m.contains_key(k)) {
-                    m.insert(lower(key), t);
-                }
+            fn alias<'t>(m: &mut FastMap<NoCase<'t>, &'t Torrent>, key: &'t str, t: &'t Torrent) {
+                m.entry(NoCase(key)).or_insert(t);
             }
             for t in q.torrents.values() {
-                m.insert(lower(&t.hash), t);
+                m.insert(NoCase(&t.hash), t);
                 if let Some(v1) = t.infohash_v1.as_deref().filter(|s| !s.is_empty()) {
                     alias(&mut m, v1, t);
                 }
@@ -384,7 +392,7 @@ impl<'a> Ctx<'a> {
 
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
         let map = self.torrents.as_ref()?;
-        with_lower(download_id, |k| map.get(k).copied())
+        map.get(&NoCase(download_id)).copied()
     }
 }
 
@@ -1718,7 +1726,7 @@ fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
     {
         let Some(dl) = &e.download_id else { continue };
-        if !seen.insert(lower(dl)) {
+        if !seen.insert(NoCase(dl)) {
             continue;
         }
         let finished = e.phase == Phase::DownloadDone;
@@ -1738,7 +1746,10 @@ fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
                 (t.size.max(0) as f64, p)
             }
             None => (
-                idx.size_by_download.get(&lower(dl)).copied().unwrap_or(0.0),
+                idx.size_by_download
+                    .get(&NoCase(dl))
+                    .copied()
+                    .unwrap_or(0.0),
                 if finished {
                     1.0
                 } else {

@@ -4298,7 +4298,7 @@ mod reference {
             .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
         {
             let Some(dl) = &e.download_id else { continue };
-            if !seen.insert(lower(dl)) {
+            if !seen.insert(dl.to_ascii_lowercase()) {
                 continue;
             }
             let finished = e.phase == Phase::DownloadDone;
@@ -4318,7 +4318,10 @@ mod reference {
                     (t.size.max(0) as f64, p)
                 }
                 None => (
-                    idx.size_by_download.get(&lower(dl)).copied().unwrap_or(0.0),
+                    idx.size_by_download
+                        .get(&NoCase(dl))
+                        .copied()
+                        .unwrap_or(0.0),
                     if finished {
                         1.0
                     } else {
