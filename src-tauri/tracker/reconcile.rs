@@ -92,34 +92,77 @@ pub fn is_open(rec: &RequestRecord) -> bool {
 }
 
 /// An id hashed and compared without regard to ASCII case, borrowed (torrent
-/// hashes: qBittorrent writes them lower-case, the *arr upper-case). Keys the
-/// per-cycle indexes without a lower-cased copy of each id.
+/// hashes: qBittorrent writes them lower-case, the *arr upper-case), with its
+/// hash computed once. Keys the per-cycle indexes without a lower-cased copy
+/// of each id.
 #[derive(Debug, Clone, Copy)]
-struct NoCase<'a>(&'a str);
+struct NoCase<'a> {
+    hash: u64,
+    id: &'a str,
+}
+
+impl<'a> NoCase<'a> {
+    fn new(id: &'a str) -> Self {
+        let mut h = FastHasher::default();
+        let bytes = id.as_bytes();
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(c);
+            h.add(ascii_lower_word(u64::from_le_bytes(w)));
+        }
+        let rest = chunks.remainder();
+        let mut w = [0_u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h.add(ascii_lower_word(u64::from_le_bytes(w)));
+        h.add(bytes.len() as u64);
+        NoCase {
+            hash: h.finish(),
+            id,
+        }
+    }
+}
+
+/// The eight bytes of `w` ASCII-lower-cased at once (other bytes unchanged).
+fn ascii_lower_word(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & LOW7;
+    // Per byte, no carries: the high bit is set when the byte is >= b'A',
+    // and when it is > b'Z'.
+    let from_a = low + 0x3f3f_3f3f_3f3f_3f3f;
+    let past_z = low + 0x2525_2525_2525_2525;
+    let upper = from_a & !past_z & !w & HIGH;
+    w | (upper >> 2)
+}
 
 impl PartialEq for NoCase<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(other.0)
+        self.hash == other.hash && eq_ignore_ascii_case(self.id, other.id)
     }
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time.
+fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0_u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        ascii_lower_word(u64::from_le_bytes(w))
+    };
+    a.chunks(8)
+        .zip(b.chunks(8))
+        .all(|(x, y)| word(x) == word(y))
 }
 
 impl Eq for NoCase<'_> {}
 
 impl Hash for NoCase<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let bytes = self.0.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        let mut word = |c: &[u8]| {
-            let mut w = [0_u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            w.make_ascii_lowercase();
-            state.write_u64(u64::from_le_bytes(w));
-        };
-        for c in &mut chunks {
-            word(c);
-        }
-        word(chunks.remainder());
-        state.write_usize(bytes.len());
+        state.write_u64(self.hash);
     }
 }
 
@@ -167,8 +210,15 @@ impl Hasher for FastHasher {
     }
     fn finish(&self) -> u64 {
         // hashbrown takes the bucket from the low bits and a tag from the
-        // high ones: rotate so both see the well-mixed high bits.
-        self.0.rotate_left(26)
+        // high ones: mix every bit into both (the finaliser of MurmurHash3).
+        // Ids that differ only in their last bytes (hex hashes) otherwise
+        // differ only in the high bits of the last multiply and collide.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 }
 
@@ -229,7 +279,7 @@ impl<'a> ArrIdx<'a> {
                 idx.queue_by_episode.entry(e).or_default().push(q);
             }
             if let Some(d) = &q.download_id {
-                idx.size_by_download.insert(NoCase(d), q.size);
+                idx.size_by_download.insert(NoCase::new(d), q.size);
             }
         }
         let mut seen = FastSet::with_capacity_and_hasher(history.len(), Fast::default());
@@ -341,19 +391,30 @@ impl<'a> Ctx<'a> {
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
         let torrents = snap.qbittorrent.ok().map(|q| {
+            // The keys first, in a loop of their own: reading each id
+            // from memory is most of the cost, and independent reads overlap.
+            let keys: Vec<_> = q
+                .torrents
+                .values()
+                .map(|t| {
+                    let v1 = t.infohash_v1.as_deref().filter(|s| !s.is_empty());
+                    let v2 = t.infohash_v2.as_deref().filter(|s| s.len() >= 40);
+                    (
+                        t,
+                        NoCase::new(&t.hash),
+                        v1.map(NoCase::new),
+                        v2.map(|v2| NoCase::new(&v2[..40])),
+                    )
+                })
+                .collect();
             let mut m: FastMap<NoCase<'_>, &Torrent> =
-                FastMap::with_capacity_and_hasher(q.torrents.len() * 2, Fast::default());
-            // An alias is added only when no torrent holds that key yet.
-            fn alias<'t>(m: &mut FastMap<NoCase<'t>, &'t Torrent>, key: &'t str, t: &'t Torrent) {
-                m.entry(NoCase(key)).or_insert(t);
-            }
-            for t in q.torrents.values() {
-                m.insert(NoCase(&t.hash), t);
-                if let Some(v1) = t.infohash_v1.as_deref().filter(|s| !s.is_empty()) {
-                    alias(&mut m, v1, t);
-                }
-                if let Some(v2) = t.infohash_v2.as_deref().filter(|s| s.len() >= 40) {
-                    alias(&mut m, &v2[..40], t);
+                FastMap::with_capacity_and_hasher(keys.len() * 2, Fast::default());
+            for (t, own, v1, v2) in keys {
+                m.insert(own, t);
+                // An alias is added only when no torrent holds that key yet
+                // (a v1 torrent's alias is its own hash).
+                for alias in [v1, v2].into_iter().flatten().filter(|a| *a != own) {
+                    m.entry(alias).or_insert(t);
                 }
             }
             m
@@ -392,7 +453,7 @@ impl<'a> Ctx<'a> {
 
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
         let map = self.torrents.as_ref()?;
-        map.get(&NoCase(download_id)).copied()
+        map.get(&NoCase::new(download_id)).copied()
     }
 }
 
@@ -1726,7 +1787,7 @@ fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
     {
         let Some(dl) = &e.download_id else { continue };
-        if !seen.insert(NoCase(dl)) {
+        if !seen.insert(NoCase::new(dl)) {
             continue;
         }
         let finished = e.phase == Phase::DownloadDone;
@@ -1747,7 +1808,7 @@ fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
             }
             None => (
                 idx.size_by_download
-                    .get(&NoCase(dl))
+                    .get(&NoCase::new(dl))
                     .copied()
                     .unwrap_or(0.0),
                 if finished {

@@ -3004,6 +3004,45 @@ fn a_series_phase_change_counts_its_episodes_in_the_evidence() {
     );
 }
 
+#[test]
+fn ids_equal_but_for_case_hash_alike() {
+    for b in 0..=u8::MAX {
+        let word = u64::from_le_bytes([b, b'Q', b'q', b'@', b'[', b'`', b'{', 0xc1]);
+        let mut expected = word.to_le_bytes();
+        expected.make_ascii_lowercase();
+        assert_eq!(
+            ascii_lower_word(word).to_le_bytes(),
+            expected,
+            "a word is lower-cased as its bytes are one by one (byte {b:#04x})"
+        );
+    }
+    let ids = [
+        dl(7),
+        qh(7),
+        mixed_case(&dl(7)),
+        "SABnzbd_nzo_Ab".to_string(),
+    ];
+    for a in &ids {
+        for b in &ids {
+            if a.eq_ignore_ascii_case(b) {
+                assert_eq!(
+                    NoCase::new(a).hash,
+                    NoCase::new(b).hash,
+                    "ids equal but for case hash alike: {a} {b}"
+                );
+                assert_eq!(NoCase::new(a), NoCase::new(b), "and compare equal");
+                assert!(
+                    eq_ignore_ascii_case(a, b),
+                    "{a} and {b} are equal but for case"
+                );
+            } else {
+                assert_ne!(NoCase::new(a), NoCase::new(b), "other ids differ: {a} {b}");
+                assert!(!eq_ignore_ascii_case(a, b), "{a} and {b} differ");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The fast path against the full copy evaluation
 // ---------------------------------------------------------------------------
@@ -4319,7 +4358,7 @@ mod reference {
                 }
                 None => (
                     idx.size_by_download
-                        .get(&NoCase(dl))
+                        .get(&NoCase::new(dl))
                         .copied()
                         .unwrap_or(0.0),
                     if finished {
