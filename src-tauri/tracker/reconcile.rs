@@ -116,11 +116,19 @@ impl<'a> NoCase<'a> {
         w[..rest.len()].copy_from_slice(rest);
         h.add(ascii_lower_word(u64::from_le_bytes(w)));
         h.add(bytes.len() as u64);
-        NoCase {
-            hash: h.finish(),
-            id,
-        }
+        NoCase { hash: mix(h.0), id }
     }
+}
+
+/// Spreads every bit of `h` over all bits (the finaliser of MurmurHash3):
+/// ids that differ only in their last bytes (hex hashes) otherwise differ
+/// only in the high bits of the hasher's last multiply, and collide.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
 /// The eight bytes of `w` ASCII-lower-cased at once (other bytes unchanged).
@@ -210,15 +218,8 @@ impl Hasher for FastHasher {
     }
     fn finish(&self) -> u64 {
         // hashbrown takes the bucket from the low bits and a tag from the
-        // high ones: mix every bit into both (the finaliser of MurmurHash3).
-        // Ids that differ only in their last bytes (hex hashes) otherwise
-        // differ only in the high bits of the last multiply and collide.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        // high ones: rotate so both see the well-mixed high bits.
+        self.0.rotate_left(26)
     }
 }
 

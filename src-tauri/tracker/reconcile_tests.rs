@@ -3249,7 +3249,7 @@ mod world {
                     is_available: chance(80),
                     status: Some("released".into()),
                     is_anime: chance(15),
-                    file_path: (has_file && chance(80)).then(|| path()),
+                    file_path: (has_file && chance(80)).then(path),
                 }
             })
             .collect();
@@ -3281,7 +3281,7 @@ mod world {
                     air_date_utc: maybe(85, || 0).map(|_| when(now)),
                     monitored: chance(85),
                     has_file,
-                    file_path: (has_file && chance(80)).then(|| path()),
+                    file_path: (has_file && chance(80)).then(path),
                 }
             })
             .collect();
@@ -3529,7 +3529,7 @@ mod world {
                     if let Some(series) = d.series.first_mut() {
                         for e in series.episodes.iter_mut().filter(|_| chance(40)) {
                             e.has_file = !e.has_file;
-                            e.file_path = e.has_file.then(|| path());
+                            e.file_path = e.has_file.then(path);
                             e.air_date_utc = Some(when(now));
                         }
                     }
