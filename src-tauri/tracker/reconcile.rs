@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -47,6 +47,31 @@ pub mod reasons {
 /// (most verdicts offer a fixed text, and most are never written).
 type Text = Cow<'static, str>;
 
+/// A record under evaluation: borrowed from the previous records until a
+/// write changes something, then owned. Most records change nothing in a
+/// cycle, so most are never copied.
+type Draft<'r> = Cow<'r, RequestRecord>;
+
+/// `rec.<place> = value` on a [`Draft`], cloning a borrowed record only when
+/// the value differs from the one it holds.
+macro_rules! put {
+    ($rec:ident, [$($place:tt)+], $value:expr) => {{
+        let value = $value;
+        if $rec.$($place)+ != value {
+            $rec.to_mut().$($place)+ = value;
+        }
+    }};
+}
+
+/// Is `held` the upper-case form of `id` (what storing `id` would write)?
+fn is_upper_of(held: &str, id: &str) -> bool {
+    held.len() == id.len()
+        && held
+            .bytes()
+            .zip(id.bytes())
+            .all(|(h, i)| h == i.to_ascii_uppercase())
+}
+
 /// How long a phase may last before the request needs attention.
 fn stuck_after(phase: Phase) -> Option<TimeDelta> {
     match phase {
@@ -66,25 +91,86 @@ pub fn is_open(rec: &RequestRecord) -> bool {
     !rec.deleted && rec.phase != Phase::Available
 }
 
-fn lower(s: &str) -> String {
-    s.to_ascii_lowercase()
+/// An id hashed and compared without regard to ASCII case, borrowed (torrent
+/// hashes: qBittorrent writes them lower-case, the *arr upper-case), with its
+/// hash computed once. Keys the per-cycle indexes without a lower-cased copy
+/// of each id.
+#[derive(Debug, Clone, Copy)]
+struct NoCase<'a> {
+    hash: u64,
+    id: &'a str,
 }
 
-/// Calls `f` with the ASCII lower-case form of `s`, without allocating for
-/// ids of up to 64 bytes (torrent hashes, download ids).
-fn with_lower<R>(s: &str, f: impl FnOnce(&str) -> R) -> R {
-    let mut buf = [0_u8; 64];
-    match buf.get_mut(..s.len()) {
-        Some(b) => {
-            b.copy_from_slice(s.as_bytes());
-            b.make_ascii_lowercase();
-            // Lower-casing ASCII bytes keeps UTF-8 valid.
-            match std::str::from_utf8(b) {
-                Ok(k) => f(k),
-                Err(_) => f(&lower(s)),
-            }
+impl<'a> NoCase<'a> {
+    fn new(id: &'a str) -> Self {
+        let mut h = FastHasher::default();
+        let bytes = id.as_bytes();
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0_u8; 8];
+            w.copy_from_slice(c);
+            h.add(ascii_lower_word(u64::from_le_bytes(w)));
         }
-        None => f(&lower(s)),
+        let rest = chunks.remainder();
+        let mut w = [0_u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h.add(ascii_lower_word(u64::from_le_bytes(w)));
+        h.add(bytes.len() as u64);
+        NoCase { hash: mix(h.0), id }
+    }
+}
+
+/// Spreads every bit of `h` over all bits (the finaliser of MurmurHash3):
+/// ids that differ only in their last bytes (hex hashes) otherwise differ
+/// only in the high bits of the hasher's last multiply, and collide.
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+/// The eight bytes of `w` ASCII-lower-cased at once (other bytes unchanged).
+fn ascii_lower_word(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = w & LOW7;
+    // Per byte, no carries: the high bit is set when the byte is >= b'A',
+    // and when it is > b'Z'.
+    let from_a = low + 0x3f3f_3f3f_3f3f_3f3f;
+    let past_z = low + 0x2525_2525_2525_2525;
+    let upper = from_a & !past_z & !w & HIGH;
+    w | (upper >> 2)
+}
+
+impl PartialEq for NoCase<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && eq_ignore_ascii_case(self.id, other.id)
+    }
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time.
+fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |c: &[u8]| {
+        let mut w = [0_u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        ascii_lower_word(u64::from_le_bytes(w))
+    };
+    a.chunks(8)
+        .zip(b.chunks(8))
+        .all(|(x, y)| word(x) == word(y))
+}
+
+impl Eq for NoCase<'_> {}
+
+impl Hash for NoCase<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
     }
 }
 
@@ -174,7 +260,7 @@ struct ArrIdx<'a> {
     history_by_media: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
     history_by_episode: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
     /// Size of each download (queue), for season-pack progress.
-    size_by_download: FastMap<String, f64>,
+    size_by_download: FastMap<NoCase<'a>, f64>,
 }
 
 impl<'a> ArrIdx<'a> {
@@ -194,7 +280,7 @@ impl<'a> ArrIdx<'a> {
                 idx.queue_by_episode.entry(e).or_default().push(q);
             }
             if let Some(d) = &q.download_id {
-                idx.size_by_download.insert(lower(d), q.size);
+                idx.size_by_download.insert(NoCase::new(d), q.size);
             }
         }
         let mut seen = FastSet::with_capacity_and_hasher(history.len(), Fast::default());
@@ -284,7 +370,7 @@ struct Ctx<'a> {
     radarr_configured: bool,
     radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
     sonarr: Option<(&'a SonarrData, ArrIdx<'a>, FastMap<i64, &'a SonarrSeries>)>,
-    torrents: Option<FastMap<String, &'a Torrent>>,
+    torrents: Option<FastMap<NoCase<'a>, &'a Torrent>>,
     shoko_configured: bool,
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
@@ -306,21 +392,30 @@ impl<'a> Ctx<'a> {
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
         let torrents = snap.qbittorrent.ok().map(|q| {
-            let mut m: FastMap<String, &Torrent> =
-                FastMap::with_capacity_and_hasher(q.torrents.len() * 2, Fast::default());
-            // An alias is added only when no torrent holds that key yet.
-            fn alias<'t>(m: &mut FastMap<String, &'t Torrent>, key: &str, t: &'t Torrent) {
-                if !with_lower(key, |k| m.contains_key(k)) {
-                    m.insert(lower(key), t);
-                }
-            }
-            for t in q.torrents.values() {
-                m.insert(lower(&t.hash), t);
-                if let Some(v1) = t.infohash_v1.as_deref().filter(|s| !s.is_empty()) {
-                    alias(&mut m, v1, t);
-                }
-                if let Some(v2) = t.infohash_v2.as_deref().filter(|s| s.len() >= 40) {
-                    alias(&mut m, &v2[..40], t);
+            // The keys first, in a loop of their own: reading each id
+            // from memory is most of the cost, and independent reads overlap.
+            let keys: Vec<_> = q
+                .torrents
+                .values()
+                .map(|t| {
+                    let v1 = t.infohash_v1.as_deref().filter(|s| !s.is_empty());
+                    let v2 = t.infohash_v2.as_deref().filter(|s| s.len() >= 40);
+                    (
+                        t,
+                        NoCase::new(&t.hash),
+                        v1.map(NoCase::new),
+                        v2.map(|v2| NoCase::new(&v2[..40])),
+                    )
+                })
+                .collect();
+            let mut m: FastMap<NoCase<'_>, &Torrent> =
+                FastMap::with_capacity_and_hasher(keys.len() * 2, Fast::default());
+            for (t, own, v1, v2) in keys {
+                m.insert(own, t);
+                // An alias is added only when no torrent holds that key yet
+                // (a v1 torrent's alias is its own hash).
+                for alias in [v1, v2].into_iter().flatten().filter(|a| *a != own) {
+                    m.entry(alias).or_insert(t);
                 }
             }
             m
@@ -359,7 +454,7 @@ impl<'a> Ctx<'a> {
 
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
         let map = self.torrents.as_ref()?;
-        with_lower(download_id, |k| map.get(k).copied())
+        map.get(&NoCase::new(download_id)).copied()
     }
 }
 
@@ -378,11 +473,24 @@ struct Failure {
 /// Evidence text. Most of it is never shown (only a phase change records
 /// it), so the frequent kinds are kept as data and rendered on demand.
 #[derive(Debug, Clone, Default)]
-enum Evidence {
+enum Evidence<'a> {
     #[default]
     Empty,
     Static(&'static str),
     Text(String),
+    /// Pieces of text (fixed ones and names from the snapshot), joined.
+    Concat([&'a str; 4]),
+    /// "ARR grabbed 'TITLE'", with " (SIZE)" when the size is known.
+    Grabbed {
+        arr: &'static str,
+        title: &'a str,
+        size: Option<f64>,
+    },
+    /// "qBittorrent P%: 'NAME'".
+    TorrentAt {
+        percent: f64,
+        name: &'a str,
+    },
     /// "Sonarr has SxxEyy's file".
     SonarrFile {
         season: i32,
@@ -403,12 +511,20 @@ enum Evidence {
     },
 }
 
-impl Evidence {
+impl Evidence<'_> {
     fn render(&self) -> String {
         match self {
             Evidence::Empty => String::new(),
             Evidence::Static(s) => (*s).to_string(),
             Evidence::Text(s) => s.clone(),
+            Evidence::Concat(parts) => parts.concat(),
+            Evidence::Grabbed { arr, title, size } => {
+                let size = size
+                    .map(|s| format!(" ({})", human_size(s)))
+                    .unwrap_or_default();
+                format!("{arr} grabbed '{title}'{size}")
+            }
+            Evidence::TorrentAt { percent, name } => format!("qBittorrent {percent:.0}%: '{name}'"),
             Evidence::SonarrFile { season, number } => {
                 format!("Sonarr has S{season:02}E{number:02}'s file")
             }
@@ -427,28 +543,28 @@ impl Evidence {
     }
 }
 
-impl From<String> for Evidence {
+impl From<String> for Evidence<'_> {
     fn from(s: String) -> Self {
         Evidence::Text(s)
     }
 }
 
-impl From<&'static str> for Evidence {
+impl From<&'static str> for Evidence<'_> {
     fn from(s: &'static str) -> Self {
         Evidence::Static(s)
     }
 }
 
 #[derive(Debug, Clone, Default)]
-struct Verdict {
+struct Verdict<'a> {
     /// The most advanced non-failed phase with evidence this cycle.
     phase: Option<Phase>,
-    evidence: Evidence,
+    evidence: Evidence<'a>,
     reason: Option<Text>,
     warning: bool,
     failure: Option<Failure>,
     /// Playable in Jellyfin (or the best evidence of it): evidence text.
-    available: Option<Evidence>,
+    available: Option<Evidence<'a>>,
     progress: Option<f64>,
     eta: Option<i64>,
     speed: Option<i64>,
@@ -456,11 +572,11 @@ struct Verdict {
     removed: Option<String>,
 }
 
-impl Verdict {
+impl<'a> Verdict<'a> {
     fn offer(
         &mut self,
         phase: Phase,
-        evidence: impl Into<Evidence>,
+        evidence: impl Into<Evidence<'a>>,
         reason: Option<Text>,
         warning: bool,
     ) {
@@ -502,7 +618,12 @@ fn queue_messages(q: &ArrQueueItem) -> Option<String> {
 }
 
 /// The *arr queue's word on one download.
-fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'static str) {
+fn queue_verdict<'a>(
+    v: &mut Verdict<'a>,
+    q: &'a ArrQueueItem,
+    arr: &'static str,
+    wait_reason: &'static str,
+) {
     let warning = matches!(q.tracked_status.as_deref(), Some("warning") | Some("error"));
     match q.tracked_state.as_deref() {
         Some("failed") | Some("failedPending") => {
@@ -525,7 +646,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
         Some("importing") | Some("imported") => {
             v.offer(
                 Phase::Importing,
-                format!("{arr} is importing '{}'", q.title),
+                Evidence::Concat([arr, " is importing '", &q.title, "'"]),
                 None,
                 false,
             );
@@ -551,7 +672,7 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
             };
             v.offer(
                 Phase::DownloadDone,
-                format!("{arr}: download of '{}' complete", q.title),
+                Evidence::Concat([arr, ": download of '", &q.title, "' complete"]),
                 Some(reason),
                 warning,
             );
@@ -564,7 +685,11 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
             };
             v.offer(
                 Phase::Downloading,
-                format!("{arr} grabbed '{}' ({})", q.title, human_size(q.size)),
+                Evidence::Grabbed {
+                    arr,
+                    title: &q.title,
+                    size: Some(q.size),
+                },
                 reason,
                 warning,
             );
@@ -581,7 +706,12 @@ fn queue_verdict(v: &mut Verdict, q: &ArrQueueItem, arr: &str, wait_reason: &'st
 
 /// qBittorrent's word on one download. Returns false when the torrent is not
 /// in a complete listing (it was removed), true otherwise.
-fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'static str) -> bool {
+fn torrent_verdict<'a>(
+    v: &mut Verdict<'a>,
+    ctx: &Ctx<'a>,
+    dl: &str,
+    wait_reason: &'static str,
+) -> bool {
     if !is_torrent_hash(dl) || ctx.torrents.is_none() {
         return true;
     }
@@ -602,7 +732,7 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
         state if *state == TorrentState::Completed || t.progress >= 1.0 => {
             v.offer(
                 Phase::DownloadDone,
-                format!("qBittorrent 100%: '{}'", t.name),
+                Evidence::Concat(["qBittorrent 100%: '", &t.name, "'", ""]),
                 Some(wait_reason.into()),
                 false,
             );
@@ -616,11 +746,10 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
             };
             v.offer(
                 Phase::Downloading,
-                format!(
-                    "qBittorrent {:.0}%: '{}'",
-                    (t.progress * 100.0).floor(),
-                    t.name
-                ),
+                Evidence::TorrentAt {
+                    percent: (t.progress * 100.0).floor(),
+                    name: &t.name,
+                },
                 reason.map(Cow::Borrowed),
                 warning,
             );
@@ -636,7 +765,8 @@ fn torrent_verdict(v: &mut Verdict, ctx: &Ctx<'_>, dl: &str, wait_reason: &'stat
     true
 }
 
-fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64> {
+/// Shoko's word on an imported file; returns the AniDB ids it matched.
+fn shoko_verdict<'a>(v: &mut Verdict<'a>, ctx: &Ctx<'a>, path: Option<&str>) -> &'a [i64] {
     let Some(shoko) = ctx.shoko else {
         // Shoko failed this cycle: the phase stands on the *arr's evidence alone.
         v.offer(
@@ -645,20 +775,22 @@ fn shoko_verdict(v: &mut Verdict, ctx: &Ctx<'_>, path: Option<&str>) -> Vec<i64>
             None,
             false,
         );
-        return Vec::new();
+        return &[];
     };
-    let state = path.and_then(|p| shoko.files.get(p));
-    let (reason, warning, ids) = match state {
-        None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, Vec::new()),
-        Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, Vec::new()),
-        Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, Vec::new()),
+    // The key Shoko holds is the path itself, borrowed from the snapshot.
+    let found = path.and_then(|p| shoko.files.get_key_value(p));
+    let (reason, warning, ids) = match found.map(|(_, m)| m) {
+        None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, &[][..]),
+        Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, &[][..]),
+        Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, &[][..]),
         Some(ShokoMatch::Matched { anidb_ids }) => {
-            (reasons::SHOKO_MATCHED, false, anidb_ids.clone())
+            (reasons::SHOKO_MATCHED, false, anidb_ids.as_slice())
         }
     };
-    let evidence = match path {
-        Some(p) => format!("Shoko: '{}' — {reason}", file_name(p)),
-        None => format!("Shoko: {reason}"),
+    let evidence = match (found, path) {
+        (Some((p, _)), _) => Evidence::Concat(["Shoko: '", file_name(p), "' — ", reason]),
+        (None, Some(p)) => format!("Shoko: '{}' — {reason}", file_name(p)).into(),
+        (None, None) => Evidence::Concat(["Shoko: ", reason, "", ""]),
     };
     v.offer(Phase::AnimeMatching, evidence, Some(reason.into()), warning);
     if v.phase == Some(Phase::AnimeMatching) {
@@ -680,39 +812,48 @@ struct SeerrWord {
     available: bool,
 }
 
-fn seerr_verdict(
-    v: &mut Verdict,
-    rec: &mut RequestRecord,
-    req: Option<&SeerrRequest>,
+fn seerr_verdict<'a>(
+    v: &mut Verdict<'a>,
+    rec: &mut Draft<'_>,
+    req: Option<&'a SeerrRequest>,
 ) -> SeerrWord {
     let mut word = SeerrWord::default();
     let Some(req) = req else {
         // Not in this cycle's listing: Jellyseerr said nothing new.
         return word;
     };
-    rec.seerr_status = Some(req.status);
-    rec.seerr_media_status = Some(req.media_status);
-    rec.seerr_updated_at = Some(req.updated_at);
+    put!(rec, [seerr_status], Some(req.status));
+    put!(rec, [seerr_media_status], Some(req.media_status));
+    put!(rec, [seerr_updated_at], Some(req.updated_at));
     if let Some(id) = &req.jellyfin_media_id {
-        rec.jellyfin_id.get_or_insert_with(|| id.clone());
+        if rec.jellyfin_id.is_none() {
+            rec.to_mut().jellyfin_id = Some(id.clone());
+        }
     }
     if let Some(t) = &req.title {
         if *t != rec.title {
-            rec.title.clone_from(t);
+            rec.to_mut().title.clone_from(t);
         }
     }
     if req.year.is_some() {
-        rec.year = req.year;
+        put!(rec, [year], req.year);
     }
-    if req.poster_path.is_some() {
-        rec.poster_path.clone_from(&req.poster_path);
+    if req.poster_path.is_some() && rec.poster_path != req.poster_path {
+        rec.to_mut().poster_path.clone_from(&req.poster_path);
     }
-    rec.is_anime |= req.is_anime;
+    if req.is_anime {
+        put!(rec, [is_anime], true);
+    }
     let by = &req.requested_by;
     match req.status {
         SeerrRequestStatus::Pending => v.offer(
             Phase::Requested,
-            format!("Jellyseerr: requested by {by}, waiting for approval"),
+            Evidence::Concat([
+                "Jellyseerr: requested by ",
+                by,
+                ", waiting for approval",
+                "",
+            ]),
             None,
             false,
         ),
@@ -743,7 +884,19 @@ fn set_text(slot: &mut Option<String>, text: &str) {
     }
 }
 
-fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
+/// `set_text(&mut rec.jellyfin_id, id)` on a draft.
+fn set_jellyfin_id(rec: &mut Draft<'_>, id: &str) {
+    if rec.jellyfin_id.as_deref() != Some(id) {
+        set_text(&mut rec.to_mut().jellyfin_id, id);
+    }
+}
+
+/// Adds the AniDB ids `found` that the record does not know yet.
+fn remember_anidb(rec: &mut Draft<'_>, found: &[i64]) {
+    if found.iter().all(|id| rec.anidb_ids.contains(id)) {
+        return;
+    }
+    let known = &mut rec.to_mut().anidb_ids;
     for id in found {
         if !known.contains(id) {
             known.push(*id);
@@ -751,13 +904,17 @@ fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
     }
 }
 
-fn push_download(ids: &mut Vec<String>, dl: &str) {
-    if let Some(pos) = ids.iter().position(|d| same_id(d, dl)) {
-        // Already known: it stays where it is unless it is a re-grab of an older one.
-        if pos + 1 == ids.len() {
-            return;
-        }
-        ids.remove(pos);
+/// Records a film's download id as its newest.
+fn push_download(rec: &mut Draft<'_>, dl: &str) {
+    let ids = &rec.download_ids;
+    let pos = ids.iter().position(|d| same_id(d, dl));
+    // Already known: it stays where it is unless it is a re-grab of an older one.
+    if pos.is_some_and(|p| p + 1 == ids.len()) {
+        return;
+    }
+    let ids = &mut rec.to_mut().download_ids;
+    if let Some(p) = pos {
+        ids.remove(p);
     }
     ids.push(dl.to_ascii_uppercase());
 }
@@ -775,12 +932,12 @@ struct FilmFacts {
     file_deleted: bool,
 }
 
-fn film_verdict(
-    rec: &mut RequestRecord,
-    ctx: &Ctx<'_>,
-    req: Option<&SeerrRequest>,
+fn film_verdict<'a>(
+    rec: &mut Draft<'_>,
+    ctx: &Ctx<'a>,
+    req: Option<&'a SeerrRequest>,
     owner: bool,
-) -> (Verdict, FilmFacts) {
+) -> (Verdict<'a>, FilmFacts) {
     let mut v = Verdict::default();
     let word = seerr_verdict(&mut v, rec, req);
     let mut facts = FilmFacts {
@@ -795,8 +952,10 @@ fn film_verdict(
     let failed = rec.failed_download_id.clone();
     if let Some((_, idx, movies)) = &ctx.radarr {
         if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
-            rec.arr_id = Some(m.id);
-            rec.is_anime |= m.is_anime;
+            put!(rec, [arr_id], Some(m.id));
+            if m.is_anime {
+                put!(rec, [is_anime], true);
+            }
             for h in idx.history_by_media.get(&m.id).into_iter().flatten() {
                 if h.date < rec.requested_at {
                     continue; // belongs to an older request
@@ -807,15 +966,15 @@ fn film_verdict(
                             if is_failed_download(failed.as_deref(), dl) {
                                 continue;
                             }
-                            push_download(&mut rec.download_ids, dl);
+                            push_download(rec, dl);
                         }
-                        let size = h
-                            .size
-                            .map(|s| format!(" ({})", human_size(s)))
-                            .unwrap_or_default();
                         v.offer(
                             Phase::Downloading,
-                            format!("Radarr grabbed '{}'{size}", h.source_title),
+                            Evidence::Grabbed {
+                                arr: "Radarr",
+                                title: &h.source_title,
+                                size: h.size,
+                            },
                             None,
                             false,
                         );
@@ -823,7 +982,9 @@ fn film_verdict(
                     HistoryKind::Imported => {
                         imported = true;
                         if let Some(p) = &h.imported_path {
-                            rec.imported_path = Some(p.clone());
+                            if rec.imported_path.as_ref() != Some(p) {
+                                rec.to_mut().imported_path = Some(p.clone());
+                            }
                         }
                         let name = h
                             .imported_path
@@ -832,7 +993,7 @@ fn film_verdict(
                             .unwrap_or(&h.source_title);
                         v.offer(
                             Phase::Importing,
-                            format!("Radarr imported '{name}'"),
+                            Evidence::Concat(["Radarr imported '", name, "'", ""]),
                             Some(reasons::WAIT_JELLYFIN.into()),
                             false,
                         );
@@ -874,14 +1035,14 @@ fn film_verdict(
                     if is_failed_download(failed.as_deref(), dl) {
                         continue;
                     }
-                    push_download(&mut rec.download_ids, dl);
+                    push_download(rec, dl);
                 }
                 queue_verdict(&mut v, q, "Radarr", reasons::WAIT_RADARR_IMPORT);
             }
             if m.has_file {
                 has_file = true;
-                if rec.imported_path.is_none() {
-                    rec.imported_path = m.file_path.clone();
+                if rec.imported_path.is_none() && m.file_path.is_some() {
+                    rec.to_mut().imported_path.clone_from(&m.file_path);
                 }
                 v.offer(
                     Phase::Importing,
@@ -901,9 +1062,9 @@ fn film_verdict(
             v.reason = Some(reasons::NOT_IN_RADARR.into());
         }
     }
-    if let Some(dl) = rec.download_ids.last().cloned() {
-        if !is_failed_download(failed.as_deref(), &dl) {
-            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_RADARR_IMPORT);
+    if let Some(dl) = rec.download_ids.last() {
+        if !is_failed_download(failed.as_deref(), dl) {
+            let present = torrent_verdict(&mut v, ctx, dl, reasons::WAIT_RADARR_IMPORT);
             if !present
                 && rec.phase == Phase::Downloading
                 && v.phase.is_none_or(|p| p <= Phase::Downloading)
@@ -916,14 +1077,18 @@ fn film_verdict(
         || imported
         || v.phase.is_some_and(|p| p >= Phase::Importing)
         || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
-    let mut anidb = Vec::new();
+    let mut found: &[i64] = &[];
     if rec.is_anime && ctx.shoko_configured && imported_any {
-        anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
-        remember_anidb(&mut rec.anidb_ids, &anidb);
+        found = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
+        remember_anidb(rec, found);
     }
-    if anidb.is_empty() {
-        anidb = rec.anidb_ids.clone();
-    }
+    let known;
+    let anidb = if found.is_empty() {
+        known = rec.anidb_ids.clone();
+        &known
+    } else {
+        found
+    };
     // A new download for this request while Radarr has no file: a Jellyfin
     // item is then a leftover of an older copy, not this request's film.
     let new_download_running = !has_file
@@ -951,8 +1116,13 @@ fn film_verdict(
                 })
             });
         if let Some(i) = item.filter(|_| !new_download_running) {
-            set_text(&mut rec.jellyfin_id, &i.id);
-            v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
+            set_jellyfin_id(rec, &i.id);
+            v.available = Some(Evidence::Concat([
+                "Jellyfin has '",
+                &i.name,
+                "' (playable)",
+                "",
+            ]));
         }
     } else if !ctx.jf_configured {
         if rec.is_anime && ctx.shoko_configured {
@@ -974,15 +1144,15 @@ fn film_verdict(
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Default)]
-struct Decision {
+struct Decision<'a> {
     phase: Option<Phase>,
     reason: Option<Text>,
     warning: bool,
-    evidence: Evidence,
+    evidence: Evidence<'a>,
     failure_download: Option<String>,
 }
 
-fn decide(v: Verdict, word: SeerrWord) -> Decision {
+fn decide(v: Verdict<'_>, word: SeerrWord) -> Decision<'_> {
     if let Some(ev) = v.available {
         return Decision {
             phase: Some(Phase::Available),
@@ -1042,7 +1212,7 @@ fn advance(
     phase: Phase,
     reason: &Option<String>,
     failed_download: Option<&str>,
-    d: &Decision,
+    d: &Decision<'_>,
     removed: Option<&String>,
     all_ok: bool,
 ) -> Advanced {
@@ -1107,7 +1277,7 @@ fn advance(
 
 /// Writes an advance into a record, with its events and attention.
 fn settle(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     adv: Advanced,
     failure_download: Option<String>,
     is_new: bool,
@@ -1129,7 +1299,7 @@ fn settle(
             }),
         });
         if adv.phase != rec.phase || is_new {
-            rec.phase_since = now;
+            put!(rec, [phase_since], now);
         }
     } else if reason_changed {
         changes.push(Change::ReasonChanged {
@@ -1141,22 +1311,25 @@ fn settle(
     }
     if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
         // On recovery the failed id is kept, so its late evidence stays ignored.
-        rec.failed_download_id = failure_download;
+        put!(rec, [failed_download_id], failure_download);
     }
     if phase_changed || reason_changed {
-        rec.updated_at = now;
-        rec.acknowledged = false;
-        rec.attention = adv.warning.unwrap_or(rec.attention);
+        put!(rec, [updated_at], now);
+        put!(rec, [acknowledged], false);
+        put!(rec, [attention], adv.warning.unwrap_or(rec.attention));
     }
-    rec.phase = adv.phase;
-    rec.reason = adv.reason;
+    put!(rec, [phase], adv.phase);
+    if rec.reason != adv.reason {
+        rec.to_mut().reason = adv.reason;
+    }
     if rec.phase == Phase::Failed {
-        rec.attention = true;
+        put!(rec, [attention], true);
     } else if rec.phase == Phase::Available && phase_changed {
-        rec.attention = false;
+        put!(rec, [attention], false);
     }
     if let Some(limit) = stuck_after(rec.phase) {
         if now - rec.phase_since > limit && !rec.attention {
+            let rec = rec.to_mut();
             rec.attention = true;
             rec.acknowledged = false;
         }
@@ -1193,24 +1366,37 @@ fn jf_series<'a>(rec: &RequestRecord, jf: &JfIdx<'a>, anidb: &[i64]) -> Option<&
 }
 
 #[allow(clippy::too_many_arguments)]
-fn episode_verdict(
-    e: &mut EpisodeRecord,
-    ctx: &Ctx<'_>,
-    idx: &ArrIdx<'_>,
+fn episode_verdict<'a>(
+    rec: &mut Draft<'_>,
+    i: usize,
+    ctx: &Ctx<'a>,
+    idx: &ArrIdx<'a>,
     sonarr_ep: Option<&SonarrEpisode>,
-    requested_at: DateTime<Utc>,
-    anime: bool,
     anidb_out: &mut Vec<i64>,
-) -> Verdict {
+) -> Verdict<'a> {
     let mut v = Verdict::default();
+    let requested_at = rec.requested_at;
+    let anime = rec.is_anime;
+    let e = &rec.episodes[i];
+    let episode_id = e.arr_episode_id;
     let failed = if e.phase == Phase::Failed {
         e.download_id.clone()
     } else {
         None
     };
+    // `rec.episodes[i].download_id = Some(dl.to_ascii_uppercase())`.
+    let set_download = |rec: &mut Draft<'_>, dl: &str| {
+        if !rec.episodes[i]
+            .download_id
+            .as_deref()
+            .is_some_and(|held| is_upper_of(held, dl))
+        {
+            rec.to_mut().episodes[i].download_id = Some(dl.to_ascii_uppercase());
+        }
+    };
     for h in idx
         .history_by_episode
-        .get(&e.arr_episode_id)
+        .get(&episode_id)
         .into_iter()
         .flatten()
     {
@@ -1223,22 +1409,24 @@ fn episode_verdict(
                     if is_failed_download(failed.as_deref(), dl) {
                         continue;
                     }
-                    e.download_id = Some(dl.to_ascii_uppercase());
+                    set_download(rec, dl);
                 }
-                let size = h
-                    .size
-                    .map(|s| format!(" ({})", human_size(s)))
-                    .unwrap_or_default();
                 v.offer(
                     Phase::Downloading,
-                    format!("Sonarr grabbed '{}'{size}", h.source_title),
+                    Evidence::Grabbed {
+                        arr: "Sonarr",
+                        title: &h.source_title,
+                        size: h.size,
+                    },
                     None,
                     false,
                 );
             }
             HistoryKind::Imported => {
                 if let Some(p) = &h.imported_path {
-                    e.imported_path = Some(p.clone());
+                    if rec.episodes[i].imported_path.as_ref() != Some(p) {
+                        rec.to_mut().episodes[i].imported_path = Some(p.clone());
+                    }
                 }
                 let name = h
                     .imported_path
@@ -1247,13 +1435,13 @@ fn episode_verdict(
                     .unwrap_or(&h.source_title);
                 v.offer(
                     Phase::Importing,
-                    format!("Sonarr imported '{name}'"),
+                    Evidence::Concat(["Sonarr imported '", name, "'", ""]),
                     Some(reasons::WAIT_JELLYFIN.into()),
                     false,
                 );
             }
             HistoryKind::DownloadFailed => {
-                let ours = match (&h.download_id, &e.download_id) {
+                let ours = match (&h.download_id, &rec.episodes[i].download_id) {
                     (Some(dl), Some(cur)) => same_id(dl, cur),
                     _ => true,
                 };
@@ -1272,41 +1460,38 @@ fn episode_verdict(
             HistoryKind::Ignored | HistoryKind::FileDeleted | HistoryKind::Other => {}
         }
     }
-    for q in idx
-        .queue_by_episode
-        .get(&e.arr_episode_id)
-        .into_iter()
-        .flatten()
-    {
+    for q in idx.queue_by_episode.get(&episode_id).into_iter().flatten() {
         if let Some(dl) = &q.download_id {
             if is_failed_download(failed.as_deref(), dl) {
                 continue;
             }
-            e.download_id = Some(dl.to_ascii_uppercase());
+            set_download(rec, dl);
         }
         queue_verdict(&mut v, q, "Sonarr", reasons::WAIT_SONARR_IMPORT);
     }
     let mut has_file = false;
+    let e = &rec.episodes[i];
+    let (season, number) = (e.season, e.number);
     if let Some(se) = sonarr_ep {
         if se.has_file {
             has_file = true;
-            if e.imported_path.is_none() {
-                e.imported_path = se.file_path.clone();
+            if e.imported_path.is_none() && se.file_path.is_some() {
+                rec.to_mut().episodes[i]
+                    .imported_path
+                    .clone_from(&se.file_path);
             }
             v.offer(
                 Phase::Importing,
-                Evidence::SonarrFile {
-                    season: e.season,
-                    number: e.number,
-                },
+                Evidence::SonarrFile { season, number },
                 Some(reasons::WAIT_JELLYFIN.into()),
                 false,
             );
         }
     }
-    if let Some(dl) = e.download_id.clone() {
-        if !is_failed_download(failed.as_deref(), &dl) {
-            let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_SONARR_IMPORT);
+    let e = &rec.episodes[i];
+    if let Some(dl) = e.download_id.as_deref() {
+        if !is_failed_download(failed.as_deref(), dl) {
+            let present = torrent_verdict(&mut v, ctx, dl, reasons::WAIT_SONARR_IMPORT);
             if !present
                 && e.phase == Phase::Downloading
                 && v.phase.is_none_or(|p| p <= Phase::Downloading)
@@ -1322,21 +1507,13 @@ fn episode_verdict(
         let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
         if !ids.is_empty() && !ctx.jf_configured {
             v.available = Some(
-                format!(
-                    "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
-                    e.season, e.number
-                )
-                .into(),
+                format!("Shoko matched S{season:02}E{number:02} (no Jellyfin configured)").into(),
             );
         }
-        anidb_out.extend(ids);
+        anidb_out.extend_from_slice(ids);
     } else if has_file && !ctx.jf_configured {
         v.available = Some(
-            format!(
-                "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
-                e.season, e.number
-            )
-            .into(),
+            format!("Sonarr has S{season:02}E{number:02}'s file (no Jellyfin configured)").into(),
         );
     }
     v
@@ -1357,18 +1534,18 @@ fn jellyfin_episodes(episodes: &[&JellyfinItem], season: i32, number: i32) -> Op
         .then_some("playable")
 }
 
-struct SeriesOutcome {
-    decision: Decision,
+struct SeriesOutcome<'a> {
+    decision: Decision<'a>,
     removed: Option<String>,
 }
 
-fn series_eval(
-    rec: &mut RequestRecord,
-    ctx: &Ctx<'_>,
-    req: Option<&SeerrRequest>,
+fn series_eval<'a>(
+    rec: &mut Draft<'_>,
+    ctx: &Ctx<'a>,
+    req: Option<&'a SeerrRequest>,
     owner: bool,
     changes: &mut Vec<Change>,
-) -> SeriesOutcome {
+) -> SeriesOutcome<'a> {
     let now = ctx.now;
     let mut seerr_v = Verdict::default();
     let word = seerr_verdict(&mut seerr_v, rec, req);
@@ -1376,32 +1553,24 @@ fn series_eval(
     if owner {
         if let Some((_, idx, series_map)) = &ctx.sonarr {
             if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
-                rec.arr_id = Some(s.id);
-                rec.is_anime |= s.is_anime;
+                put!(rec, [arr_id], Some(s.id));
+                if s.is_anime {
+                    put!(rec, [is_anime], true);
+                }
                 sync_episodes(rec, s, seerr_v.phase);
                 let by_id: FastMap<i64, &SonarrEpisode> =
                     s.episodes.iter().map(|e| (e.id, e)).collect();
                 let mut anidb = Vec::new();
-                let anime = rec.is_anime;
-                let requested_at = rec.requested_at;
                 let mut verdicts = Vec::with_capacity(rec.episodes.len());
-                for e in rec.episodes.iter_mut() {
-                    let v = episode_verdict(
-                        e,
-                        ctx,
-                        idx,
-                        by_id.get(&e.arr_episode_id).copied(),
-                        requested_at,
-                        anime,
-                        &mut anidb,
-                    );
+                for i in 0..rec.episodes.len() {
+                    let sonarr_ep = by_id.get(&rec.episodes[i].arr_episode_id).copied();
+                    let v = episode_verdict(rec, i, ctx, idx, sonarr_ep, &mut anidb);
                     verdicts.push(v);
                 }
-                remember_anidb(&mut rec.anidb_ids, &anidb);
-                let anidb = rec.anidb_ids.clone();
+                remember_anidb(rec, &anidb);
                 let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
-                    let series = jf_series(rec, jf, &anidb)?;
-                    set_text(&mut rec.jellyfin_id, &series.id);
+                    let series = jf_series(rec, jf, &rec.anidb_ids)?;
+                    set_jellyfin_id(rec, &series.id);
                     Some(
                         jf.episodes_by_series
                             .get(series.id.as_str())
@@ -1409,7 +1578,8 @@ fn series_eval(
                     )
                 });
                 let request_id = rec.id;
-                for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
+                for (i, mut v) in verdicts.into_iter().enumerate() {
+                    let e = &rec.episodes[i];
                     if let Some(eps) = &jf_eps {
                         if jellyfin_episodes(eps, e.season, e.number).is_some() {
                             v.available = Some(Evidence::JellyfinEpisode {
@@ -1442,13 +1612,16 @@ fn series_eval(
                     if ep_removed.is_some() && adv.reason == ep_removed {
                         removed = ep_removed;
                     }
-                    e.phase = adv.phase;
-                    e.reason = adv.reason;
-                    e.progress = if e.phase == Phase::Downloading {
+                    let progress = if adv.phase == Phase::Downloading {
                         ep_progress
                     } else {
                         None
                     };
+                    put!(rec, [episodes[i].phase], adv.phase);
+                    if rec.episodes[i].reason != adv.reason {
+                        rec.to_mut().episodes[i].reason = adv.reason;
+                    }
+                    put!(rec, [episodes[i].progress], progress);
                 }
                 series_progress(rec, ctx, idx);
             } else if seerr_v.phase == Some(Phase::Approved) && seerr_v.reason.is_none() {
@@ -1463,7 +1636,7 @@ fn series_eval(
 }
 
 /// Keeps one episode record per Sonarr episode of the requested seasons.
-fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<Phase>) {
+fn sync_episodes(rec: &mut Draft<'_>, s: &SonarrSeries, seerr_phase: Option<Phase>) {
     if s.episodes.is_empty() {
         return; // no evidence that episodes went away
     }
@@ -1471,12 +1644,10 @@ fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<
         Some(Phase::Requested) => Phase::Requested,
         _ => Phase::Approved,
     };
-    let requested = std::mem::take(&mut rec.seasons);
-    let seasons = Seasons(&requested);
-    if !sync_episodes_in_place(rec, s, &seasons, base) {
-        rebuild_episodes(rec, s, &seasons, base);
+    if !sync_episodes_in_place(rec, s, base) {
+        let requested = rec.seasons.clone();
+        rebuild_episodes(rec.to_mut(), s, &Seasons(&requested), base);
     }
-    rec.seasons = requested;
 }
 
 /// Rebuilds a series record's episode list from Sonarr's, keeping what each
@@ -1537,33 +1708,39 @@ impl Seasons<'_> {
 /// returns true, when they are already the record's episodes in the same
 /// order (every cycle but those where Sonarr's list changes); returns false,
 /// changing nothing, otherwise.
-fn sync_episodes_in_place(
-    rec: &mut RequestRecord,
-    s: &SonarrSeries,
-    seasons: &Seasons<'_>,
-    base: Phase,
-) -> bool {
-    let mut wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+fn sync_episodes_in_place(rec: &mut Draft<'_>, s: &SonarrSeries, base: Phase) -> bool {
+    let seasons = Seasons(&rec.seasons);
+    let wanted = || s.episodes.iter().filter(|e| seasons.contains(&e.season));
+    let mut next = wanted();
     let same_ids = rec
         .episodes
         .iter()
-        .all(|e| wanted.next().is_some_and(|se| se.id == e.arr_episode_id))
-        && wanted.next().is_none();
+        .all(|e| next.next().is_some_and(|se| se.id == e.arr_episode_id))
+        && next.next().is_none();
     if !same_ids {
         return false;
     }
-    let sorted = s
-        .episodes
-        .iter()
-        .filter(|e| seasons.contains(&e.season))
-        .map(|se| (se.season, se.number))
-        .is_sorted();
+    let sorted = wanted().map(|se| (se.season, se.number)).is_sorted();
     if !sorted || !distinct_ids(&rec.episodes) {
         // The full path resolves duplicates and reorders.
         return false;
     }
+    let promote = |e: &EpisodeRecord| e.phase == Phase::Requested && base == Phase::Approved;
+    let stale = rec.episodes.iter().zip(wanted()).any(|(e, se)| {
+        e.season != se.season
+            || e.number != se.number
+            || e.title != se.title
+            || e.air_date != se.air_date_utc
+            || e.monitored != se.monitored
+            || promote(e)
+    });
+    if !stale {
+        return true;
+    }
+    let requested = rec.seasons.clone();
+    let seasons = Seasons(&requested);
     let wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
-    for (e, se) in rec.episodes.iter_mut().zip(wanted) {
+    for (e, se) in rec.to_mut().episodes.iter_mut().zip(wanted) {
         e.season = se.season;
         e.number = se.number;
         e.title.clone_from(&se.title);
@@ -1591,7 +1768,7 @@ fn distinct_ids(episodes: &[EpisodeRecord]) -> bool {
 }
 
 /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
-fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
     let now = ctx.now;
     // Every download of the wanted episodes that is not past the download
     // step, each counted once (a season pack is one download); a finished
@@ -1611,7 +1788,7 @@ fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
     {
         let Some(dl) = &e.download_id else { continue };
-        if !seen.insert(lower(dl)) {
+        if !seen.insert(NoCase::new(dl)) {
             continue;
         }
         let finished = e.phase == Phase::DownloadDone;
@@ -1631,7 +1808,10 @@ fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
                 (t.size.max(0) as f64, p)
             }
             None => (
-                idx.size_by_download.get(&lower(dl)).copied().unwrap_or(0.0),
+                idx.size_by_download
+                    .get(&NoCase::new(dl))
+                    .copied()
+                    .unwrap_or(0.0),
                 if finished {
                     1.0
                 } else {
@@ -1644,13 +1824,17 @@ fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
         done += size * progress;
     }
     if downloading && total > 0.0 {
-        rec.progress = Some((done / total).clamp(0.0, 1.0));
-        rec.eta_secs = eta;
-        rec.download_speed = ctx.torrents.is_some().then_some(speed);
+        put!(rec, [progress], Some((done / total).clamp(0.0, 1.0)));
+        put!(rec, [eta_secs], eta);
+        put!(
+            rec,
+            [download_speed],
+            ctx.torrents.is_some().then_some(speed)
+        );
     } else {
-        rec.progress = None;
-        rec.eta_secs = None;
-        rec.download_speed = None;
+        put!(rec, [progress], None);
+        put!(rec, [eta_secs], None);
+        put!(rec, [download_speed], None);
     }
 }
 
@@ -1658,14 +1842,14 @@ fn ep_label(e: &EpisodeRecord) -> String {
     format!("S{:02}E{:02}", e.season, e.number)
 }
 
-fn series_decision(
+fn series_decision<'a>(
     rec: &RequestRecord,
-    seerr_v: Verdict,
+    seerr_v: Verdict<'a>,
     word: SeerrWord,
     now: DateTime<Utc>,
-) -> Decision {
+) -> Decision<'a> {
     let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();
-    let d = |phase: Phase, reason: Option<Text>, warning: bool, evidence: Evidence| Decision {
+    let d = |phase: Phase, reason: Option<Text>, warning: bool, evidence: Evidence<'a>| Decision {
         phase: Some(phase),
         reason,
         warning,
@@ -1831,124 +2015,6 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
     }
 }
 
-/// `*dst = src.clone()`, reusing the allocations `dst` already holds (a
-/// cycle copies every record it evaluates, and most do not change).
-/// Destructured so that a new field cannot be forgotten. Episode records
-/// `dst` no longer needs go to `spare`, and are taken from there first.
-fn copy_record(dst: &mut RequestRecord, src: &RequestRecord, spare: &mut Vec<EpisodeRecord>) {
-    let RequestRecord {
-        id,
-        jellyseerr_request_id,
-        media_type,
-        title,
-        year,
-        poster_path,
-        tmdb_id,
-        tvdb_id,
-        is_anime,
-        is_4k,
-        requested_by,
-        requested_at,
-        seasons,
-        phase,
-        reason,
-        attention,
-        acknowledged,
-        progress,
-        eta_secs,
-        download_speed,
-        updated_at,
-        phase_since,
-        deleted,
-        arr_id,
-        download_ids,
-        failed_download_id,
-        imported_path,
-        anidb_ids,
-        jellyfin_id,
-        seerr_status,
-        seerr_media_status,
-        seerr_updated_at,
-        episodes,
-    } = src;
-    dst.id = *id;
-    dst.jellyseerr_request_id = *jellyseerr_request_id;
-    dst.media_type = *media_type;
-    dst.title.clone_from(title);
-    dst.year = *year;
-    dst.poster_path.clone_from(poster_path);
-    dst.tmdb_id = *tmdb_id;
-    dst.tvdb_id = *tvdb_id;
-    dst.is_anime = *is_anime;
-    dst.is_4k = *is_4k;
-    dst.requested_by.clone_from(requested_by);
-    dst.requested_at = *requested_at;
-    dst.seasons.clone_from(seasons);
-    dst.phase = *phase;
-    dst.reason.clone_from(reason);
-    dst.attention = *attention;
-    dst.acknowledged = *acknowledged;
-    dst.progress = *progress;
-    dst.eta_secs = *eta_secs;
-    dst.download_speed = *download_speed;
-    dst.updated_at = *updated_at;
-    dst.phase_since = *phase_since;
-    dst.deleted = *deleted;
-    dst.arr_id = *arr_id;
-    dst.download_ids.clone_from(download_ids);
-    dst.failed_download_id.clone_from(failed_download_id);
-    dst.imported_path.clone_from(imported_path);
-    dst.anidb_ids.clone_from(anidb_ids);
-    dst.jellyfin_id.clone_from(jellyfin_id);
-    dst.seerr_status.clone_from(seerr_status);
-    dst.seerr_media_status.clone_from(seerr_media_status);
-    dst.seerr_updated_at = *seerr_updated_at;
-    if dst.episodes.len() > episodes.len() {
-        spare.extend(dst.episodes.drain(episodes.len()..));
-    }
-    let kept = dst.episodes.len();
-    for (d, e) in dst.episodes.iter_mut().zip(episodes) {
-        copy_episode(d, e);
-    }
-    for e in &episodes[kept..] {
-        match spare.pop() {
-            Some(mut d) => {
-                copy_episode(&mut d, e);
-                dst.episodes.push(d);
-            }
-            None => dst.episodes.push(e.clone()),
-        }
-    }
-}
-
-/// `*dst = src.clone()` for an episode, reusing `dst`'s allocations.
-fn copy_episode(dst: &mut EpisodeRecord, src: &EpisodeRecord) {
-    let EpisodeRecord {
-        arr_episode_id,
-        season,
-        number,
-        title,
-        air_date,
-        monitored,
-        phase,
-        download_id,
-        imported_path,
-        reason,
-        progress,
-    } = src;
-    dst.arr_episode_id = *arr_episode_id;
-    dst.season = *season;
-    dst.number = *number;
-    dst.title.clone_from(title);
-    dst.air_date = *air_date;
-    dst.monitored = *monitored;
-    dst.phase = *phase;
-    dst.download_id.clone_from(download_id);
-    dst.imported_path.clone_from(imported_path);
-    dst.reason.clone_from(reason);
-    dst.progress = *progress;
-}
-
 /// Does a finished or deleted record need looking at this cycle at all?
 fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
     if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
@@ -2031,36 +2097,31 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
             .is_some_and(|o| o.2 == r.id)
     };
 
-    // One scratch record, refilled for each record evaluated: only the
-    // records that changed are kept (most do not).
-    let mut scratch: Option<RequestRecord> = None;
-    let mut spare = Vec::new();
+    // Each record is evaluated borrowed, and copied only when something
+    // changes (most do not).
     for r in prev.values() {
         if !needs_eval(r, &ctx) {
             continue;
         }
-        let rec = match scratch.as_mut() {
-            Some(s) => {
-                copy_record(s, r, &mut spare);
-                s
+        let mut rec = Draft::Borrowed(r);
+        evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
+        if let Draft::Owned(rec) = rec {
+            if rec != *r {
+                out.changed.push(rec);
             }
-            None => scratch.insert(r.clone()),
-        };
-        evaluate(rec, &ctx, is_owner(r), false, &mut out.changes);
-        if *rec != *r {
-            out.changed.extend(scratch.take());
         }
     }
-    for mut rec in new_records {
+    for rec in new_records {
         let owner = is_owner(&rec);
+        let mut rec = Draft::Owned(rec);
         evaluate(&mut rec, &ctx, owner, true, &mut out.changes);
-        out.changed.push(rec);
+        out.changed.push(rec.into_owned());
     }
     out
 }
 
 fn evaluate(
-    rec: &mut RequestRecord,
+    rec: &mut Draft<'_>,
     ctx: &Ctx<'_>,
     owner: bool,
     is_new: bool,
@@ -2080,6 +2141,7 @@ fn evaluate(
                         phase: rec.phase,
                         reason: Some(reasons::FILE_DELETED.into()),
                     });
+                    let rec = rec.to_mut();
                     rec.reason = Some(reasons::FILE_DELETED.into());
                     rec.updated_at = now;
                 }
@@ -2125,19 +2187,20 @@ fn evaluate(
         if rec.phase == Phase::Downloading {
             // A service that failed this cycle leaves the last figures.
             if p.is_some() || ctx.all_ok {
-                rec.progress = p;
-                rec.eta_secs = eta;
-                rec.download_speed = speed;
+                put!(rec, [progress], p);
+                put!(rec, [eta_secs], eta);
+                put!(rec, [download_speed], speed);
             }
         } else {
-            rec.progress = None;
-            rec.eta_secs = None;
-            rec.download_speed = None;
+            put!(rec, [progress], None);
+            put!(rec, [eta_secs], None);
+            put!(rec, [download_speed], None);
         }
     }
 
     // Deleted upstream: a complete listing without the request.
     if ctx.seerr_complete && req.is_none() && !rec.deleted {
+        let rec = rec.to_mut();
         rec.deleted = true;
         if rec.phase != Phase::Available {
             rec.attention = true;

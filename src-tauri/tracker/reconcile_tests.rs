@@ -3003,3 +3003,1549 @@ fn a_series_phase_change_counts_its_episodes_in_the_evidence() {
         "a series' phase change says how many aired episodes reached the phase"
     );
 }
+
+#[test]
+fn ids_equal_but_for_case_hash_alike() {
+    for b in 0..=u8::MAX {
+        let word = u64::from_le_bytes([b, b'Q', b'q', b'@', b'[', b'`', b'{', 0xc1]);
+        let mut expected = word.to_le_bytes();
+        expected.make_ascii_lowercase();
+        assert_eq!(
+            ascii_lower_word(word).to_le_bytes(),
+            expected,
+            "a word is lower-cased as its bytes are one by one (byte {b:#04x})"
+        );
+    }
+    let ids = [
+        dl(7),
+        qh(7),
+        mixed_case(&dl(7)),
+        "SABnzbd_nzo_Ab".to_string(),
+    ];
+    for a in &ids {
+        for b in &ids {
+            if a.eq_ignore_ascii_case(b) {
+                assert_eq!(
+                    NoCase::new(a).hash,
+                    NoCase::new(b).hash,
+                    "ids equal but for case hash alike: {a} {b}"
+                );
+                assert_eq!(NoCase::new(a), NoCase::new(b), "and compare equal");
+                assert!(
+                    eq_ignore_ascii_case(a, b),
+                    "{a} and {b} are equal but for case"
+                );
+            } else {
+                assert_ne!(NoCase::new(a), NoCase::new(b), "other ids differ: {a} {b}");
+                assert!(!eq_ignore_ascii_case(a, b), "{a} and {b} differ");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The fast path against the full copy evaluation
+// ---------------------------------------------------------------------------
+
+/// Random snapshots over small pools of ids, so that requests, downloads,
+/// episodes, files and library items keep meeting each other.
+mod world {
+    use super::*;
+
+    pub const FILMS: [i64; 4] = [1, 2, 3, 4];
+    pub const SERIES: [i64; 3] = [11, 12, 13];
+    pub const DOWNLOADS: [u32; 6] = [1, 2, 3, 4, 5, 6];
+
+    pub fn pick<T: Clone>(from: &[T]) -> T {
+        from[fastrand::usize(..from.len())].clone()
+    }
+
+    fn chance(percent: u32) -> bool {
+        fastrand::u32(..100) < percent
+    }
+
+    fn maybe<T>(percent: u32, v: impl FnOnce() -> T) -> Option<T> {
+        chance(percent).then(v)
+    }
+
+    fn movie_id(tmdb: i64) -> i64 {
+        tmdb + 500
+    }
+
+    fn series_id(tvdb: i64) -> i64 {
+        tvdb + 500
+    }
+
+    fn episode_id(tvdb: i64, season: i32, number: i32) -> i64 {
+        series_id(tvdb) * 100 + i64::from(season) * 10 + i64::from(number)
+    }
+
+    /// A download id as an *arr reports it: mostly upper-case torrent hashes.
+    fn download_id() -> String {
+        let n = pick(&DOWNLOADS);
+        match fastrand::u32(..10) {
+            0 => qh(n),
+            1 => format!("SABnzbd_nzo_{n}"),
+            _ => dl(n),
+        }
+    }
+
+    fn path() -> String {
+        format!("/media/file{}.mkv", fastrand::u32(1..=5))
+    }
+
+    fn text(from: &[&str]) -> String {
+        pick(from).to_string()
+    }
+
+    /// Around `now`: mostly in the past, sometimes in the future.
+    fn when(now: DateTime<Utc>) -> DateTime<Utc> {
+        now - TimeDelta::minutes(pick(&[-600, -5, 0, 5, 90, 600, 3_000, 20_000]))
+    }
+
+    pub fn source<T>(data: impl FnOnce() -> T) -> Source<T> {
+        match fastrand::u32(..20) {
+            0 | 1 => Source::Failed,
+            2 => Source::NotConfigured,
+            _ => Source::Ok(data()),
+        }
+    }
+
+    pub fn request(id: i64, now: DateTime<Utc>) -> SeerrRequest {
+        let film = chance(55);
+        let tvdb = pick(&SERIES);
+        let created = when(now);
+        SeerrRequest {
+            id,
+            status: SeerrRequestStatus::from_code(pick(&[1, 2, 2, 2, 3, 4, 5, 5, 9])),
+            media_type: if film {
+                MediaType::Movie
+            } else {
+                MediaType::Tv
+            },
+            tmdb_id: if film {
+                maybe(95, || 0).map(|_| pick(&FILMS))
+            } else {
+                Some(tvdb + 100)
+            },
+            tvdb_id: (!film && chance(90)).then_some(tvdb),
+            media_status: SeerrMediaStatus::from_code(pick(&[1, 2, 3, 3, 4, 5, 5, 6, 7, 9])),
+            jellyfin_media_id: maybe(25, || 0).map(|_| {
+                if film {
+                    format!("jf-film-{}", pick(&FILMS))
+                } else {
+                    format!("jf-series-{tvdb}")
+                }
+            }),
+            requested_by: text(&["alice", "bob"]),
+            created_at: created,
+            updated_at: created + TimeDelta::minutes(fastrand::i64(0..100)),
+            seasons: if film {
+                vec![]
+            } else {
+                pick(&[vec![], vec![1], vec![1, 2], vec![2]])
+            },
+            is_4k: chance(10),
+            title: maybe(85, || 0).map(|_| text(&["Alpha", "Beta", "Gamma"])),
+            year: maybe(80, || 0).map(|_| fastrand::i32(1990..1993)),
+            poster_path: maybe(70, || 0).map(|_| text(&["/p1.jpg", "/p2.jpg"])),
+            is_anime: chance(25),
+        }
+    }
+
+    pub fn seerr(now: DateTime<Utc>) -> SeerrData {
+        SeerrData {
+            requests: (1..=8)
+                .filter(|_| chance(80))
+                .map(|id| request(id, now))
+                .collect(),
+            complete: chance(70),
+        }
+    }
+
+    pub fn queue_item(media_id: i64, episode_id: Option<i64>) -> ArrQueueItem {
+        let size = pick(&[0.0, 8e9]);
+        ArrQueueItem {
+            download_id: maybe(85, || 0).map(|_| download_id()),
+            media_id: maybe(95, || media_id),
+            episode_id,
+            title: text(&["Release.A", "Release.B"]),
+            size,
+            sizeleft: size * pick(&[0.0, 0.5, 1.0]),
+            timeleft_secs: pick(&[None, Some(600), Some(-1)]),
+            status: text(&[
+                "queued",
+                "paused",
+                "downloading",
+                "completed",
+                "failed",
+                "warning",
+                "delay",
+                "downloadClientUnavailable",
+                "fallback",
+            ]),
+            tracked_status: pick(&[None, Some("ok"), Some("warning"), Some("error")])
+                .map(str::to_string),
+            tracked_state: pick(&[
+                None,
+                Some("downloading"),
+                Some("importBlocked"),
+                Some("importPending"),
+                Some("importing"),
+                Some("imported"),
+                Some("failedPending"),
+                Some("failed"),
+                Some("ignored"),
+            ])
+            .map(str::to_string),
+            messages: pick(&[&[][..], &["No files found"], &["", " "], &["one", "two"]])
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
+            error_message: maybe(20, || "client error".to_string()),
+            protocol: Some("torrent".into()),
+        }
+    }
+
+    pub fn history_event(
+        media_id: i64,
+        episode_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> ArrHistoryEvent {
+        ArrHistoryEvent {
+            id: fastrand::i64(1..=12),
+            kind: pick(&[
+                HistoryKind::Grabbed,
+                HistoryKind::Grabbed,
+                HistoryKind::Imported,
+                HistoryKind::DownloadFailed,
+                HistoryKind::Ignored,
+                HistoryKind::FileDeleted,
+                HistoryKind::Other,
+            ]),
+            date: when(now),
+            download_id: maybe(85, || 0).map(|_| download_id()),
+            media_id,
+            episode_id,
+            source_title: text(&["Release.A", "Release.B"]),
+            message: maybe(50, || "it broke".to_string()),
+            imported_path: maybe(60, || 0).map(|_| path()),
+            size: pick(&[None, Some(8e9), Some(1e6)]),
+        }
+    }
+
+    pub fn radarr(now: DateTime<Utc>) -> RadarrData {
+        let movies: Vec<RadarrMovie> = FILMS
+            .iter()
+            .filter(|_| chance(75))
+            .map(|&tmdb| {
+                let has_file = chance(40);
+                RadarrMovie {
+                    id: movie_id(tmdb),
+                    tmdb_id: tmdb,
+                    title: format!("Film {tmdb}"),
+                    has_file,
+                    monitored: chance(85),
+                    is_available: chance(80),
+                    status: Some("released".into()),
+                    is_anime: chance(15),
+                    file_path: (has_file && chance(80)).then(path),
+                }
+            })
+            .collect();
+        let queue = (0..fastrand::usize(0..6))
+            .map(|_| queue_item(movie_id(pick(&FILMS)), None))
+            .collect();
+        let history = (0..fastrand::usize(0..8))
+            .map(|_| history_event(movie_id(pick(&FILMS)), None, now))
+            .collect();
+        RadarrData {
+            queue,
+            history,
+            movies,
+        }
+    }
+
+    fn sonarr_episodes(tvdb: i64, now: DateTime<Utc>) -> Vec<SonarrEpisode> {
+        let mut eps: Vec<SonarrEpisode> = [0, 1, 2]
+            .iter()
+            .flat_map(|&season| (1..=3).map(move |number| (season, number)))
+            .filter(|_| chance(70))
+            .map(|(season, number)| {
+                let has_file = chance(40);
+                SonarrEpisode {
+                    id: episode_id(tvdb, season, number),
+                    season,
+                    number,
+                    title: maybe(80, || format!("Episode {number}")),
+                    air_date_utc: maybe(85, || 0).map(|_| when(now)),
+                    monitored: chance(85),
+                    has_file,
+                    file_path: (has_file && chance(80)).then(path),
+                }
+            })
+            .collect();
+        if chance(15) {
+            fastrand::shuffle(&mut eps);
+        }
+        if chance(5) {
+            if let Some(e) = eps.first().cloned() {
+                eps.push(e);
+            }
+        }
+        eps
+    }
+
+    pub fn sonarr(now: DateTime<Utc>) -> SonarrData {
+        let series: Vec<SonarrSeries> = SERIES
+            .iter()
+            .filter(|_| chance(75))
+            .map(|&tvdb| SonarrSeries {
+                id: series_id(tvdb),
+                tvdb_id: tvdb,
+                title: format!("Series {tvdb}"),
+                is_anime: chance(15),
+                episodes: sonarr_episodes(tvdb, now),
+            })
+            .collect();
+        let episode = || {
+            let tvdb = pick(&SERIES);
+            let (season, number) = (fastrand::i32(0..=2), fastrand::i32(1..=3));
+            (series_id(tvdb), episode_id(tvdb, season, number))
+        };
+        let queue = (0..fastrand::usize(0..8))
+            .map(|_| {
+                let (s, e) = episode();
+                queue_item(s, Some(e))
+            })
+            .collect();
+        let history = (0..fastrand::usize(0..12))
+            .map(|_| {
+                let (s, e) = episode();
+                history_event(s, maybe(90, || e), now)
+            })
+            .collect();
+        SonarrData {
+            queue,
+            history,
+            series,
+        }
+    }
+
+    pub fn torrent_of(n: u32) -> Torrent {
+        let hash = if chance(10) { dl(n) } else { qh(n) };
+        let progress = pick(&[0.0, 0.3, 0.99, 1.0]);
+        Torrent {
+            infohash_v1: pick(&[Some(hash.clone()), None, Some(String::new())]),
+            infohash_v2: maybe(10, || format!("{}{}", qh(pick(&DOWNLOADS)), "0".repeat(24))),
+            name: format!("torrent {n}"),
+            progress,
+            state: pick(&[
+                TorrentState::Downloading,
+                TorrentState::Downloading,
+                TorrentState::Stalled,
+                TorrentState::StoppedDownload,
+                TorrentState::Queued,
+                TorrentState::FetchingMetadata,
+                TorrentState::Moving,
+                TorrentState::Completed,
+                TorrentState::Completed,
+                TorrentState::Error,
+                TorrentState::MissingFiles,
+                TorrentState::Unknown("new".into()),
+            ]),
+            dlspeed: pick(&[0, 5_000_000, -1]),
+            eta_secs: pick(&[None, Some(60), Some(6_000)]),
+            size: pick(&[0, 8_000_000_000]),
+            amount_left: 0,
+            hash,
+        }
+    }
+
+    pub fn qbit() -> QbitData {
+        let mut torrents = HashMap::new();
+        for n in DOWNLOADS {
+            if chance(70) {
+                let t = torrent_of(n);
+                torrents.insert(t.hash.to_ascii_lowercase(), t);
+            }
+        }
+        QbitData { torrents }
+    }
+
+    pub fn shoko() -> ShokoData {
+        let mut files = HashMap::new();
+        for k in 1..=5 {
+            if chance(60) {
+                let m = match fastrand::u32(..5) {
+                    0 => ShokoMatch::NotSeen,
+                    1 => ShokoMatch::Unrecognized,
+                    2 => ShokoMatch::ImportLimbo,
+                    3 => ShokoMatch::Matched { anidb_ids: vec![] },
+                    _ => ShokoMatch::Matched {
+                        anidb_ids: pick(&[vec![1], vec![2], vec![1, 2]]),
+                    },
+                };
+                files.insert(format!("/media/file{k}.mkv"), m);
+            }
+        }
+        ShokoData { files }
+    }
+
+    pub fn jf_item_of() -> JellyfinItem {
+        let playable = chance(80);
+        let anidb_id = maybe(20, || 0).map(|_| fastrand::i64(1..=2));
+        match fastrand::u32(..3) {
+            0 => {
+                let tmdb = pick(&FILMS);
+                JellyfinItem {
+                    tmdb_id: maybe(85, || tmdb),
+                    anidb_id,
+                    playable,
+                    ..jf_item(&format!("jf-film-{tmdb}"), JellyfinKind::Movie)
+                }
+            }
+            1 => {
+                let tvdb = pick(&SERIES);
+                JellyfinItem {
+                    tvdb_id: maybe(70, || tvdb),
+                    tmdb_id: maybe(50, || tvdb + 100),
+                    anidb_id,
+                    playable: false,
+                    ..jf_item(&format!("jf-series-{tvdb}"), JellyfinKind::Series)
+                }
+            }
+            _ => {
+                let tvdb = pick(&SERIES);
+                let number = fastrand::i32(1..=3);
+                JellyfinItem {
+                    playable,
+                    episode_end: maybe(15, || number + 1),
+                    ..jf_ep(&format!("jf-series-{tvdb}"), fastrand::i32(0..=2), number)
+                }
+            }
+        }
+    }
+
+    pub fn jellyfin() -> JellyfinData {
+        JellyfinData {
+            items: (0..fastrand::usize(0..12)).map(|_| jf_item_of()).collect(),
+            server_id: None,
+        }
+    }
+
+    pub fn snapshot(now: DateTime<Utc>) -> Snapshot {
+        Snapshot {
+            jellyseerr: source(|| seerr(now)),
+            radarr: source(|| radarr(now)),
+            sonarr: source(|| sonarr(now)),
+            qbittorrent: source(qbit),
+            shoko: source(shoko),
+            jellyfin: source(jellyfin),
+        }
+    }
+
+    /// One change between two cycles, of the kind services make.
+    pub fn edit(s: &mut Snapshot, now: DateTime<Utc>) {
+        match fastrand::u32(..12) {
+            // A whole service answers differently (or fails, or recovers).
+            0 => s.jellyseerr = source(|| seerr(now)),
+            1 => s.radarr = source(|| radarr(now)),
+            2 => s.sonarr = source(|| sonarr(now)),
+            3 => s.qbittorrent = source(qbit),
+            4 => s.shoko = source(shoko),
+            5 => s.jellyfin = source(jellyfin),
+            // Jellyseerr edits one request, adds or drops one.
+            6 => {
+                if let Source::Ok(d) = &mut s.jellyseerr {
+                    if let Some(i) =
+                        (!d.requests.is_empty()).then(|| fastrand::usize(..d.requests.len()))
+                    {
+                        let fresh = request(d.requests[i].id, now);
+                        let r = &mut d.requests[i];
+                        match fastrand::u32(..8) {
+                            0 => r.title = fresh.title,
+                            1 => r.year = fresh.year,
+                            2 => r.poster_path = fresh.poster_path,
+                            3 => r.status = fresh.status,
+                            4 => r.media_status = fresh.media_status,
+                            5 => r.updated_at = now,
+                            6 => r.jellyfin_media_id = fresh.jellyfin_media_id,
+                            _ => {
+                                d.requests.remove(i);
+                            }
+                        }
+                    } else {
+                        d.requests.push(request(fastrand::i64(1..=10), now));
+                    }
+                }
+            }
+            // A torrent progresses, changes state, appears or is removed.
+            7 => {
+                if let Source::Ok(q) = &mut s.qbittorrent {
+                    let n = pick(&DOWNLOADS);
+                    let key = qh(n);
+                    match (q.torrents.get_mut(&key), fastrand::u32(..3)) {
+                        (Some(_), 0) => {
+                            q.torrents.remove(&key);
+                        }
+                        (Some(t), _) => {
+                            t.progress = (t.progress + 0.25).min(1.0);
+                            if t.progress >= 1.0 {
+                                t.state = TorrentState::Completed;
+                            }
+                        }
+                        (None, _) => {
+                            q.torrents.insert(key, torrent_of(n));
+                        }
+                    }
+                }
+            }
+            // A queue item appears or goes.
+            8 => {
+                if let Source::Ok(r) = &mut s.radarr {
+                    if r.queue.is_empty() || chance(50) {
+                        r.queue.push(queue_item(movie_id(pick(&FILMS)), None));
+                    } else {
+                        r.queue.remove(fastrand::usize(..r.queue.len()));
+                    }
+                }
+                if let Source::Ok(d) = &mut s.sonarr {
+                    if !d.queue.is_empty() && chance(50) {
+                        d.queue.remove(fastrand::usize(..d.queue.len()));
+                    }
+                }
+            }
+            // A history record arrives.
+            9 => {
+                if let Source::Ok(r) = &mut s.radarr {
+                    r.history
+                        .push(history_event(movie_id(pick(&FILMS)), None, now));
+                }
+            }
+            // An episode gets its file or a new air date.
+            10 => {
+                if let Source::Ok(d) = &mut s.sonarr {
+                    if let Some(series) = d.series.first_mut() {
+                        for e in series.episodes.iter_mut().filter(|_| chance(40)) {
+                            e.has_file = !e.has_file;
+                            e.file_path = e.has_file.then(path);
+                            e.air_date_utc = Some(when(now));
+                        }
+                    }
+                }
+            }
+            // Jellyfin shows a new item.
+            _ => {
+                if let Source::Ok(j) = &mut s.jellyfin {
+                    j.items.push(jf_item_of());
+                }
+            }
+        }
+    }
+}
+
+/// Cycles in which the fast path had records to change, and cycles in
+/// which it changed nothing (both must occur for the test to mean anything).
+static CHANGING_CYCLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static STEADY_CYCLES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Runs twelve poll cycles from a seed: random snapshots, random edits
+/// between cycles (or none: a steady cycle), the clock moving by minutes or
+/// days, the user acknowledging records. Every cycle, the engine and the
+/// reference engine must return the same changed records and events.
+fn same_as_reference(seed: u64) -> Result<(), String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    fastrand::seed(seed);
+    let mut now = base();
+    let mut s = world::snapshot(now);
+    let mut recs = Records::new();
+    for cycle in 0..12 {
+        let fast = reconcile(&recs, &s, now);
+        let full = reference::reconcile(&recs, &s, now);
+        if fast != full {
+            return Err(format!(
+                "seed {seed}, cycle {cycle}: the engine must change exactly what the full \
+                 copy evaluation changes\nrecords before: {recs:#?}\nsnapshot: {s:#?}\n\
+                 engine: {fast:#?}\nreference: {full:#?}"
+            ));
+        }
+        let counter = if fast.changed.is_empty() {
+            &STEADY_CYCLES
+        } else {
+            &CHANGING_CYCLES
+        };
+        counter.fetch_add(1, Relaxed);
+        for r in fast.changed {
+            recs.insert(r.id, r);
+        }
+        if let Some(r) = recs.values_mut().find(|_| fastrand::u32(..5) == 0) {
+            r.acknowledged = true;
+        }
+        now += TimeDelta::minutes(world::pick(&[1, 30, 180, 4_320]));
+        if fastrand::bool() {
+            for _ in 0..fastrand::u32(1..=3) {
+                world::edit(&mut s, now);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn fast_path_equals_full_copy_evaluation() {
+    use proptest::prelude::*;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&any::<u64>(), |seed| {
+            same_as_reference(seed).map_err(TestCaseError::fail)
+        })
+        .unwrap();
+    let (changing, steady) = (CHANGING_CYCLES.load(Relaxed), STEADY_CYCLES.load(Relaxed));
+    eprintln!(
+        "fast_path_equals_full_copy_evaluation: {changing} changing and {steady} steady cycles"
+    );
+    assert!(
+        changing > 1_000 && steady > 1_000,
+        "the generated cycles both change records and leave them alone \
+         ({changing} changing, {steady} steady)"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The reference engine
+// ---------------------------------------------------------------------------
+
+/// The engine as it was before records were evaluated in place (borrowed
+/// until something changes): every record evaluated is copied whole, every
+/// service fact written into the copy, and the copy compared back. Kept only
+/// as the oracle of [`fast_path_equals_full_copy_evaluation`]; a rule changed
+/// in the engine must be changed here too.
+mod reference {
+    use super::super::*;
+
+    fn remember_anidb(known: &mut Vec<i64>, found: &[i64]) {
+        for id in found {
+            if !known.contains(id) {
+                known.push(*id);
+            }
+        }
+    }
+
+    fn push_download(ids: &mut Vec<String>, dl: &str) {
+        if let Some(pos) = ids.iter().position(|d| same_id(d, dl)) {
+            // Already known: it stays where it is unless it is a re-grab of an older one.
+            if pos + 1 == ids.len() {
+                return;
+            }
+            ids.remove(pos);
+        }
+        ids.push(dl.to_ascii_uppercase());
+    }
+
+    fn seerr_verdict(
+        v: &mut Verdict,
+        rec: &mut RequestRecord,
+        req: Option<&SeerrRequest>,
+    ) -> SeerrWord {
+        let mut word = SeerrWord::default();
+        let Some(req) = req else {
+            // Not in this cycle's listing: Jellyseerr said nothing new.
+            return word;
+        };
+        rec.seerr_status = Some(req.status);
+        rec.seerr_media_status = Some(req.media_status);
+        rec.seerr_updated_at = Some(req.updated_at);
+        if let Some(id) = &req.jellyfin_media_id {
+            rec.jellyfin_id.get_or_insert_with(|| id.clone());
+        }
+        if let Some(t) = &req.title {
+            if *t != rec.title {
+                rec.title.clone_from(t);
+            }
+        }
+        if req.year.is_some() {
+            rec.year = req.year;
+        }
+        if req.poster_path.is_some() {
+            rec.poster_path.clone_from(&req.poster_path);
+        }
+        rec.is_anime |= req.is_anime;
+        let by = &req.requested_by;
+        match req.status {
+            SeerrRequestStatus::Pending => v.offer(
+                Phase::Requested,
+                format!("Jellyseerr: requested by {by}, waiting for approval"),
+                None,
+                false,
+            ),
+            SeerrRequestStatus::Approved | SeerrRequestStatus::Completed => {
+                v.offer(Phase::Approved, "Jellyseerr: request approved", None, false)
+            }
+            SeerrRequestStatus::Declined => word.declined = true,
+            SeerrRequestStatus::Failed => word.failed = true,
+            SeerrRequestStatus::Unknown(_) => {}
+        }
+        word.available = matches!(req.media_status, SeerrMediaStatus::Available)
+            && matches!(
+                req.status,
+                SeerrRequestStatus::Approved | SeerrRequestStatus::Completed
+            );
+        word
+    }
+
+    fn film_verdict<'a>(
+        rec: &mut RequestRecord,
+        ctx: &Ctx<'a>,
+        req: Option<&SeerrRequest>,
+        owner: bool,
+    ) -> (Verdict<'a>, FilmFacts) {
+        let mut v = Verdict::default();
+        let word = seerr_verdict(&mut v, rec, req);
+        let mut facts = FilmFacts {
+            word,
+            file_deleted: false,
+        };
+        if !owner {
+            return (v, facts);
+        }
+        let mut has_file = false;
+        let mut imported = false;
+        let failed = rec.failed_download_id.clone();
+        if let Some((_, idx, movies)) = &ctx.radarr {
+            if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
+                rec.arr_id = Some(m.id);
+                rec.is_anime |= m.is_anime;
+                for h in idx.history_by_media.get(&m.id).into_iter().flatten() {
+                    if h.date < rec.requested_at {
+                        continue; // belongs to an older request
+                    }
+                    match h.kind {
+                        HistoryKind::Grabbed => {
+                            if let Some(dl) = &h.download_id {
+                                if is_failed_download(failed.as_deref(), dl) {
+                                    continue;
+                                }
+                                push_download(&mut rec.download_ids, dl);
+                            }
+                            let size = h
+                                .size
+                                .map(|s| format!(" ({})", human_size(s)))
+                                .unwrap_or_default();
+                            v.offer(
+                                Phase::Downloading,
+                                format!("Radarr grabbed '{}'{size}", h.source_title),
+                                None,
+                                false,
+                            );
+                        }
+                        HistoryKind::Imported => {
+                            imported = true;
+                            if let Some(p) = &h.imported_path {
+                                rec.imported_path = Some(p.clone());
+                            }
+                            let name = h
+                                .imported_path
+                                .as_deref()
+                                .map(file_name)
+                                .unwrap_or(&h.source_title);
+                            v.offer(
+                                Phase::Importing,
+                                format!("Radarr imported '{name}'"),
+                                Some(reasons::WAIT_JELLYFIN.into()),
+                                false,
+                            );
+                        }
+                        HistoryKind::DownloadFailed => {
+                            let current = rec.download_ids.last();
+                            let ours = match (&h.download_id, current) {
+                                (Some(dl), Some(cur)) => same_id(dl, cur),
+                                (None, _) => true,
+                                (Some(_), None) => true,
+                            };
+                            if ours {
+                                let msg = h
+                                    .message
+                                    .clone()
+                                    .unwrap_or_else(|| "the download failed".into());
+                                v.fail(
+                                    msg.clone(),
+                                    format!("Radarr: {msg}"),
+                                    h.download_id.as_deref(),
+                                );
+                            }
+                        }
+                        HistoryKind::Ignored => {
+                            if h.download_id
+                                .as_deref()
+                                .zip(rec.download_ids.last())
+                                .is_some_and(|(a, b)| same_id(a, b))
+                            {
+                                v.removed = Some("removed from the Radarr queue".into());
+                            }
+                        }
+                        HistoryKind::FileDeleted => facts.file_deleted = true,
+                        HistoryKind::Other => {}
+                    }
+                }
+                for q in idx.queue_by_media.get(&m.id).into_iter().flatten() {
+                    if let Some(dl) = &q.download_id {
+                        if is_failed_download(failed.as_deref(), dl) {
+                            continue;
+                        }
+                        push_download(&mut rec.download_ids, dl);
+                    }
+                    queue_verdict(&mut v, q, "Radarr", reasons::WAIT_RADARR_IMPORT);
+                }
+                if m.has_file {
+                    has_file = true;
+                    if rec.imported_path.is_none() {
+                        rec.imported_path = m.file_path.clone();
+                    }
+                    v.offer(
+                        Phase::Importing,
+                        "Radarr has the film's file",
+                        Some(reasons::WAIT_JELLYFIN.into()),
+                        false,
+                    );
+                }
+                if v.phase == Some(Phase::Approved) && v.reason.is_none() {
+                    if !m.monitored {
+                        v.reason = Some(reasons::NOT_MONITORED_RADARR.into());
+                    } else if !m.is_available {
+                        v.reason = Some(reasons::NOT_RELEASED.into());
+                    }
+                }
+            } else if v.phase == Some(Phase::Approved) && v.reason.is_none() {
+                v.reason = Some(reasons::NOT_IN_RADARR.into());
+            }
+        }
+        if let Some(dl) = rec.download_ids.last().cloned() {
+            if !is_failed_download(failed.as_deref(), &dl) {
+                let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_RADARR_IMPORT);
+                if !present
+                    && rec.phase == Phase::Downloading
+                    && v.phase.is_none_or(|p| p <= Phase::Downloading)
+                {
+                    v.removed = Some(reasons::REMOVED_QBIT.into());
+                }
+            }
+        }
+        let imported_any = has_file
+            || imported
+            || v.phase.is_some_and(|p| p >= Phase::Importing)
+            || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
+        let mut anidb = Vec::new();
+        if rec.is_anime && ctx.shoko_configured && imported_any {
+            anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref()).to_vec();
+            remember_anidb(&mut rec.anidb_ids, &anidb);
+        }
+        if anidb.is_empty() {
+            anidb = rec.anidb_ids.clone();
+        }
+        // A new download for this request while Radarr has no file: a Jellyfin
+        // item is then a leftover of an older copy, not this request's film.
+        let new_download_running = !has_file
+            && !imported
+            && matches!(
+                v.phase,
+                Some(Phase::Downloading) | Some(Phase::DownloadDone)
+            );
+        if let Some(jf) = &ctx.jf {
+            let item = rec
+                .jellyfin_id
+                .as_deref()
+                .and_then(|id| jf.by_id.get(id).copied())
+                .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
+                .or_else(|| {
+                    rec.tmdb_id
+                        .and_then(|t| jf.movie_by_tmdb.get(&t).copied())
+                        .filter(|i| i.playable)
+                })
+                .or_else(|| {
+                    anidb.iter().find_map(|a| {
+                        jf.by_anidb
+                            .get(a)
+                            .and_then(|v| v.iter().find(|i| i.playable).copied())
+                    })
+                });
+            if let Some(i) = item.filter(|_| !new_download_running) {
+                set_text(&mut rec.jellyfin_id, &i.id);
+                v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
+            }
+        } else if !ctx.jf_configured {
+            if rec.is_anime && ctx.shoko_configured {
+                if !anidb.is_empty() {
+                    v.available = Some("Shoko matched the file (no Jellyfin configured)".into());
+                }
+            } else if has_file {
+                v.available = Some("Radarr has the film's file (no Jellyfin configured)".into());
+            } else if !ctx.radarr_configured && facts.word.available {
+                v.available = Some(
+                    "Jellyseerr says it is available (no Radarr or Jellyfin configured)".into(),
+                );
+            }
+        }
+        (v, facts)
+    }
+
+    fn settle(
+        rec: &mut RequestRecord,
+        adv: Advanced,
+        failure_download: Option<String>,
+        is_new: bool,
+        now: DateTime<Utc>,
+        changes: &mut Vec<Change>,
+    ) {
+        let phase_changed = adv.phase != rec.phase || is_new;
+        let reason_changed = adv.reason != rec.reason;
+        if phase_changed {
+            changes.push(Change::PhaseChanged {
+                request_id: rec.id,
+                at: now,
+                from: if is_new { None } else { Some(rec.phase) },
+                to: adv.phase,
+                evidence: adv.evidence.clone().unwrap_or_else(|| {
+                    adv.reason
+                        .clone()
+                        .unwrap_or_else(|| "first seen in Jellyseerr".into())
+                }),
+            });
+            if adv.phase != rec.phase || is_new {
+                rec.phase_since = now;
+            }
+        } else if reason_changed {
+            changes.push(Change::ReasonChanged {
+                request_id: rec.id,
+                at: now,
+                phase: adv.phase,
+                reason: adv.reason.clone(),
+            });
+        }
+        if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
+            // On recovery the failed id is kept, so its late evidence stays ignored.
+            rec.failed_download_id = failure_download;
+        }
+        if phase_changed || reason_changed {
+            rec.updated_at = now;
+            rec.acknowledged = false;
+            rec.attention = adv.warning.unwrap_or(rec.attention);
+        }
+        rec.phase = adv.phase;
+        rec.reason = adv.reason;
+        if rec.phase == Phase::Failed {
+            rec.attention = true;
+        } else if rec.phase == Phase::Available && phase_changed {
+            rec.attention = false;
+        }
+        if let Some(limit) = stuck_after(rec.phase) {
+            if now - rec.phase_since > limit && !rec.attention {
+                rec.attention = true;
+                rec.acknowledged = false;
+            }
+        }
+    }
+
+    fn episode_verdict<'a>(
+        e: &mut EpisodeRecord,
+        ctx: &Ctx<'a>,
+        idx: &ArrIdx<'a>,
+        sonarr_ep: Option<&SonarrEpisode>,
+        requested_at: DateTime<Utc>,
+        anime: bool,
+        anidb_out: &mut Vec<i64>,
+    ) -> Verdict<'a> {
+        let mut v = Verdict::default();
+        let failed = if e.phase == Phase::Failed {
+            e.download_id.clone()
+        } else {
+            None
+        };
+        for h in idx
+            .history_by_episode
+            .get(&e.arr_episode_id)
+            .into_iter()
+            .flatten()
+        {
+            if h.date < requested_at {
+                continue;
+            }
+            match h.kind {
+                HistoryKind::Grabbed => {
+                    if let Some(dl) = &h.download_id {
+                        if is_failed_download(failed.as_deref(), dl) {
+                            continue;
+                        }
+                        e.download_id = Some(dl.to_ascii_uppercase());
+                    }
+                    let size = h
+                        .size
+                        .map(|s| format!(" ({})", human_size(s)))
+                        .unwrap_or_default();
+                    v.offer(
+                        Phase::Downloading,
+                        format!("Sonarr grabbed '{}'{size}", h.source_title),
+                        None,
+                        false,
+                    );
+                }
+                HistoryKind::Imported => {
+                    if let Some(p) = &h.imported_path {
+                        e.imported_path = Some(p.clone());
+                    }
+                    let name = h
+                        .imported_path
+                        .as_deref()
+                        .map(file_name)
+                        .unwrap_or(&h.source_title);
+                    v.offer(
+                        Phase::Importing,
+                        format!("Sonarr imported '{name}'"),
+                        Some(reasons::WAIT_JELLYFIN.into()),
+                        false,
+                    );
+                }
+                HistoryKind::DownloadFailed => {
+                    let ours = match (&h.download_id, &e.download_id) {
+                        (Some(dl), Some(cur)) => same_id(dl, cur),
+                        _ => true,
+                    };
+                    if ours {
+                        let msg = h
+                            .message
+                            .clone()
+                            .unwrap_or_else(|| "the download failed".into());
+                        v.fail(
+                            msg.clone(),
+                            format!("Sonarr: {msg}"),
+                            h.download_id.as_deref(),
+                        );
+                    }
+                }
+                HistoryKind::Ignored | HistoryKind::FileDeleted | HistoryKind::Other => {}
+            }
+        }
+        for q in idx
+            .queue_by_episode
+            .get(&e.arr_episode_id)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(dl) = &q.download_id {
+                if is_failed_download(failed.as_deref(), dl) {
+                    continue;
+                }
+                e.download_id = Some(dl.to_ascii_uppercase());
+            }
+            queue_verdict(&mut v, q, "Sonarr", reasons::WAIT_SONARR_IMPORT);
+        }
+        let mut has_file = false;
+        if let Some(se) = sonarr_ep {
+            if se.has_file {
+                has_file = true;
+                if e.imported_path.is_none() {
+                    e.imported_path = se.file_path.clone();
+                }
+                v.offer(
+                    Phase::Importing,
+                    Evidence::SonarrFile {
+                        season: e.season,
+                        number: e.number,
+                    },
+                    Some(reasons::WAIT_JELLYFIN.into()),
+                    false,
+                );
+            }
+        }
+        if let Some(dl) = e.download_id.clone() {
+            if !is_failed_download(failed.as_deref(), &dl) {
+                let present = torrent_verdict(&mut v, ctx, &dl, reasons::WAIT_SONARR_IMPORT);
+                if !present
+                    && e.phase == Phase::Downloading
+                    && v.phase.is_none_or(|p| p <= Phase::Downloading)
+                {
+                    v.removed = Some(reasons::REMOVED_QBIT.into());
+                }
+            }
+        }
+        let imported = has_file
+            || v.phase.is_some_and(|p| p >= Phase::Importing)
+            || e.phase >= Phase::Importing && e.phase != Phase::Failed;
+        if anime && ctx.shoko_configured && imported {
+            let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
+            if !ids.is_empty() && !ctx.jf_configured {
+                v.available = Some(
+                    format!(
+                        "Shoko matched S{:02}E{:02} (no Jellyfin configured)",
+                        e.season, e.number
+                    )
+                    .into(),
+                );
+            }
+            anidb_out.extend(ids);
+        } else if has_file && !ctx.jf_configured {
+            v.available = Some(
+                format!(
+                    "Sonarr has S{:02}E{:02}'s file (no Jellyfin configured)",
+                    e.season, e.number
+                )
+                .into(),
+            );
+        }
+        v
+    }
+
+    fn series_eval<'a>(
+        rec: &mut RequestRecord,
+        ctx: &Ctx<'a>,
+        req: Option<&SeerrRequest>,
+        owner: bool,
+        changes: &mut Vec<Change>,
+    ) -> SeriesOutcome<'a> {
+        let now = ctx.now;
+        let mut seerr_v = Verdict::default();
+        let word = seerr_verdict(&mut seerr_v, rec, req);
+        let mut removed = None;
+        if owner {
+            if let Some((_, idx, series_map)) = &ctx.sonarr {
+                if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
+                    rec.arr_id = Some(s.id);
+                    rec.is_anime |= s.is_anime;
+                    sync_episodes(rec, s, seerr_v.phase);
+                    let by_id: FastMap<i64, &SonarrEpisode> =
+                        s.episodes.iter().map(|e| (e.id, e)).collect();
+                    let mut anidb = Vec::new();
+                    let anime = rec.is_anime;
+                    let requested_at = rec.requested_at;
+                    let mut verdicts = Vec::with_capacity(rec.episodes.len());
+                    for e in rec.episodes.iter_mut() {
+                        let v = episode_verdict(
+                            e,
+                            ctx,
+                            idx,
+                            by_id.get(&e.arr_episode_id).copied(),
+                            requested_at,
+                            anime,
+                            &mut anidb,
+                        );
+                        verdicts.push(v);
+                    }
+                    remember_anidb(&mut rec.anidb_ids, &anidb);
+                    let anidb = rec.anidb_ids.clone();
+                    let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
+                        let series = jf_series(rec, jf, &anidb)?;
+                        set_text(&mut rec.jellyfin_id, &series.id);
+                        Some(
+                            jf.episodes_by_series
+                                .get(series.id.as_str())
+                                .map_or(&[][..], Vec::as_slice),
+                        )
+                    });
+                    let request_id = rec.id;
+                    for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
+                        if let Some(eps) = &jf_eps {
+                            if jellyfin_episodes(eps, e.season, e.number).is_some() {
+                                v.available = Some(Evidence::JellyfinEpisode {
+                                    season: e.season,
+                                    number: e.number,
+                                });
+                            }
+                        }
+                        let ep_removed = v.removed.take();
+                        let ep_progress = v.progress;
+                        let d = decide(v, SeerrWord::default());
+                        let failed_dl = (e.phase == Phase::Failed)
+                            .then(|| e.download_id.as_deref().unwrap_or("-"));
+                        let adv = advance(
+                            e.phase,
+                            &e.reason,
+                            failed_dl,
+                            &d,
+                            ep_removed.as_ref(),
+                            ctx.all_ok,
+                        );
+                        if adv.phase == Phase::Available && e.phase != Phase::Available {
+                            changes.push(Change::EpisodeAvailable {
+                                request_id,
+                                at: now,
+                                season: e.season,
+                                number: e.number,
+                            });
+                        }
+                        if ep_removed.is_some() && adv.reason == ep_removed {
+                            removed = ep_removed;
+                        }
+                        e.phase = adv.phase;
+                        e.reason = adv.reason;
+                        e.progress = if e.phase == Phase::Downloading {
+                            ep_progress
+                        } else {
+                            None
+                        };
+                    }
+                    series_progress(rec, ctx, idx);
+                } else if seerr_v.phase == Some(Phase::Approved) && seerr_v.reason.is_none() {
+                    seerr_v.reason = Some(reasons::NOT_IN_SONARR.into());
+                }
+            }
+        }
+        SeriesOutcome {
+            decision: series_decision(rec, seerr_v, word, now),
+            removed,
+        }
+    }
+
+    /// Keeps one episode record per Sonarr episode of the requested seasons.
+    fn sync_episodes(rec: &mut RequestRecord, s: &SonarrSeries, seerr_phase: Option<Phase>) {
+        if s.episodes.is_empty() {
+            return; // no evidence that episodes went away
+        }
+        let base = match seerr_phase.or(Some(rec.phase)) {
+            Some(Phase::Requested) => Phase::Requested,
+            _ => Phase::Approved,
+        };
+        let requested = std::mem::take(&mut rec.seasons);
+        let seasons = Seasons(&requested);
+        if !sync_episodes_in_place(rec, s, &seasons, base) {
+            rebuild_episodes(rec, s, &seasons, base);
+        }
+        rec.seasons = requested;
+    }
+
+    /// Rebuilds a series record's episode list from Sonarr's, keeping what each
+    /// known episode already recorded.
+    fn rebuild_episodes(
+        rec: &mut RequestRecord,
+        s: &SonarrSeries,
+        seasons: &Seasons<'_>,
+        base: Phase,
+    ) {
+        let mut old: FastMap<i64, EpisodeRecord> = rec
+            .episodes
+            .drain(..)
+            .map(|e| (e.arr_episode_id, e))
+            .collect();
+        let mut eps: Vec<EpisodeRecord> = s
+            .episodes
+            .iter()
+            .filter(|e| seasons.contains(&e.season))
+            .map(|se| {
+                let mut e = old.remove(&se.id).unwrap_or(EpisodeRecord {
+                    arr_episode_id: se.id,
+                    season: se.season,
+                    number: se.number,
+                    title: None,
+                    air_date: None,
+                    monitored: se.monitored,
+                    phase: base,
+                    download_id: None,
+                    imported_path: None,
+                    reason: None,
+                    progress: None,
+                });
+                e.season = se.season;
+                e.number = se.number;
+                e.title = se.title.clone();
+                e.air_date = se.air_date_utc;
+                e.monitored = se.monitored;
+                if e.phase == Phase::Requested && base == Phase::Approved {
+                    e.phase = Phase::Approved;
+                }
+                e
+            })
+            .collect();
+        eps.sort_by_key(|e| (e.season, e.number));
+        rec.episodes = eps;
+    }
+
+    fn sync_episodes_in_place(
+        rec: &mut RequestRecord,
+        s: &SonarrSeries,
+        seasons: &Seasons<'_>,
+        base: Phase,
+    ) -> bool {
+        let mut wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+        let same_ids = rec
+            .episodes
+            .iter()
+            .all(|e| wanted.next().is_some_and(|se| se.id == e.arr_episode_id))
+            && wanted.next().is_none();
+        if !same_ids {
+            return false;
+        }
+        let sorted = s
+            .episodes
+            .iter()
+            .filter(|e| seasons.contains(&e.season))
+            .map(|se| (se.season, se.number))
+            .is_sorted();
+        if !sorted || !distinct_ids(&rec.episodes) {
+            // The full path resolves duplicates and reorders.
+            return false;
+        }
+        let wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+        for (e, se) in rec.episodes.iter_mut().zip(wanted) {
+            e.season = se.season;
+            e.number = se.number;
+            e.title.clone_from(&se.title);
+            e.air_date = se.air_date_utc;
+            e.monitored = se.monitored;
+            if e.phase == Phase::Requested && base == Phase::Approved {
+                e.phase = Phase::Approved;
+            }
+        }
+        true
+    }
+
+    /// No two episode records share a Sonarr episode id.
+    fn distinct_ids(episodes: &[EpisodeRecord]) -> bool {
+        if episodes.len() <= 64 {
+            episodes.iter().enumerate().all(|(i, e)| {
+                episodes[i + 1..]
+                    .iter()
+                    .all(|o| o.arr_episode_id != e.arr_episode_id)
+            })
+        } else {
+            let mut seen = FastSet::default();
+            episodes.iter().all(|e| seen.insert(e.arr_episode_id))
+        }
+    }
+
+    /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
+    fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+        let now = ctx.now;
+        // Every download of the wanted episodes that is not past the download
+        // step, each counted once (a season pack is one download); a finished
+        // one counts as complete so the whole stays a fraction of all bytes.
+        let in_flight = |p: Phase| matches!(p, Phase::Downloading | Phase::DownloadDone);
+        let downloading = rec
+            .episodes
+            .iter()
+            .any(|e| is_wanted(e, now) && e.phase == Phase::Downloading);
+        let mut seen = FastSet::default();
+        let (mut total, mut done) = (0.0_f64, 0.0_f64);
+        let mut eta: Option<i64> = None;
+        let mut speed: i64 = 0;
+        for e in rec
+            .episodes
+            .iter()
+            .filter(|e| downloading && is_wanted(e, now) && in_flight(e.phase))
+        {
+            let Some(dl) = &e.download_id else { continue };
+            if !seen.insert(dl.to_ascii_lowercase()) {
+                continue;
+            }
+            let finished = e.phase == Phase::DownloadDone;
+            let (size, progress) = match ctx.torrent(dl) {
+                Some(t) => {
+                    if !finished {
+                        speed += t.dlspeed.max(0);
+                        if let Some(s) = t.eta_secs {
+                            eta = Some(eta.map_or(s, |e: i64| e.max(s)));
+                        }
+                    }
+                    let p = if finished {
+                        1.0
+                    } else {
+                        t.progress.clamp(0.0, 1.0)
+                    };
+                    (t.size.max(0) as f64, p)
+                }
+                None => (
+                    idx.size_by_download
+                        .get(&NoCase::new(dl))
+                        .copied()
+                        .unwrap_or(0.0),
+                    if finished {
+                        1.0
+                    } else {
+                        e.progress.unwrap_or(0.0)
+                    },
+                ),
+            };
+            let size = if size > 0.0 { size } else { 1.0 };
+            total += size;
+            done += size * progress;
+        }
+        if downloading && total > 0.0 {
+            rec.progress = Some((done / total).clamp(0.0, 1.0));
+            rec.eta_secs = eta;
+            rec.download_speed = ctx.torrents.is_some().then_some(speed);
+        } else {
+            rec.progress = None;
+            rec.eta_secs = None;
+            rec.download_speed = None;
+        }
+    }
+
+    pub(super) fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+        let ctx = Ctx::build(snap, now);
+        let mut out = Reconciled::default();
+
+        // New requests become new records with the next local ids.
+        let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
+        let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
+        let mut fresh: Vec<&SeerrRequest> = ctx
+            .seerr
+            .values()
+            .copied()
+            .filter(|r| !known.contains(&r.id))
+            .collect();
+        fresh.sort_by_key(|r| r.id);
+        let new_records: Vec<RequestRecord> = fresh
+            .into_iter()
+            .map(|req| {
+                let r = new_record(next_id, req, now);
+                next_id += 1;
+                r
+            })
+            .collect();
+
+        // Evidence for a media belongs to its newest open request (a finished
+        // series still follows its later episodes when no newer request is open).
+        let mut owners: FastMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> =
+            FastMap::with_capacity_and_hasher(prev.len() + new_records.len(), Fast::default());
+        for r in prev.values().chain(new_records.iter()) {
+            if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
+                continue;
+            }
+            let Some(key) = media_key(r) else { continue };
+            let open = r.phase != Phase::Available;
+            if !open && r.media_type == MediaType::Movie {
+                continue;
+            }
+            let cand = (open, r.requested_at, r.id);
+            owners
+                .entry(key)
+                .and_modify(|cur| {
+                    if cand > *cur {
+                        *cur = cand;
+                    }
+                })
+                .or_insert(cand);
+        }
+        let is_owner = |r: &RequestRecord| {
+            media_key(r)
+                .and_then(|k| owners.get(&k))
+                .is_some_and(|o| o.2 == r.id)
+        };
+
+        // Every record evaluated is copied whole and compared back.
+        for r in prev.values() {
+            if !needs_eval(r, &ctx) {
+                continue;
+            }
+            let mut rec = r.clone();
+            evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
+            if rec != *r {
+                out.changed.push(rec);
+            }
+        }
+        for mut rec in new_records {
+            let owner = is_owner(&rec);
+            evaluate(&mut rec, &ctx, owner, true, &mut out.changes);
+            out.changed.push(rec);
+        }
+        out
+    }
+
+    fn evaluate(
+        rec: &mut RequestRecord,
+        ctx: &Ctx<'_>,
+        owner: bool,
+        is_new: bool,
+        changes: &mut Vec<Change>,
+    ) {
+        let req = ctx.seerr.get(&rec.jellyseerr_request_id).copied();
+        let now = ctx.now;
+        let mut episode_changes = Vec::new();
+        let (decision, removed, progress) = match rec.media_type {
+            MediaType::Movie => {
+                let (mut v, facts) = film_verdict(rec, ctx, req, owner);
+                if facts.file_deleted && rec.phase == Phase::Available {
+                    if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
+                        changes.push(Change::ReasonChanged {
+                            request_id: rec.id,
+                            at: now,
+                            phase: rec.phase,
+                            reason: Some(reasons::FILE_DELETED.into()),
+                        });
+                        rec.reason = Some(reasons::FILE_DELETED.into());
+                        rec.updated_at = now;
+                    }
+                    return;
+                }
+                let progress = (v.progress, v.eta, v.speed);
+                let removed = v.removed.take();
+                (decide(v, facts.word), removed, Some(progress))
+            }
+            MediaType::Tv => {
+                let o = series_eval(rec, ctx, req, owner, &mut episode_changes);
+                (o.decision, o.removed, None)
+            }
+        };
+        let failed_download = if rec.phase == Phase::Failed && rec.media_type == MediaType::Movie {
+            rec.failed_download_id.as_deref().or(None)
+        } else {
+            None
+        };
+        let adv = advance(
+            rec.phase,
+            &rec.reason,
+            failed_download,
+            &decision,
+            removed.as_ref(),
+            ctx.all_ok,
+        );
+        settle(
+            rec,
+            adv,
+            decision.failure_download.clone(),
+            is_new,
+            now,
+            changes,
+        );
+        if !is_new {
+            // A request seen for the first time brings no episode news: its
+            // episodes were watchable before we knew it.
+            changes.extend(episode_changes);
+        }
+
+        if let Some((p, eta, speed)) = progress {
+            if rec.phase == Phase::Downloading {
+                // A service that failed this cycle leaves the last figures.
+                if p.is_some() || ctx.all_ok {
+                    rec.progress = p;
+                    rec.eta_secs = eta;
+                    rec.download_speed = speed;
+                }
+            } else {
+                rec.progress = None;
+                rec.eta_secs = None;
+                rec.download_speed = None;
+            }
+        }
+
+        // Deleted upstream: a complete listing without the request.
+        if ctx.seerr_complete && req.is_none() && !rec.deleted {
+            rec.deleted = true;
+            if rec.phase != Phase::Available {
+                rec.attention = true;
+                rec.acknowledged = false;
+            }
+            rec.reason = Some(reasons::DELETED.into());
+            rec.updated_at = now;
+            changes.push(Change::ReasonChanged {
+                request_id: rec.id,
+                at: now,
+                phase: rec.phase,
+                reason: rec.reason.clone(),
+            });
+        }
+    }
+}
