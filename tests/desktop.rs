@@ -283,24 +283,7 @@ async fn tray_notifications_exactly_once_and_quit() {
     wait_for("the restarted tray menu", Duration::from_secs(20), || {
         tray_menu(&item).len() >= 6
     });
-    let status = Command::new(PY)
-        .arg(support("tray_menu.py"))
-        .args([item.as_str(), "click", "Quit"])
-        .status()
-        .unwrap();
-    assert!(status.success(), "clicked Quit");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(s) = app.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "the app quits from its tray menu"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert_eq!(code.code(), Some(0), "Quit exits with code 0");
+    quit_from_tray(&mut app, &item);
     stack.shutdown().await;
 }
 
@@ -706,6 +689,23 @@ fn click(item: &str, label: &str) {
     assert!(status.success(), "clicked {label}");
 }
 
+/// Clicks Quit in the tray menu: the app must end within 20 s, with code 0.
+fn quit_from_tray(app: &mut Proc, item: &str) {
+    click(item, "Quit");
+    let start = Instant::now();
+    let code = loop {
+        if let Some(s) = app.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the app quits from its tray menu"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(code.code(), Some(0), "Quit exits with code 0");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
 async fn closing_the_window_restarts_in_place_and_gives_the_memory_back() {
@@ -855,18 +855,6 @@ async fn closing_the_window_restarts_in_place_and_gives_the_memory_back() {
     wait_for("the third tray menu", Duration::from_secs(10), || {
         tray_menu(&item).len() >= 6
     });
-    click(&item, "Quit");
-    let start = Instant::now();
-    let code = loop {
-        if let Some(s) = app.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "Quit ends the app"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert_eq!(code.code(), Some(0), "Quit exits with code 0");
+    quit_from_tray(&mut app, &item);
     stack.shutdown().await;
 }

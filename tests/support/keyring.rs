@@ -30,7 +30,12 @@ impl SecretService {
         let control = dir.path().join("control");
         std::fs::create_dir_all(&control).expect("control dir");
         let mut daemon = Command::new("gnome-keyring-daemon")
-            .args(["--replace", "--foreground", "--unlock", "--components=secrets"])
+            .args([
+                "--replace",
+                "--foreground",
+                "--unlock",
+                "--components=secrets",
+            ])
             .arg(format!("--control-directory={}", control.display()))
             .env("XDG_DATA_HOME", dir.path())
             .stdin(Stdio::piped())
@@ -40,7 +45,9 @@ impl SecretService {
             .expect("gnome-keyring-daemon (tools/setup.sh installs it)");
         // The login keyring's password: empty. Closing stdin ends the read.
         let mut stdin = daemon.stdin.take().expect("daemon stdin");
-        stdin.write_all(b"\n").expect("password to gnome-keyring-daemon");
+        stdin
+            .write_all(b"\n")
+            .expect("password to gnome-keyring-daemon");
         drop(stdin);
         let service = SecretService { daemon, _dir: dir };
         service.wait_for_the_bus_name();
