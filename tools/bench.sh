@@ -4,8 +4,8 @@
 #   2. requests/bytes per cycle, cycle latency, detection latency (benches/cycle.rs)
 #   3. footprint of the real app under Xvfb on the simulated stack: PSS in three
 #      states, idle CPU, time to tray icon, stripped binary size.
-# Needs: xvfb-run, dbus-run-session, xdotool, /usr/bin/python3 with python3-dbus,
-# python3-gi and python3-xlib (installed below if missing).
+# Needs: xvfb-run, dbus-run-session, /usr/bin/python3 with python3-dbus,
+# python3-gi and python3-xlib (tools/setup.sh installs them).
 # Takes about 20 minutes on 2 cores (two optimized builds, then ~5 minutes of runs).
 #
 # Options: --quick (smaller cycle bench), --skip-build (use existing binaries).
@@ -31,14 +31,6 @@ for a in "$@"; do
 done
 
 bash tools/setup.sh
-bench_pkgs=()
-for p in xdotool python3-xlib; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || bench_pkgs+=("$p")
-done
-if [ ${#bench_pkgs[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${bench_pkgs[@]}" >/dev/null
-fi
 
 out=docs/performance.md
 work=$(mktemp -d)
@@ -158,27 +150,16 @@ echo "cpu_idle $(awk -v c=$((c1 - c0)) -v hz=$hz -v ms=$((s1 - s0)) 'BEGIN {prin
 "$bin" >/dev/null 2>&1 || true
 win=""
 for _ in $(seq 100); do
-  win=$(xdotool search --all --onlyvisible --pid "$app" 2>/dev/null | head -1 || true)
+  win=$($PY tests/support/close_window.py "$app" list 2>/dev/null | head -1 | cut -d' ' -f1 || true)
   [ -n "$win" ] && break; sleep 0.1
 done
 sleep 10
 echo "window_id ${win:-none}"
 echo "pss_window $(pss $app)"
 # Close it the way a window manager does when the user clicks the close
-# button: a WM_DELETE_WINDOW client message (Xvfb runs no window manager, so
-# `wmctrl -c` does nothing, and `xdotool windowkill` would kill the app's
-# whole X connection).
+# button (tests/support/close_window.py: a WM_DELETE_WINDOW client message).
 if [ -n "$win" ]; then
-  /usr/bin/python3 - "$win" <<'PY'
-import sys
-from Xlib import X, display, protocol
-d = display.Display()
-w = d.create_resource_object("window", int(sys.argv[1]))
-protocols, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
-w.send_event(protocol.event.ClientMessage(window=w, client_type=protocols,
-             data=(32, [delete, X.CurrentTime, 0, 0, 0])), event_mask=X.NoEventMask)
-d.flush()
-PY
+  $PY tests/support/close_window.py "$app" >/dev/null
 fi
 sleep 10
 echo "pss_closed $(pss $app)"
@@ -220,7 +201,7 @@ out = ["### Footprint of the desktop app\n",
        f"| stripped release binary | {size / 1e6:.1f} MB | < 15 MB | {v(size < 15e6)} |", "",
        "Per process (kB): tray only: " + dt + "; window open: " + dw + "; after closing: " + dc + ".", ""]
 if not opened:
-    out.append("The main window was not found (xdotool search by pid), so the window figures are not valid.\n")
+    out.append("The main window was not found (tests/support/close_window.py, by pid), so the window figures are not valid.\n")
 open(sys.argv[3], "w").write("\n".join(out) + "\n")
 EOF
 
