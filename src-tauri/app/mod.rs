@@ -2,8 +2,9 @@
 //!
 //! A tray icon lives for the whole run; windows come and go. WebKit keeps a
 //! closed webview's memory, so a few seconds after the last window closes the
-//! app restarts itself in place, tray only ([`release`]). The poller runs on Tauri's async runtime; each cycle reaches
-//! the UI through [`view`], the one translation point.
+//! app restarts itself in place, tray only ([`release`]). The poller runs on
+//! Tauri's async runtime; each cycle reaches the UI through [`view`], the one
+//! translation point.
 
 mod commands;
 mod desktop;

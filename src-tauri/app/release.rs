@@ -64,10 +64,7 @@ pub fn schedule<R: Runtime>(app: &AppHandle<R>) {
         let had_poller = state.poller_running();
         state::stop_poller(&state).await;
         if app.webview_windows().is_empty() && !state.quitting.load(Ordering::SeqCst) {
-            log::info!(
-                "the last window closed {} s ago: restarting in place to give its memory back",
-                DELAY.as_secs()
-            );
+            log::info!("no window is open: restarting in place to give its memory back");
             let err = desktop::restart_in_place(state.is_paused());
             log::warn!("could not restart in place ({err}); the window's memory stays in use");
         }
