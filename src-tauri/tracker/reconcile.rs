@@ -6,6 +6,7 @@
 //! new evidence; finished records are frozen; evidence for a media belongs to
 //! the newest open request for it.
 
+use std::cell::OnceCell;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
@@ -360,6 +361,46 @@ impl<'a> JfIdx<'a> {
     }
 }
 
+/// Is `key` exactly the lower-case form of `hash`?
+fn is_lower_of(key: &str, hash: &str) -> bool {
+    key.len() == hash.len()
+        && key
+            .bytes()
+            .zip(hash.bytes())
+            .all(|(k, h)| k == h.to_ascii_lowercase())
+}
+
+/// The lookups `Ctx::torrent` cannot make by map key: a torrent's own hash
+/// when its key is not that hash in lower case, then its v1 and v2 aliases
+/// where no torrent holds that id as its own hash.
+fn torrent_aliases(q: &QbitData) -> FastMap<NoCase<'_>, &Torrent> {
+    let mut m: FastMap<NoCase<'_>, &Torrent> = FastMap::default();
+    for (key, t) in &q.torrents {
+        if !is_lower_of(key, &t.hash) {
+            m.insert(NoCase::new(&t.hash), t);
+        }
+    }
+    for t in q.torrents.values() {
+        let v1 = t.infohash_v1.as_deref().filter(|s| !s.is_empty());
+        let v2 = t.infohash_v2.as_deref().filter(|s| s.len() >= 40);
+        for alias in [v1, v2.and_then(|v2| v2.get(..40))].into_iter().flatten() {
+            if same_id(alias, &t.hash) || is_own_hash(q, alias) {
+                continue;
+            }
+            m.entry(NoCase::new(alias)).or_insert(t);
+        }
+    }
+    m
+}
+
+/// Does some torrent hold `id` as its own hash (found by its lower-case key)?
+fn is_own_hash(q: &QbitData, id: &str) -> bool {
+    let lower = id.to_ascii_lowercase();
+    q.torrents
+        .get(&lower)
+        .is_some_and(|t| t.hash.eq_ignore_ascii_case(id))
+}
+
 /// Everything reconcile reads, with what each configured service said.
 struct Ctx<'a> {
     now: DateTime<Utc>,
@@ -370,7 +411,12 @@ struct Ctx<'a> {
     radarr_configured: bool,
     radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
     sonarr: Option<(&'a SonarrData, ArrIdx<'a>, FastMap<i64, &'a SonarrSeries>)>,
-    torrents: Option<FastMap<NoCase<'a>, &'a Torrent>>,
+    /// qBittorrent's torrents, looked up by their map key (the lower-case hash).
+    torrents: Option<&'a QbitData>,
+    /// The torrents a download id can name other than by its own lower-case
+    /// key (a v1/v2 alias, a key that is not the hash): built on the first
+    /// lookup that misses, which most cycles never make.
+    torrent_aliases: OnceCell<FastMap<NoCase<'a>, &'a Torrent>>,
     shoko_configured: bool,
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
@@ -391,35 +437,6 @@ impl<'a> Ctx<'a> {
             )
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
-        let torrents = snap.qbittorrent.ok().map(|q| {
-            // The keys first, in a loop of their own: reading each id
-            // from memory is most of the cost, and independent reads overlap.
-            let keys: Vec<_> = q
-                .torrents
-                .values()
-                .map(|t| {
-                    let v1 = t.infohash_v1.as_deref().filter(|s| !s.is_empty());
-                    let v2 = t.infohash_v2.as_deref().filter(|s| s.len() >= 40);
-                    (
-                        t,
-                        NoCase::new(&t.hash),
-                        v1.map(NoCase::new),
-                        v2.map(|v2| NoCase::new(&v2[..40])),
-                    )
-                })
-                .collect();
-            let mut m: FastMap<NoCase<'_>, &Torrent> =
-                FastMap::with_capacity_and_hasher(keys.len() * 2, Fast::default());
-            for (t, own, v1, v2) in keys {
-                m.insert(own, t);
-                // An alias is added only when no torrent holds that key yet
-                // (a v1 torrent's alias is its own hash).
-                for alias in [v1, v2].into_iter().flatten().filter(|a| *a != own) {
-                    m.entry(alias).or_insert(t);
-                }
-            }
-            m
-        });
         Ctx {
             now,
             all_ok,
@@ -444,7 +461,8 @@ impl<'a> Ctx<'a> {
                     d.series.iter().map(|s| (s.tvdb_id, s)).collect(),
                 )
             }),
-            torrents,
+            torrents: snap.qbittorrent.ok(),
+            torrent_aliases: OnceCell::new(),
             shoko_configured: snap.shoko.is_configured(),
             shoko: snap.shoko.ok(),
             jf_configured: snap.jellyfin.is_configured(),
@@ -452,9 +470,27 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The torrent a download id names: the one whose hash it is (any case),
+    /// else one that carries it as its v1 or (truncated) v2 info-hash.
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
-        let map = self.torrents.as_ref()?;
-        map.get(&NoCase::new(download_id)).copied()
+        let q = self.torrents?;
+        let mut buf = [0_u8; 64];
+        if let Some(lower) = buf.get_mut(..download_id.len()) {
+            for (d, s) in lower.iter_mut().zip(download_id.bytes()) {
+                *d = s.to_ascii_lowercase();
+            }
+            if let Ok(key) = std::str::from_utf8(lower) {
+                if let Some(t) = q.torrents.get(key) {
+                    if t.hash.eq_ignore_ascii_case(download_id) {
+                        return Some(t);
+                    }
+                }
+            }
+        }
+        self.torrent_aliases
+            .get_or_init(|| torrent_aliases(q))
+            .get(&NoCase::new(download_id))
+            .copied()
     }
 }
 
@@ -2015,10 +2051,100 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
     }
 }
 
-/// Does a finished or deleted record need looking at this cycle at all?
-fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
-    if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
+/// Would Jellyseerr's word leave this record as it is? (What
+/// `seerr_verdict` writes, read without writing.)
+fn seerr_unchanged(r: &RequestRecord, req: &SeerrRequest) -> bool {
+    r.seerr_status == Some(req.status)
+        && r.seerr_media_status == Some(req.media_status)
+        && r.seerr_updated_at == Some(req.updated_at)
+        && (req.jellyfin_media_id.is_none() || r.jellyfin_id.is_some())
+        && req.title.as_ref().is_none_or(|t| *t == r.title)
+        && (req.year.is_none() || req.year == r.year)
+        && (req.poster_path.is_none() || req.poster_path == r.poster_path)
+        && (!req.is_anime || r.is_anime)
+}
+
+/// Is a finished record that Jellyseerr lists this cycle certain to come out
+/// of evaluation unchanged? Finished records are frozen (`advance`), so only
+/// what the evaluation copies onto them can change: Jellyseerr's fields, and
+/// for a series what Sonarr and Jellyfin say of it and its episodes. Any
+/// doubt (an anime series Shoko follows, a Sonarr listing that differs, any
+/// queue or history entry for one of its episodes) means "evaluate". The
+/// proptest `fast_path_equals_full_copy_evaluation` holds this to the full
+/// evaluation of every record.
+fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
+    if r.deleted
+        || r.phase != Phase::Available
+        || r.progress.is_some()
+        || r.eta_secs.is_some()
+        || r.download_speed.is_some()
+        || !seerr_unchanged(r, req)
+    {
+        return false;
+    }
+    match r.media_type {
+        // A finished film never owns evidence (see `reconcile`).
+        MediaType::Movie => true,
+        MediaType::Tv => series_settled(r, ctx),
+    }
+}
+
+fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    if r
+        .episodes
+        .iter()
+        .any(|e| e.phase != Phase::Available || e.progress.is_some())
+    {
+        return false;
+    }
+    if r.is_anime && ctx.shoko_configured {
+        return false;
+    }
+    if let Some(jf) = &ctx.jf {
+        if let Some(s) = jf_series(r, jf, &r.anidb_ids) {
+            if r.jellyfin_id.as_deref() != Some(s.id.as_str()) {
+                return false;
+            }
+        }
+    }
+    let Some((_, idx, series_map)) = &ctx.sonarr else {
         return true;
+    };
+    let Some(s) = r.tvdb_id.and_then(|t| series_map.get(&t)) else {
+        return true;
+    };
+    if r.arr_id != Some(s.id) || (s.is_anime && !r.is_anime) {
+        return false;
+    }
+    let seasons = Seasons(&r.seasons);
+    let mut wanted = s.episodes.iter().filter(|e| seasons.contains(&e.season));
+    let mut last = (i32::MIN, i32::MIN);
+    for e in &r.episodes {
+        let Some(se) = wanted.next() else {
+            return false;
+        };
+        let same = se.id == e.arr_episode_id
+            && se.season == e.season
+            && se.number == e.number
+            && se.title == e.title
+            && se.air_date_utc == e.air_date
+            && se.monitored == e.monitored
+            && (se.season, se.number) >= last
+            && !(se.has_file && e.imported_path.is_none() && se.file_path.is_some())
+            && !idx.history_by_episode.contains_key(&e.arr_episode_id)
+            && !idx.queue_by_episode.contains_key(&e.arr_episode_id);
+        if !same {
+            return false;
+        }
+        last = (se.season, se.number);
+    }
+    wanted.next().is_none() && distinct_ids(&r.episodes)
+}
+
+/// Does a record need looking at this cycle at all?
+fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    if let Some(req) = ctx.seerr.get(&r.jellyseerr_request_id) {
+        return !settled(r, req, ctx);
     }
     if r.deleted {
         return false;
