@@ -264,6 +264,10 @@ pub struct Tracker {
     cycles: u64,
     /// Record desktop notifications with the changes (the desktop app only).
     notify: Option<NotifyPrefs>,
+    /// Jellyfin's data as the last snapshot shared it.
+    jellyfin_shared: Option<Arc<tracker::JellyfinData>>,
+    /// Keeps its index of Jellyfin's items while they stay the same.
+    reconciler: tracker::Reconciler,
 }
 
 impl Tracker {
@@ -296,6 +300,8 @@ impl Tracker {
             last_sweep: None,
             cycles: 0,
             notify: None,
+            jellyfin_shared: None,
+            reconciler: tracker::Reconciler::default(),
         };
         // Carry the last known statuses (error_since, last_success) across runs.
         if let Ok(saved) = t.store.service_statuses() {
@@ -533,7 +539,10 @@ impl Tracker {
             sonarr: self.sonarr.source(r_sonarr.as_ref()),
             qbittorrent: self.qbittorrent.source(r_qbit.as_ref()),
             shoko: self.shoko.source(r_shoko.as_ref()),
-            jellyfin: self.jellyfin.source(r_jf.as_ref()),
+            jellyfin: shared(
+                &mut self.jellyfin_shared,
+                self.jellyfin.source(r_jf.as_ref()),
+            ),
         };
 
         let now = Utc::now();
@@ -560,7 +569,7 @@ impl Tracker {
         service_events.extend(self.jellyfin.record(r_jf.as_ref(), now, Clone::clone));
 
         let reconcile_start = Instant::now();
-        let reconciled = tracker::reconcile(&self.records, &snapshot, now);
+        let reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
         let statuses = self.statuses();
         let notifications = match self.notify {
             Some(prefs) => {
@@ -769,6 +778,26 @@ pub fn stuck_notifications(prev: &Records, rec: &tracker::Reconciled) -> Vec<New
             })
         })
         .collect()
+}
+
+/// Jellyfin's data as the snapshot shares it: last cycle's allocation when
+/// nothing in it changed (most cycles), so that reconcile keeps its index.
+fn shared<D: PartialEq>(kept: &mut Option<Arc<D>>, source: Source<D>) -> Source<Arc<D>> {
+    match source {
+        Source::Ok(d) => {
+            if let Some(k) = kept.as_ref().filter(|k| ***k == d) {
+                return Source::Ok(k.clone());
+            }
+            let d = Arc::new(d);
+            *kept = Some(d.clone());
+            Source::Ok(d)
+        }
+        Source::Failed => Source::Failed,
+        Source::NotConfigured => {
+            *kept = None;
+            Source::NotConfigured
+        }
+    }
 }
 
 /// Adds the media of this cycle's Jellyseerr requests to what the clients read.

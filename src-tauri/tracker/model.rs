@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -142,7 +143,9 @@ pub struct Snapshot {
     pub sonarr: Source<SonarrData>,
     pub qbittorrent: Source<QbitData>,
     pub shoko: Source<ShokoData>,
-    pub jellyfin: Source<JellyfinData>,
+    /// Shared, so that an index of it can be kept while it is the same data
+    /// ([`super::reconcile::Reconciler`]).
+    pub jellyfin: Source<Arc<JellyfinData>>,
 }
 
 /// Jellyseerr `MediaRequestStatus`.

@@ -6,12 +6,14 @@
 //! new evidence; finished records are frozen; evidence for a media belongs to
 //! the newest open request for it.
 
-use std::cell::OnceCell;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use hashbrown::HashTable;
 
 use super::model::*;
 
@@ -305,59 +307,172 @@ impl<'a> ArrIdx<'a> {
     }
 }
 
+/// Jellyfin's items, indexed by position in `JellyfinData::items` rather
+/// than by reference, so that an index can outlive one call and be used again
+/// while Jellyfin's data is the same allocation ([`Reconciler`]).
 #[derive(Default)]
-struct JfIdx<'a> {
-    by_id: FastMap<&'a str, &'a JellyfinItem>,
-    movie_by_tmdb: FastMap<i64, &'a JellyfinItem>,
-    series_by_tvdb: FastMap<i64, &'a JellyfinItem>,
-    series_by_tmdb: FastMap<i64, &'a JellyfinItem>,
-    by_anidb: FastMap<i64, Vec<&'a JellyfinItem>>,
-    episodes_by_series: FastMap<&'a str, Vec<&'a JellyfinItem>>,
+struct JfIndex {
+    /// Positions, hashed by item id.
+    by_id: HashTable<u32>,
+    movie_by_tmdb: FastMap<i64, u32>,
+    series_by_tvdb: FastMap<i64, u32>,
+    series_by_tmdb: FastMap<i64, u32>,
+    by_anidb: FastMap<i64, Vec<u32>>,
+    /// (position of one episode naming the series, every such episode),
+    /// hashed by series id.
+    episodes_by_series: HashTable<(u32, Vec<u32>)>,
 }
 
-impl<'a> JfIdx<'a> {
-    fn build(data: &'a JellyfinData) -> Self {
-        let mut idx = JfIdx {
-            by_id: FastMap::with_capacity_and_hasher(data.items.len(), Fast::default()),
-            ..JfIdx::default()
+fn hash_str(s: &str) -> u64 {
+    Fast::default().hash_one(s)
+}
+
+impl JfIndex {
+    fn build(data: &JellyfinData) -> Self {
+        let items = &data.items;
+        let mut idx = JfIndex {
+            by_id: HashTable::with_capacity(items.len()),
+            ..JfIndex::default()
         };
-        for it in &data.items {
-            idx.by_id.insert(it.id.as_str(), it);
+        let at = |pos: &u32| items.get(*pos as usize);
+        for (pos, it) in items.iter().enumerate() {
+            let Ok(pos) = u32::try_from(pos) else { break };
+            let h = hash_str(&it.id);
+            if idx
+                .by_id
+                .find(h, |p| at(p).is_some_and(|o| o.id == it.id))
+                .is_none()
+            {
+                idx.by_id
+                    .insert_unique(h, pos, |p| at(p).map_or(0, |o| hash_str(&o.id)));
+            }
             match it.kind {
                 JellyfinKind::Movie => {
                     if let Some(t) = it.tmdb_id {
                         // Prefer a playable item when several carry the same id.
-                        let e = idx.movie_by_tmdb.entry(t).or_insert(it);
-                        if !e.playable && it.playable {
-                            *e = it;
+                        let e = idx.movie_by_tmdb.entry(t).or_insert(pos);
+                        if !at(e).is_some_and(|o| o.playable) && it.playable {
+                            *e = pos;
                         }
                     }
                 }
                 JellyfinKind::Series => {
                     if let Some(t) = it.tvdb_id {
-                        idx.series_by_tvdb.entry(t).or_insert(it);
+                        idx.series_by_tvdb.entry(t).or_insert(pos);
                     }
                     if let Some(t) = it.tmdb_id {
-                        idx.series_by_tmdb.entry(t).or_insert(it);
+                        idx.series_by_tmdb.entry(t).or_insert(pos);
                     }
                 }
                 JellyfinKind::Episode => {
                     if let Some(s) = &it.series_id {
-                        idx.episodes_by_series
-                            .entry(s.as_str())
-                            .or_default()
-                            .push(it);
+                        let series_of = |p: &u32| at(p).and_then(|o| o.series_id.as_deref());
+                        let h = hash_str(s);
+                        match idx
+                            .episodes_by_series
+                            .find_mut(h, |(p, _)| series_of(p) == Some(s.as_str()))
+                        {
+                            Some((_, eps)) => eps.push(pos),
+                            None => {
+                                idx.episodes_by_series.insert_unique(
+                                    h,
+                                    (pos, vec![pos]),
+                                    |(p, _)| series_of(p).map_or(0, hash_str),
+                                );
+                            }
+                        }
                     }
                 }
                 JellyfinKind::Other => {}
             }
             if let Some(a) = it.anidb_id {
                 if matches!(it.kind, JellyfinKind::Movie | JellyfinKind::Series) {
-                    idx.by_anidb.entry(a).or_default().push(it);
+                    idx.by_anidb.entry(a).or_default().push(pos);
                 }
             }
         }
         idx
+    }
+}
+
+/// Jellyfin's data with its index, for one call.
+struct JfIdx<'a> {
+    data: &'a JellyfinData,
+    idx: IndexRef<'a>,
+}
+
+/// An index built for this call, or kept by a [`Reconciler`].
+enum IndexRef<'a> {
+    Built(JfIndex),
+    Kept(&'a JfIndex),
+}
+
+impl<'a> JfIdx<'a> {
+    fn index(&self) -> &JfIndex {
+        match &self.idx {
+            IndexRef::Built(i) => i,
+            IndexRef::Kept(i) => i,
+        }
+    }
+
+    fn at(&self, pos: u32) -> Option<&'a JellyfinItem> {
+        self.data.items.get(pos as usize)
+    }
+
+    fn by_id(&self, id: &str) -> Option<&'a JellyfinItem> {
+        let pos = self
+            .index()
+            .by_id
+            .find(hash_str(id), |p| self.at(*p).is_some_and(|o| o.id == id))?;
+        self.at(*pos)
+    }
+
+    fn movie_by_tmdb(&self, tmdb: i64) -> Option<&'a JellyfinItem> {
+        self.at(*self.index().movie_by_tmdb.get(&tmdb)?)
+    }
+
+    fn series_by_tvdb(&self, tvdb: i64) -> Option<&'a JellyfinItem> {
+        self.at(*self.index().series_by_tvdb.get(&tvdb)?)
+    }
+
+    fn series_by_tmdb(&self, tmdb: i64) -> Option<&'a JellyfinItem> {
+        self.at(*self.index().series_by_tmdb.get(&tmdb)?)
+    }
+
+    fn by_anidb(&self, anidb: i64) -> impl Iterator<Item = &'a JellyfinItem> + '_ {
+        let found = self.index().by_anidb.get(&anidb);
+        found.into_iter().flatten().filter_map(|p| self.at(*p))
+    }
+
+    /// The episode items of a series.
+    fn episodes_of(&self, series_id: &str) -> Episodes<'a, '_> {
+        let found = self
+            .index()
+            .episodes_by_series
+            .find(hash_str(series_id), |(p, _)| {
+                self.at(*p)
+                    .is_some_and(|o| o.series_id.as_deref() == Some(series_id))
+            });
+        Episodes {
+            data: self.data,
+            positions: found.map_or(&[][..], |(_, eps)| eps.as_slice()),
+        }
+    }
+}
+
+/// The episode items of one series.
+#[derive(Clone, Copy)]
+struct Episodes<'a, 'i> {
+    data: &'a JellyfinData,
+    positions: &'i [u32],
+}
+
+impl<'a> Episodes<'a, '_> {
+    fn iter(&self) -> impl Iterator<Item = &'a JellyfinItem> + '_ {
+        let items = &self.data.items;
+        self.positions
+            .iter()
+            .filter_map(move |p| items.get(*p as usize))
     }
 }
 
@@ -425,6 +540,11 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn build(snap: &'a Snapshot, now: DateTime<Utc>) -> Self {
+        Self::build_with(snap, now, None)
+    }
+
+    /// `kept`: an index of `snap.jellyfin`'s very data, from an earlier call.
+    fn build_with(snap: &'a Snapshot, now: DateTime<Utc>, kept: Option<&'a JfIndex>) -> Self {
         let failed = |configured: bool, ok: bool| configured && !ok;
         let all_ok = !(failed(
             snap.jellyseerr.is_configured(),
@@ -466,7 +586,13 @@ impl<'a> Ctx<'a> {
             shoko_configured: snap.shoko.is_configured(),
             shoko: snap.shoko.ok(),
             jf_configured: snap.jellyfin.is_configured(),
-            jf: snap.jellyfin.ok().map(JfIdx::build),
+            jf: snap.jellyfin.ok().map(|d| JfIdx {
+                data: d,
+                idx: match kept {
+                    Some(i) => IndexRef::Kept(i),
+                    None => IndexRef::Built(JfIndex::build(d)),
+                },
+            }),
         }
     }
 
@@ -1137,19 +1263,17 @@ fn film_verdict<'a>(
         let item = rec
             .jellyfin_id
             .as_deref()
-            .and_then(|id| jf.by_id.get(id).copied())
+            .and_then(|id| jf.by_id(id))
             .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
             .or_else(|| {
                 rec.tmdb_id
-                    .and_then(|t| jf.movie_by_tmdb.get(&t).copied())
+                    .and_then(|t| jf.movie_by_tmdb(t))
                     .filter(|i| i.playable)
             })
             .or_else(|| {
-                anidb.iter().find_map(|a| {
-                    jf.by_anidb
-                        .get(a)
-                        .and_then(|v| v.iter().find(|i| i.playable).copied())
-                })
+                anidb
+                    .iter()
+                    .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
             });
         if let Some(i) = item.filter(|_| !new_download_running) {
             set_jellyfin_id(rec, &i.id);
@@ -1388,16 +1512,14 @@ fn is_aired(e: &EpisodeRecord, now: DateTime<Utc>) -> bool {
 fn jf_series<'a>(rec: &RequestRecord, jf: &JfIdx<'a>, anidb: &[i64]) -> Option<&'a JellyfinItem> {
     rec.jellyfin_id
         .as_deref()
-        .and_then(|id| jf.by_id.get(id).copied())
+        .and_then(|id| jf.by_id(id))
         .filter(|i| i.kind == JellyfinKind::Series)
-        .or_else(|| rec.tvdb_id.and_then(|t| jf.series_by_tvdb.get(&t).copied()))
-        .or_else(|| rec.tmdb_id.and_then(|t| jf.series_by_tmdb.get(&t).copied()))
+        .or_else(|| rec.tvdb_id.and_then(|t| jf.series_by_tvdb(t)))
+        .or_else(|| rec.tmdb_id.and_then(|t| jf.series_by_tmdb(t)))
         .or_else(|| {
-            anidb.iter().find_map(|a| {
-                jf.by_anidb
-                    .get(a)
-                    .and_then(|v| v.iter().find(|i| i.kind == JellyfinKind::Series).copied())
-            })
+            anidb
+                .iter()
+                .find_map(|a| jf.by_anidb(*a).find(|i| i.kind == JellyfinKind::Series))
         })
 }
 
@@ -1556,7 +1678,11 @@ fn episode_verdict<'a>(
 }
 
 /// Marks episodes that Jellyfin can play.
-fn jellyfin_episodes(episodes: &[&JellyfinItem], season: i32, number: i32) -> Option<&'static str> {
+fn jellyfin_episodes(
+    episodes: &Episodes<'_, '_>,
+    season: i32,
+    number: i32,
+) -> Option<&'static str> {
     episodes
         .iter()
         .any(|it| {
@@ -1604,14 +1730,10 @@ fn series_eval<'a>(
                     verdicts.push(v);
                 }
                 remember_anidb(rec, &anidb);
-                let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
+                let jf_eps: Option<Episodes<'_, '_>> = ctx.jf.as_ref().and_then(|jf| {
                     let series = jf_series(rec, jf, &rec.anidb_ids)?;
                     set_jellyfin_id(rec, &series.id);
-                    Some(
-                        jf.episodes_by_series
-                            .get(series.id.as_str())
-                            .map_or(&[][..], Vec::as_slice),
-                    )
+                    Some(jf.episodes_of(&series.id))
                 });
                 let request_id = rec.id;
                 for (i, mut v) in verdicts.into_iter().enumerate() {
@@ -2090,8 +2212,7 @@ fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
 }
 
 fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
-    if r
-        .episodes
+    if r.episodes
         .iter()
         .any(|e| e.phase != Phase::Available || e.progress.is_some())
     {
@@ -2170,9 +2291,42 @@ fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
     }
 }
 
+/// [`reconcile`] that keeps its index of Jellyfin's items from one call to
+/// the next while Jellyfin's data is the same allocation (the poller passes
+/// the same `Arc` when Jellyfin said nothing new): a library of 10,000 items
+/// is then not indexed again every cycle. Same results as [`reconcile`].
+#[derive(Default)]
+pub struct Reconciler {
+    jellyfin: Option<(Arc<JellyfinData>, JfIndex)>,
+}
+
+impl Reconciler {
+    pub fn reconcile(&mut self, prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+        match &snap.jellyfin {
+            Source::Ok(data) => {
+                let same = self
+                    .jellyfin
+                    .as_ref()
+                    .is_some_and(|(kept, _)| Arc::ptr_eq(kept, data));
+                if !same {
+                    self.jellyfin = Some((data.clone(), JfIndex::build(data)));
+                }
+            }
+            // Kept: an outage does not make the next answer new.
+            Source::Failed => {}
+            Source::NotConfigured => self.jellyfin = None,
+        }
+        let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
+        reconcile_with(prev, Ctx::build_with(snap, now, kept), now)
+    }
+}
+
 /// (previous records, snapshot of all services, now) -> (changed records, events). Pure.
 pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
-    let ctx = Ctx::build(snap, now);
+    reconcile_with(prev, Ctx::build(snap, now), now)
+}
+
+fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconciled {
     let mut out = Reconciled::default();
 
     // New requests become new records with the next local ids.

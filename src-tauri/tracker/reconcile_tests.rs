@@ -355,7 +355,7 @@ fn snap() -> Snapshot {
         sonarr: Source::Ok(SonarrData::default()),
         qbittorrent: Source::Ok(QbitData::default()),
         shoko: Source::Ok(ShokoData::default()),
-        jellyfin: Source::Ok(JellyfinData::default()),
+        jellyfin: Source::Ok(Arc::new(JellyfinData::default())),
     }
 }
 
@@ -379,6 +379,10 @@ fn ok_mut<T>(s: &mut Source<T>) -> &mut T {
         Source::Ok(t) => t,
         _ => panic!("test bug: adding data to a source that is not Ok"),
     }
+}
+
+fn ok_mut_shared<T: Clone>(s: &mut Source<Arc<T>>) -> &mut T {
+    Arc::make_mut(ok_mut(s))
 }
 
 impl Build for Snapshot {
@@ -425,7 +429,7 @@ impl Build for Snapshot {
         self
     }
     fn jf(mut self, i: JellyfinItem) -> Self {
-        ok_mut(&mut self.jellyfin).items.push(i);
+        ok_mut_shared(&mut self.jellyfin).items.push(i);
         self
     }
 }
@@ -1590,14 +1594,22 @@ fn torrent_lookup_by_key_by_own_hash_and_by_alias() {
         .insert(upper_key.to_string(), downloading(upper_key, 0.3));
     let ctx = Ctx::build(&s, t(0));
     let progress = |id: &str| ctx.torrent(id).map(|t| t.progress);
-    assert_eq!(progress(&lower.to_ascii_uppercase()), Some(0.1), "by key, any case");
+    assert_eq!(
+        progress(&lower.to_ascii_uppercase()),
+        Some(0.1),
+        "by key, any case"
+    );
     assert!(
         ctx.torrent_aliases.get().is_none(),
         "a hit by key builds no alias map"
     );
     assert_eq!(progress(&v1.to_ascii_uppercase()), Some(0.2), "by v1 alias");
     assert_eq!(progress(&v2[..40]), Some(0.2), "by own hash");
-    assert_eq!(progress(upper_key), Some(0.3), "by own hash under another key");
+    assert_eq!(
+        progress(upper_key),
+        Some(0.3),
+        "by own hash under another key"
+    );
     assert_eq!(progress(&upper_key.to_ascii_lowercase()), Some(0.3));
     assert_eq!(progress("4444444444444444444444444444444444444444"), None);
     assert_eq!(progress(&"e".repeat(80)), None, "an over-long id is a miss");
@@ -3470,7 +3482,7 @@ mod world {
             sonarr: source(|| sonarr(now)),
             qbittorrent: source(qbit),
             shoko: source(shoko),
-            jellyfin: source(jellyfin),
+            jellyfin: source(|| Arc::new(jellyfin())),
         }
     }
 
@@ -3483,7 +3495,7 @@ mod world {
             2 => s.sonarr = source(|| sonarr(now)),
             3 => s.qbittorrent = source(qbit),
             4 => s.shoko = source(shoko),
-            5 => s.jellyfin = source(jellyfin),
+            5 => s.jellyfin = source(|| Arc::new(jellyfin())),
             // Jellyseerr edits one request, adds or drops one.
             6 => {
                 if let Source::Ok(d) = &mut s.jellyseerr {
@@ -3567,7 +3579,8 @@ mod world {
             // Jellyfin shows a new item.
             _ => {
                 if let Source::Ok(j) = &mut s.jellyfin {
-                    j.items.push(jf_item_of());
+                    // A new allocation when the engine still holds this one.
+                    Arc::make_mut(j).items.push(jf_item_of());
                 }
             }
         }
@@ -3590,8 +3603,11 @@ fn same_as_reference(seed: u64) -> Result<(), String> {
     let mut now = base();
     let mut s = world::snapshot(now);
     let mut recs = Records::new();
+    // The engine as the poller runs it: one Reconciler, its Jellyfin index
+    // kept while the snapshot shares the same data.
+    let mut engine = Reconciler::default();
     for cycle in 0..12 {
-        let fast = reconcile(&recs, &s, now);
+        let fast = engine.reconcile(&recs, &s, now);
         let full = reference::reconcile(&recs, &s, now);
         let ctx = Ctx::build(&s, now);
         let skipped = recs
@@ -3902,19 +3918,17 @@ mod reference {
             let item = rec
                 .jellyfin_id
                 .as_deref()
-                .and_then(|id| jf.by_id.get(id).copied())
+                .and_then(|id| jf.by_id(id))
                 .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
                 .or_else(|| {
                     rec.tmdb_id
-                        .and_then(|t| jf.movie_by_tmdb.get(&t).copied())
+                        .and_then(|t| jf.movie_by_tmdb(t))
                         .filter(|i| i.playable)
                 })
                 .or_else(|| {
-                    anidb.iter().find_map(|a| {
-                        jf.by_anidb
-                            .get(a)
-                            .and_then(|v| v.iter().find(|i| i.playable).copied())
-                    })
+                    anidb
+                        .iter()
+                        .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
                 });
             if let Some(i) = item.filter(|_| !new_download_running) {
                 set_text(&mut rec.jellyfin_id, &i.id);
@@ -4179,14 +4193,10 @@ mod reference {
                     }
                     remember_anidb(&mut rec.anidb_ids, &anidb);
                     let anidb = rec.anidb_ids.clone();
-                    let jf_eps: Option<&[&JellyfinItem]> = ctx.jf.as_ref().and_then(|jf| {
+                    let jf_eps: Option<Episodes<'_, '_>> = ctx.jf.as_ref().and_then(|jf| {
                         let series = jf_series(rec, jf, &anidb)?;
                         set_text(&mut rec.jellyfin_id, &series.id);
-                        Some(
-                            jf.episodes_by_series
-                                .get(series.id.as_str())
-                                .map_or(&[][..], Vec::as_slice),
-                        )
+                        Some(jf.episodes_of(&series.id))
                     });
                     let request_id = rec.id;
                     for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
