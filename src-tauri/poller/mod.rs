@@ -11,6 +11,7 @@ mod cadence;
 mod check;
 mod lock;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -801,7 +802,10 @@ fn shared<D: PartialEq>(kept: &mut Option<Arc<D>>, source: Source<D>) -> Source<
 }
 
 /// Adds the media of this cycle's Jellyseerr requests to what the clients read.
+/// (A sweep lists every request: sets, not a search of the list per request.)
 fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
+    let mut movies: HashSet<i64> = wants.movie_tmdb_ids.iter().copied().collect();
+    let mut series: HashSet<i64> = wants.series_tvdb_ids.iter().copied().collect();
     for r in &seerr.requests {
         if matches!(
             r.status,
@@ -812,14 +816,14 @@ fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
         match r.media_type {
             tracker::MediaType::Movie => {
                 if let Some(t) = r.tmdb_id {
-                    if !wants.movie_tmdb_ids.contains(&t) {
+                    if movies.insert(t) {
                         wants.movie_tmdb_ids.push(t);
                     }
                 }
             }
             tracker::MediaType::Tv => {
                 if let Some(t) = r.tvdb_id {
-                    if !wants.series_tvdb_ids.contains(&t) {
+                    if series.insert(t) {
                         wants.series_tvdb_ids.push(t);
                     }
                 }

@@ -1,7 +1,7 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::tracker::{MediaType, Phase, Reconciled, RequestRecord};
+use crate::tracker::{MediaType, Phase, Reconciled, RequestRecord, SeerrRequestStatus};
 
 fn rec(id: i64, phase: Phase, attention: bool) -> RequestRecord {
     let t = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap();
@@ -205,4 +205,46 @@ async fn a_fast_service_never_pushes_a_slow_one_back() {
     for name in ["jellyseerr", "radarr", "sonarr", "jellyfin", "shoko"] {
         assert!(seen.contains(name), "{name} was polled again: {seen:?}");
     }
+}
+
+#[test]
+fn wants_gain_each_listed_media_once_and_never_a_declined_one() {
+    let req = |id: i64, media_type: MediaType, tmdb: i64, status: SeerrRequestStatus| {
+        crate::tracker::SeerrRequest {
+            id,
+            status,
+            media_type,
+            tmdb_id: Some(tmdb),
+            tvdb_id: (media_type == MediaType::Tv).then_some(tmdb + 1000),
+            media_status: crate::tracker::SeerrMediaStatus::Processing,
+            jellyfin_media_id: None,
+            requested_by: "alice".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            seasons: vec![],
+            is_4k: false,
+            title: None,
+            year: None,
+            poster_path: None,
+            is_anime: false,
+        }
+    };
+    let mut wants = Wants {
+        movie_tmdb_ids: vec![7],
+        ..Wants::default()
+    };
+    let seerr = crate::tracker::SeerrData {
+        requests: vec![
+            req(1, MediaType::Movie, 7, SeerrRequestStatus::Approved),
+            req(2, MediaType::Movie, 3, SeerrRequestStatus::Pending),
+            req(3, MediaType::Movie, 3, SeerrRequestStatus::Approved),
+            req(4, MediaType::Movie, 9, SeerrRequestStatus::Declined),
+            req(5, MediaType::Tv, 5, SeerrRequestStatus::Approved),
+            req(6, MediaType::Tv, 5, SeerrRequestStatus::Approved),
+        ],
+        complete: true,
+    };
+    extend_wants(&mut wants, &seerr);
+    assert_eq!(wants.movie_tmdb_ids, vec![7, 3]);
+    assert_eq!(wants.series_tvdb_ids, vec![1005]);
 }

@@ -312,7 +312,10 @@ impl<'a> ArrIdx<'a> {
 /// while Jellyfin's data is the same allocation ([`Reconciler`]).
 #[derive(Default)]
 struct JfIndex {
-    /// Positions, hashed by item id.
+    /// Positions by item id, for ids in Jellyfin's own form (32 lower-case
+    /// hex digits): found without reading the item's id string.
+    by_hex_id: FastMap<u128, u32>,
+    /// Positions, hashed by item id, for any other id.
     by_id: HashTable<u32>,
     movie_by_tmdb: FastMap<i64, u32>,
     series_by_tvdb: FastMap<i64, u32>,
@@ -327,6 +330,25 @@ fn hash_str(s: &str) -> u64 {
     Fast::default().hash_one(s)
 }
 
+/// An id of 32 lower-case hex digits as a number (Jellyfin's ids); None for
+/// anything else, so that no two different ids share a number.
+fn hex_id(id: &str) -> Option<u128> {
+    let b = id.as_bytes();
+    if b.len() != 32 {
+        return None;
+    }
+    let mut n = 0_u128;
+    for &c in b {
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        n = n << 4 | u128::from(d);
+    }
+    Some(n)
+}
+
 impl JfIndex {
     fn build(data: &JellyfinData) -> Self {
         let items = &data.items;
@@ -337,14 +359,21 @@ impl JfIndex {
         let at = |pos: &u32| items.get(*pos as usize);
         for (pos, it) in items.iter().enumerate() {
             let Ok(pos) = u32::try_from(pos) else { break };
-            let h = hash_str(&it.id);
-            if idx
-                .by_id
-                .find(h, |p| at(p).is_some_and(|o| o.id == it.id))
-                .is_none()
-            {
-                idx.by_id
-                    .insert_unique(h, pos, |p| at(p).map_or(0, |o| hash_str(&o.id)));
+            // The last item with an id has it (Jellyfin repeats none).
+            if let Some(n) = hex_id(&it.id) {
+                idx.by_hex_id.insert(n, pos);
+            } else {
+                let h = hash_str(&it.id);
+                match idx
+                    .by_id
+                    .find_mut(h, |p| at(p).is_some_and(|o| o.id == it.id))
+                {
+                    Some(p) => *p = pos,
+                    None => {
+                        idx.by_id
+                            .insert_unique(h, pos, |p| at(p).map_or(0, |o| hash_str(&o.id)));
+                    }
+                }
             }
             match it.kind {
                 JellyfinKind::Movie => {
@@ -420,6 +449,9 @@ impl<'a> JfIdx<'a> {
     }
 
     fn by_id(&self, id: &str) -> Option<&'a JellyfinItem> {
+        if let Some(n) = hex_id(id) {
+            return self.at(*self.index().by_hex_id.get(&n)?);
+        }
         let pos = self
             .index()
             .by_id
@@ -2222,9 +2254,18 @@ fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
         return false;
     }
     if let Some(jf) = &ctx.jf {
-        if let Some(s) = jf_series(r, jf, &r.anidb_ids) {
-            if r.jellyfin_id.as_deref() != Some(s.id.as_str()) {
-                return false;
+        // `jf_series` looks the series up by the record's id first: found
+        // that way, it is the record's already.
+        let by_own_id = r
+            .jellyfin_id
+            .as_deref()
+            .and_then(|id| jf.by_id(id))
+            .is_some_and(|i| i.kind == JellyfinKind::Series);
+        if !by_own_id {
+            if let Some(s) = jf_series(r, jf, &r.anidb_ids) {
+                if r.jellyfin_id.as_deref() != Some(s.id.as_str()) {
+                    return false;
+                }
             }
         }
     }
@@ -2263,8 +2304,9 @@ fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
 }
 
 /// Does a record need looking at this cycle at all?
-fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
-    if let Some(req) = ctx.seerr.get(&r.jellyseerr_request_id) {
+/// `req`: its request in this cycle's Jellyseerr listing.
+fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> bool {
+    if let Some(req) = req {
         return !settled(r, req, ctx);
     }
     if r.deleted {
@@ -2329,15 +2371,27 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
 fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconciled {
     let mut out = Reconciled::default();
 
-    // New requests become new records with the next local ids.
-    let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
-    let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
-    let mut fresh: Vec<&SeerrRequest> = ctx
-        .seerr
+    // Each record's request in this cycle's listing, in the order of `prev`.
+    let listed: Vec<Option<&SeerrRequest>> = prev
         .values()
-        .copied()
-        .filter(|r| !known.contains(&r.id))
+        .map(|r| ctx.seerr.get(&r.jellyseerr_request_id).copied())
         .collect();
+    // New requests become new records with the next local ids. No two
+    // records share a Jellyseerr id (the store holds it UNIQUE, and records
+    // are only made for unknown ids), so when every listed request has its
+    // record there is nothing new, and no set of known ids to build.
+    let matched = listed.iter().filter(|l| l.is_some()).count();
+    let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
+    let mut fresh: Vec<&SeerrRequest> = if matched == ctx.seerr.len() {
+        Vec::new()
+    } else {
+        let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
+        ctx.seerr
+            .values()
+            .copied()
+            .filter(|r| !known.contains(&r.id))
+            .collect()
+    };
     fresh.sort_by_key(|r| r.id);
     let new_records: Vec<RequestRecord> = fresh
         .into_iter()
@@ -2379,8 +2433,8 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
 
     // Each record is evaluated borrowed, and copied only when something
     // changes (most do not).
-    for r in prev.values() {
-        if !needs_eval(r, &ctx) {
+    for (r, req) in prev.values().zip(listed) {
+        if !needs_eval(r, req, &ctx) {
             continue;
         }
         let mut rec = Draft::Borrowed(r);

@@ -3612,7 +3612,10 @@ fn same_as_reference(seed: u64) -> Result<(), String> {
         let ctx = Ctx::build(&s, now);
         let skipped = recs
             .values()
-            .filter(|r| !needs_eval(r, &ctx) && reference::needs_eval(r, &ctx))
+            .filter(|r| {
+                let req = ctx.seerr.get(&r.jellyseerr_request_id).copied();
+                !needs_eval(r, req, &ctx) && reference::needs_eval(r, &ctx)
+            })
             .count();
         SKIPPED_SETTLED.fetch_add(skipped, Relaxed);
         if fast != full {
@@ -4626,6 +4629,134 @@ mod reference {
                 phase: rec.phase,
                 reason: rec.reason.clone(),
             });
+        }
+    }
+}
+
+/// The Jellyfin index (positions, kept across cycles) answers every lookup
+/// as plain maps of references built the obvious way do, duplicates included.
+#[test]
+fn jellyfin_index_answers_as_plain_maps_do() {
+    let ids = [
+        "0123456789abcdef0123456789abcdef",
+        "0123456789abcdef0123456789abcdee",
+        "0123456789ABCDEF0123456789ABCDEF", // not Jellyfin's form: by string
+        "jf-1",
+        "jf-2",
+        "",
+    ];
+    for seed in 0..300 {
+        fastrand::seed(seed);
+        let kinds = [
+            JellyfinKind::Movie,
+            JellyfinKind::Series,
+            JellyfinKind::Episode,
+            JellyfinKind::Other,
+        ];
+        let small = || fastrand::bool().then(|| fastrand::i64(1..=4));
+        let items: Vec<JellyfinItem> = (0..fastrand::usize(0..40))
+            .map(|_| JellyfinItem {
+                tmdb_id: small(),
+                tvdb_id: small(),
+                anidb_id: small(),
+                playable: fastrand::bool(),
+                series_id: fastrand::bool().then(|| ids[fastrand::usize(..ids.len())].to_string()),
+                ..jf_item(
+                    ids[fastrand::usize(..ids.len())],
+                    kinds[fastrand::usize(..kinds.len())],
+                )
+            })
+            .collect();
+        let data = JellyfinData {
+            items,
+            server_id: None,
+        };
+        // The plain maps.
+        let mut by_id: HashMap<&str, &JellyfinItem> = HashMap::new();
+        let mut movie: HashMap<i64, &JellyfinItem> = HashMap::new();
+        let mut tvdb: HashMap<i64, &JellyfinItem> = HashMap::new();
+        let mut tmdb: HashMap<i64, &JellyfinItem> = HashMap::new();
+        let mut anidb: HashMap<i64, Vec<&JellyfinItem>> = HashMap::new();
+        let mut episodes: HashMap<&str, Vec<&JellyfinItem>> = HashMap::new();
+        for it in &data.items {
+            by_id.insert(&it.id, it);
+            match it.kind {
+                JellyfinKind::Movie => {
+                    if let Some(t) = it.tmdb_id {
+                        let e = movie.entry(t).or_insert(it);
+                        if !e.playable && it.playable {
+                            *e = it;
+                        }
+                    }
+                }
+                JellyfinKind::Series => {
+                    if let Some(t) = it.tvdb_id {
+                        tvdb.entry(t).or_insert(it);
+                    }
+                    if let Some(t) = it.tmdb_id {
+                        tmdb.entry(t).or_insert(it);
+                    }
+                }
+                JellyfinKind::Episode => {
+                    if let Some(s) = &it.series_id {
+                        episodes.entry(s).or_default().push(it);
+                    }
+                }
+                JellyfinKind::Other => {}
+            }
+            if let (Some(a), JellyfinKind::Movie | JellyfinKind::Series) = (it.anidb_id, it.kind) {
+                anidb.entry(a).or_default().push(it);
+            }
+        }
+        let index = JfIndex::build(&data);
+        let jf = JfIdx {
+            data: &data,
+            idx: IndexRef::Kept(&index),
+        };
+        let same = |a: Option<&JellyfinItem>, b: Option<&&JellyfinItem>| match (a, b) {
+            (Some(a), Some(b)) => std::ptr::eq(a, *b),
+            (None, None) => true,
+            _ => false,
+        };
+        for id in ids
+            .iter()
+            .chain(&["nope", "0123456789abcdef0123456789abcdeg"])
+        {
+            assert!(
+                same(jf.by_id(id), by_id.get(id)),
+                "seed {seed}: by_id({id:?})"
+            );
+            let got: Vec<*const JellyfinItem> =
+                jf.episodes_of(id).iter().map(std::ptr::from_ref).collect();
+            let want: Vec<*const JellyfinItem> = episodes
+                .get(id)
+                .into_iter()
+                .flatten()
+                .map(|i| std::ptr::from_ref(*i))
+                .collect();
+            assert_eq!(got, want, "seed {seed}: episodes_of({id:?})");
+        }
+        for n in 0..=5 {
+            assert!(
+                same(jf.movie_by_tmdb(n), movie.get(&n)),
+                "seed {seed}: movie {n}"
+            );
+            assert!(
+                same(jf.series_by_tvdb(n), tvdb.get(&n)),
+                "seed {seed}: tvdb {n}"
+            );
+            assert!(
+                same(jf.series_by_tmdb(n), tmdb.get(&n)),
+                "seed {seed}: tmdb {n}"
+            );
+            let got: Vec<*const JellyfinItem> = jf.by_anidb(n).map(std::ptr::from_ref).collect();
+            let want: Vec<*const JellyfinItem> = anidb
+                .get(&n)
+                .into_iter()
+                .flatten()
+                .map(|i| std::ptr::from_ref(*i))
+                .collect();
+            assert_eq!(got, want, "seed {seed}: anidb {n}");
         }
     }
 }
