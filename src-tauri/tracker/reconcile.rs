@@ -432,7 +432,7 @@ struct JfIdx<'a> {
 
 /// An index built for this call, or kept by a [`Reconciler`].
 enum IndexRef<'a> {
-    Built(JfIndex),
+    Built(Box<JfIndex>),
     Kept(&'a JfIndex),
 }
 
@@ -622,7 +622,7 @@ impl<'a> Ctx<'a> {
                 data: d,
                 idx: match kept {
                     Some(i) => IndexRef::Kept(i),
-                    None => IndexRef::Built(JfIndex::build(d)),
+                    None => IndexRef::Built(Box::new(JfIndex::build(d))),
                 },
             }),
         }
