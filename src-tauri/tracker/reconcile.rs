@@ -2312,6 +2312,9 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
     if r.deleted {
         return false;
     }
+    if ctx.seerr_complete {
+        return true; // a complete listing without it: deleted upstream
+    }
     match r.phase {
         Phase::Available => match r.media_type {
             // A finished film only hears of its file being deleted.

@@ -1488,6 +1488,28 @@ fn deleted_in_jellyseerr_keeps_record() {
 }
 
 #[test]
+fn a_finished_request_deleted_in_jellyseerr_is_marked_deleted_too() {
+    let mut recs = Records::new();
+    step(&mut recs, &film_available(), t(0));
+    assert_eq!(rec(&recs, 1).phase, Phase::Available);
+    // A complete sweep without the request; Jellyfin still has the film.
+    let mut s = film_available();
+    ok_mut(&mut s.jellyseerr).requests.clear();
+    let out = step(&mut recs, &s, t(1));
+    let r = rec(&recs, 1);
+    assert!(
+        r.deleted,
+        "a complete listing without the request is a deletion"
+    );
+    assert_eq!(r.reason.as_deref(), Some(reasons::DELETED));
+    assert_eq!(r.phase, Phase::Available, "the phase is kept as history");
+    assert!(!r.attention, "a finished record deleted needs no attention");
+    assert!(!out.changes.is_empty(), "the deletion is on the timeline");
+    let out = step(&mut recs, &s, t(2));
+    assert_no_phase_or_reason_events(&out, "a deletion is reported once");
+}
+
+#[test]
 fn partial_listing_is_not_deletion() {
     let mut recs = Records::new();
     step(&mut recs, &film_downloading(0.4), t(0));
@@ -4446,6 +4468,9 @@ mod reference {
         }
         if r.deleted {
             return false;
+        }
+        if ctx.seerr_complete {
+            return true; // a complete listing without it: deleted upstream
         }
         match r.phase {
             Phase::Available => match r.media_type {
