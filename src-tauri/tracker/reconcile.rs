@@ -1121,6 +1121,20 @@ fn is_failed_download(failed: Option<&str>, dl: &str) -> bool {
 // Films
 // ---------------------------------------------------------------------------
 
+/// Has Radarr deleted a finished film's file since it became AVAILABLE? (A
+/// finished record is frozen: this only adds a line to its timeline.)
+fn file_deleted_since_available(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    r.phase == Phase::Available
+        && r.arr_id.is_some_and(|id| {
+            ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
+                idx.history_by_media.get(&id).is_some_and(|h| {
+                    h.iter()
+                        .any(|e| e.kind == HistoryKind::FileDeleted && e.date > r.phase_since)
+                })
+            })
+        })
+}
+
 struct FilmFacts {
     word: SeerrWord,
     file_deleted: bool,
@@ -1139,6 +1153,7 @@ fn film_verdict<'a>(
         file_deleted: false,
     };
     if !owner {
+        facts.file_deleted = file_deleted_since_available(rec, ctx);
         return (v, facts);
     }
     let mut has_file = false;
@@ -2237,8 +2252,12 @@ fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
         return false;
     }
     match r.media_type {
-        // A finished film never owns evidence (see `reconcile`).
-        MediaType::Movie => true,
+        // A finished film owns no evidence (see `reconcile_with`) but hears
+        // of its file being deleted.
+        MediaType::Movie => {
+            !file_deleted_since_available(r, ctx)
+                || r.reason.as_deref() == Some(reasons::FILE_DELETED)
+        }
         MediaType::Tv => series_settled(r, ctx),
     }
 }
@@ -2318,14 +2337,10 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
     match r.phase {
         Phase::Available => match r.media_type {
             // A finished film only hears of its file being deleted.
-            MediaType::Movie => r.arr_id.is_some_and(|id| {
-                ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
-                    idx.history_by_media.get(&id).is_some_and(|h| {
-                        h.iter()
-                            .any(|e| e.kind == HistoryKind::FileDeleted && e.date > r.phase_since)
-                    })
-                })
-            }),
+            MediaType::Movie => {
+                file_deleted_since_available(r, ctx)
+                    && r.reason.as_deref() != Some(reasons::FILE_DELETED)
+            }
             // A finished series follows episodes that air later.
             MediaType::Tv => r
                 .episodes

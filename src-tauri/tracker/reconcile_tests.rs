@@ -1510,6 +1510,29 @@ fn a_finished_request_deleted_in_jellyseerr_is_marked_deleted_too() {
 }
 
 #[test]
+fn a_finished_films_deleted_file_is_on_its_timeline_once() {
+    let mut recs = Records::new();
+    step(&mut recs, &film_available(), t(0));
+    let r = rec(&recs, 1).clone();
+    assert_eq!(r.phase, Phase::Available);
+    assert_eq!(r.arr_id, Some(MOVIE));
+    // Later, Radarr deletes the file (the user removed it from the library).
+    let s = film_available().rh(hist(9, HistoryKind::FileDeleted, &dl(1), MOVIE, t(40)));
+    let out = step(&mut recs, &s, t(41));
+    let r = rec(&recs, 1);
+    assert_eq!(r.phase, Phase::Available, "a finished record is frozen");
+    assert_eq!(r.reason.as_deref(), Some(reasons::FILE_DELETED));
+    assert!(
+        out.changes.iter().any(|c| matches!(c,
+            Change::ReasonChanged { reason: Some(x), .. } if x == reasons::FILE_DELETED)),
+        "the deletion is on the timeline: {:?}",
+        out.changes
+    );
+    let out = step(&mut recs, &s, t(42));
+    assert_no_phase_or_reason_events(&out, "said once");
+}
+
+#[test]
 fn partial_listing_is_not_deletion() {
     let mut recs = Records::new();
     step(&mut recs, &film_downloading(0.4), t(0));
@@ -3795,6 +3818,7 @@ mod reference {
             file_deleted: false,
         };
         if !owner {
+            facts.file_deleted = file_deleted_since_available(rec, ctx);
             return (v, facts);
         }
         let mut has_file = false;
