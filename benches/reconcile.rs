@@ -8,19 +8,19 @@
 //! torrent; finished ones seed, and unrelated torrents fill the client up to
 //! `n` torrents.
 //!
-//! Three cases per size:
+//! Four cases per size:
 //! - `first`: empty records (the first cycle ever: every request is new);
-//! - `steady`: the records the previous cycles left and the same services'
-//!   answers, without the *arr history events already read (the client's
-//!   history cursor reports each once), so nothing changes (checked before
-//!   timing), through one `Reconciler` as the poller runs it (Jellyfin's data
-//!   is the same allocation, its index kept);
+//! - `steady`: an ordinary cycle of a steady state: the records the previous
+//!   cycles left, and what the clients hand over then (no Jellyseerr request
+//!   modified, no *arr history event not yet read, the *arr details and
+//!   Jellyfin episodes of the wanted media only: see `ordinary`), so nothing
+//!   changes (checked before timing), through one `Reconciler` as the poller
+//!   runs it (Jellyfin's data is the same allocation, its index kept);
 //! - `steady_jellyfin_changed`: the same, but Jellyfin's items are indexed
-//!   again (`tracker::reconcile`), as in a cycle where Jellyfin's answer changed.
-//!
-//! Jellyseerr's listing is complete in both steady cases (a sweep): every
-//! record it lists is looked at, where an ordinary cycle reads one page of
-//! recently changed requests.
+//!   again (`tracker::reconcile`), as in a cycle where Jellyfin's answer changed;
+//! - `sweep`: the slow full re-read (every 15 min by default): Jellyseerr's
+//!   complete listing, so every record is looked at, and every series with
+//!   its episodes (the *arr history already read is not read again).
 //!
 //! Target (issue 4): 10,000 requests < 10 ms per cycle, growth no worse than
 //! linear. `tools/bench.sh` reads criterion's `estimates.json` files.
@@ -358,6 +358,50 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
     }
 }
 
+/// What the clients hand over in an ordinary (not sweep) cycle of a steady
+/// state: no Jellyseerr request modified since the last cycle; Radarr's
+/// movies and Sonarr's series (with episodes) of the wanted media only;
+/// Jellyfin's movies and series, and the episodes of wanted series only.
+fn ordinary(sweep: &Snapshot, records: &Records) -> Snapshot {
+    let wants = tracker::wants(records);
+    let mut s = sweep.clone();
+    if let Source::Ok(d) = &mut s.jellyseerr {
+        d.requests.clear();
+        d.complete = false;
+    }
+    if let Source::Ok(d) = &mut s.radarr {
+        d.movies
+            .retain(|m| wants.movie_tmdb_ids.binary_search(&m.tmdb_id).is_ok());
+    }
+    if let Source::Ok(d) = &mut s.sonarr {
+        d.series
+            .retain(|x| wants.series_tvdb_ids.binary_search(&x.tvdb_id).is_ok());
+    }
+    if let Source::Ok(jf) = &s.jellyfin {
+        let mut wanted: Vec<String> = wants.jellyfin_series_ids.clone();
+        wanted.extend(
+            jf.items
+                .iter()
+                .filter(|i| i.kind == JellyfinKind::Series)
+                .filter(|i| {
+                    i.tvdb_id
+                        .is_some_and(|t| wants.series_tvdb_ids.binary_search(&t).is_ok())
+                })
+                .map(|i| i.id.clone()),
+        );
+        wanted.sort_unstable();
+        let mut items = (**jf).clone();
+        items.items.retain(|i| {
+            i.kind != JellyfinKind::Episode
+                || i.series_id
+                    .as_ref()
+                    .is_some_and(|id| wanted.binary_search(id).is_ok())
+        });
+        s.jellyfin = Source::Ok(Arc::new(items));
+    }
+    s
+}
+
 /// Runs reconcile until it settles (the poller applies each cycle's changed
 /// records); returns the records of a steady state.
 fn settle(snap: &Snapshot) -> Records {
@@ -390,7 +434,18 @@ fn bench(c: &mut Criterion) {
             d.history.clear();
         }
         let later = now() + TimeDelta::seconds(10);
-        let steady = tracker::reconcile(&records, &snap, later);
+        // That is a sweep: Jellyseerr's complete listing makes every listed
+        // series wanted. An ordinary cycle reads Jellyseerr's requests
+        // modified since the last one (none), and the *arr and Jellyfin
+        // details of the wanted media only (open or airing).
+        let sweep = snap.clone();
+        let cycle = ordinary(&snap, &records);
+        let steady = tracker::reconcile(&records, &cycle, later);
+        let swept = tracker::reconcile(&records, &sweep, later);
+        assert!(
+            swept.changed.is_empty() && swept.changes.is_empty(),
+            "a sweep over the same answers changes nothing"
+        );
         let mut phases: HashMap<String, usize> = HashMap::new();
         for r in records.values() {
             *phases.entry(r.phase.as_str().to_string()).or_default() += 1;
@@ -418,16 +473,20 @@ fn bench(c: &mut Criterion) {
         // cycle before (it keeps its index of Jellyfin's items).
         let mut engine = tracker::Reconciler::default();
         group.bench_with_input(BenchmarkId::new("steady", n), &n, |b, _| {
-            b.iter(|| engine.reconcile(black_box(&records), black_box(&snap), later));
+            b.iter(|| engine.reconcile(black_box(&records), black_box(&cycle), later));
         });
         // A cycle where Jellyfin's answer changed: its items indexed again.
         group.bench_with_input(
             BenchmarkId::new("steady_jellyfin_changed", n),
             &n,
             |b, _| {
-                b.iter(|| tracker::reconcile(black_box(&records), black_box(&snap), later));
+                b.iter(|| tracker::reconcile(black_box(&records), black_box(&cycle), later));
             },
         );
+        let mut engine = tracker::Reconciler::default();
+        group.bench_with_input(BenchmarkId::new("sweep", n), &n, |b, _| {
+            b.iter(|| engine.reconcile(black_box(&records), black_box(&sweep), later));
+        });
     }
     group.finish();
 }

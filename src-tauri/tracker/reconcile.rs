@@ -321,8 +321,10 @@ struct JfIndex {
     series_by_tvdb: FastMap<i64, u32>,
     series_by_tmdb: FastMap<i64, u32>,
     by_anidb: FastMap<i64, Vec<u32>>,
+    /// Episode positions by series id in Jellyfin's form.
+    episodes_by_hex_series: FastMap<u128, Vec<u32>>,
     /// (position of one episode naming the series, every such episode),
-    /// hashed by series id.
+    /// hashed by series id, for any other id.
     episodes_by_series: HashTable<(u32, Vec<u32>)>,
 }
 
@@ -394,7 +396,9 @@ impl JfIndex {
                     }
                 }
                 JellyfinKind::Episode => {
-                    if let Some(s) = &it.series_id {
+                    if let Some(n) = it.series_id.as_deref().and_then(hex_id) {
+                        idx.episodes_by_hex_series.entry(n).or_default().push(pos);
+                    } else if let Some(s) = &it.series_id {
                         let series_of = |p: &u32| at(p).and_then(|o| o.series_id.as_deref());
                         let h = hash_str(s);
                         match idx
@@ -478,6 +482,13 @@ impl<'a> JfIdx<'a> {
 
     /// The episode items of a series.
     fn episodes_of(&self, series_id: &str) -> Episodes<'a, '_> {
+        if let Some(n) = hex_id(series_id) {
+            let found = self.index().episodes_by_hex_series.get(&n);
+            return Episodes {
+                data: self.data,
+                positions: found.map_or(&[][..], Vec::as_slice),
+            };
+        }
         let found = self
             .index()
             .episodes_by_series
