@@ -4487,32 +4487,7 @@ mod reference {
     /// Every record Jellyseerr lists is evaluated (the engine skips the
     /// finished ones it can prove unchanged).
     pub(super) fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
-        if ctx.seerr.contains_key(&r.jellyseerr_request_id) {
-            return true;
-        }
-        if r.deleted {
-            return false;
-        }
-        if ctx.seerr_complete {
-            return true; // a complete listing without it: deleted upstream
-        }
-        match r.phase {
-            Phase::Available => match r.media_type {
-                MediaType::Movie => r.arr_id.is_some_and(|id| {
-                    ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
-                        idx.history_by_media.get(&id).is_some_and(|h| {
-                            h.iter().any(|e| {
-                                e.kind == HistoryKind::FileDeleted && e.date > r.phase_since
-                            })
-                        })
-                    })
-                }),
-                MediaType::Tv => r.episodes.iter().any(|e| {
-                    e.phase != Phase::Available && (e.air_date.is_none_or(|d| d <= ctx.now))
-                }),
-            },
-            _ => true,
-        }
+        ctx.seerr.contains_key(&r.jellyseerr_request_id) || super::super::needs_eval(r, None, ctx)
     }
 
     pub(super) fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
