@@ -519,22 +519,27 @@ impl<'a> Episodes<'a, '_> {
     }
 }
 
-/// Is `key` exactly the lower-case form of `hash`?
-fn is_lower_of(key: &str, hash: &str) -> bool {
-    key.len() == hash.len()
-        && key
-            .bytes()
-            .zip(hash.bytes())
-            .all(|(k, h)| k == h.to_ascii_lowercase())
+/// The torrent whose own hash `id` is (in any case), found by its map key:
+/// qBittorrent's torrents are keyed by their lower-case hash.
+fn by_own_hash<'q>(q: &'q QbitData, id: &str) -> Option<&'q Torrent> {
+    let mut buf = [0_u8; 64];
+    let lower = buf.get_mut(..id.len())?;
+    for (d, s) in lower.iter_mut().zip(id.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    let key = std::str::from_utf8(lower).ok()?;
+    q.torrents
+        .get(key)
+        .filter(|t| t.hash.eq_ignore_ascii_case(id))
 }
 
-/// The lookups `Ctx::torrent` cannot make by map key: a torrent's own hash
-/// when its key is not that hash in lower case, then its v1 and v2 aliases
-/// where no torrent holds that id as its own hash.
+/// The lookups [`by_own_hash`] cannot make: a torrent's own hash when its
+/// key is not that hash in lower case, then its v1 and v2 aliases where no
+/// torrent holds that id as its own hash.
 fn torrent_aliases(q: &QbitData) -> FastMap<NoCase<'_>, &Torrent> {
     let mut m: FastMap<NoCase<'_>, &Torrent> = FastMap::default();
-    for (key, t) in &q.torrents {
-        if !is_lower_of(key, &t.hash) {
+    for t in q.torrents.values() {
+        if !by_own_hash(q, &t.hash).is_some_and(|found| std::ptr::eq(found, t)) {
             m.insert(NoCase::new(&t.hash), t);
         }
     }
@@ -542,21 +547,13 @@ fn torrent_aliases(q: &QbitData) -> FastMap<NoCase<'_>, &Torrent> {
         let v1 = t.infohash_v1.as_deref().filter(|s| !s.is_empty());
         let v2 = t.infohash_v2.as_deref().filter(|s| s.len() >= 40);
         for alias in [v1, v2.and_then(|v2| v2.get(..40))].into_iter().flatten() {
-            if same_id(alias, &t.hash) || is_own_hash(q, alias) {
+            if same_id(alias, &t.hash) || by_own_hash(q, alias).is_some() {
                 continue;
             }
             m.entry(NoCase::new(alias)).or_insert(t);
         }
     }
     m
-}
-
-/// Does some torrent hold `id` as its own hash (found by its lower-case key)?
-fn is_own_hash(q: &QbitData, id: &str) -> bool {
-    let lower = id.to_ascii_lowercase();
-    q.torrents
-        .get(&lower)
-        .is_some_and(|t| t.hash.eq_ignore_ascii_case(id))
 }
 
 /// Everything reconcile reads, with what each configured service said.
@@ -643,18 +640,8 @@ impl<'a> Ctx<'a> {
     /// else one that carries it as its v1 or (truncated) v2 info-hash.
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
         let q = self.torrents?;
-        let mut buf = [0_u8; 64];
-        if let Some(lower) = buf.get_mut(..download_id.len()) {
-            for (d, s) in lower.iter_mut().zip(download_id.bytes()) {
-                *d = s.to_ascii_lowercase();
-            }
-            if let Ok(key) = std::str::from_utf8(lower) {
-                if let Some(t) = q.torrents.get(key) {
-                    if t.hash.eq_ignore_ascii_case(download_id) {
-                        return Some(t);
-                    }
-                }
-            }
+        if let Some(t) = by_own_hash(q, download_id) {
+            return Some(t);
         }
         self.torrent_aliases
             .get_or_init(|| torrent_aliases(q))
@@ -1131,6 +1118,12 @@ fn is_failed_download(failed: Option<&str>, dl: &str) -> bool {
 // ---------------------------------------------------------------------------
 // Films
 // ---------------------------------------------------------------------------
+
+/// Has Radarr deleted a finished film's file since it became AVAILABLE, and
+/// the record not said so yet?
+fn file_deletion_unrecorded(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    file_deleted_since_available(r, ctx) && r.reason.as_deref() != Some(reasons::FILE_DELETED)
+}
 
 /// Has Radarr deleted a finished film's file since it became AVAILABLE? (A
 /// finished record is frozen: this only adds a line to its timeline.)
@@ -2265,10 +2258,7 @@ fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
     match r.media_type {
         // A finished film owns no evidence (see `reconcile_with`) but hears
         // of its file being deleted.
-        MediaType::Movie => {
-            !file_deleted_since_available(r, ctx)
-                || r.reason.as_deref() == Some(reasons::FILE_DELETED)
-        }
+        MediaType::Movie => !file_deletion_unrecorded(r, ctx),
         MediaType::Tv => series_settled(r, ctx),
     }
 }
@@ -2348,10 +2338,7 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
     match r.phase {
         Phase::Available => match r.media_type {
             // A finished film only hears of its file being deleted.
-            MediaType::Movie => {
-                file_deleted_since_available(r, ctx)
-                    && r.reason.as_deref() != Some(reasons::FILE_DELETED)
-            }
+            MediaType::Movie => file_deletion_unrecorded(r, ctx),
             // A finished series follows episodes that air later.
             MediaType::Tv => r
                 .episodes
