@@ -148,14 +148,23 @@ impl<C, D: Clone> Slot<C, D> {
     /// The source for this cycle: fresh data, the last data when not polled,
     /// nothing when it failed or was never reached.
     fn source(&self, fresh: Option<&Result<D, ServiceError>>) -> Source<D> {
+        match self.source_ref(fresh) {
+            Source::Ok(d) => Source::Ok(d.clone()),
+            Source::Failed => Source::Failed,
+            Source::NotConfigured => Source::NotConfigured,
+        }
+    }
+
+    /// [`Slot::source`], borrowed.
+    fn source_ref<'s>(&'s self, fresh: Option<&'s Result<D, ServiceError>>) -> Source<&'s D> {
         if !self.configured() {
             return Source::NotConfigured;
         }
         match fresh {
-            Some(Ok(d)) => Source::Ok(d.clone()),
+            Some(Ok(d)) => Source::Ok(d),
             Some(Err(_)) => Source::Failed,
             None => match &self.last {
-                Some(d) => Source::Ok(d.clone()),
+                Some(d) => Source::Ok(d),
                 None => Source::Failed,
             },
         }
@@ -542,7 +551,7 @@ impl Tracker {
             shoko: self.shoko.source(r_shoko.as_ref()),
             jellyfin: shared(
                 &mut self.jellyfin_shared,
-                self.jellyfin.source(r_jf.as_ref()),
+                self.jellyfin.source_ref(r_jf.as_ref()),
             ),
         };
 
@@ -782,14 +791,15 @@ pub fn stuck_notifications(prev: &Records, rec: &tracker::Reconciled) -> Vec<New
 }
 
 /// Jellyfin's data as the snapshot shares it: last cycle's allocation when
-/// nothing in it changed (most cycles), so that reconcile keeps its index.
-fn shared<D: PartialEq>(kept: &mut Option<Arc<D>>, source: Source<D>) -> Source<Arc<D>> {
+/// nothing in it changed (most cycles), so that reconcile keeps its index;
+/// a copy only when it changed.
+fn shared<D: PartialEq + Clone>(kept: &mut Option<Arc<D>>, source: Source<&D>) -> Source<Arc<D>> {
     match source {
         Source::Ok(d) => {
-            if let Some(k) = kept.as_ref().filter(|k| ***k == d) {
+            if let Some(k) = kept.as_ref().filter(|k| ***k == *d) {
                 return Source::Ok(k.clone());
             }
-            let d = Arc::new(d);
+            let d = Arc::new(d.clone());
             *kept = Some(d.clone());
             Source::Ok(d)
         }
