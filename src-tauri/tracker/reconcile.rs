@@ -256,54 +256,91 @@ fn file_name(path: &str) -> &str {
 // Indexes over the snapshot, built once per call.
 // ---------------------------------------------------------------------------
 
+/// Items grouped by an id, in one array sorted by it: no allocation per id,
+/// and a lookup is a binary search (a cycle's queue holds one item per
+/// episode of every download, most ids have one).
+struct Grouped<'a, T> {
+    ids: Vec<i64>,
+    items: Vec<&'a T>,
+}
+
+impl<'a, T> Grouped<'a, T> {
+    /// Groups `pairs` by id; within an id, `then` orders the items (a
+    /// stable sort: equal items keep their order in `pairs`).
+    fn new(
+        mut pairs: Vec<(i64, &'a T)>,
+        mut then: impl FnMut(&T, &T) -> std::cmp::Ordering,
+    ) -> Self {
+        pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| then(a.1, b.1)));
+        let (ids, items) = pairs.into_iter().unzip();
+        Grouped { ids, items }
+    }
+
+    fn get(&self, id: &i64) -> Option<&[&'a T]> {
+        let start = self.ids.partition_point(|k| k < id);
+        let len = self.ids.get(start..)?.partition_point(|k| k == id);
+        self.items.get(start..start + len).filter(|g| !g.is_empty())
+    }
+
+    fn contains_key(&self, id: &i64) -> bool {
+        self.ids.binary_search(id).is_ok()
+    }
+}
+
+impl<T> Default for Grouped<'_, T> {
+    fn default() -> Self {
+        Grouped {
+            ids: Vec::new(),
+            items: Vec::new(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct ArrIdx<'a> {
-    queue_by_media: FastMap<i64, Vec<&'a ArrQueueItem>>,
-    queue_by_episode: FastMap<i64, Vec<&'a ArrQueueItem>>,
-    history_by_media: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
-    history_by_episode: FastMap<i64, Vec<&'a ArrHistoryEvent>>,
+    queue_by_media: Grouped<'a, ArrQueueItem>,
+    queue_by_episode: Grouped<'a, ArrQueueItem>,
+    /// Oldest first.
+    history_by_media: Grouped<'a, ArrHistoryEvent>,
+    /// Oldest first.
+    history_by_episode: Grouped<'a, ArrHistoryEvent>,
     /// Size of each download (queue), for season-pack progress.
     size_by_download: FastMap<NoCase<'a>, f64>,
 }
 
 impl<'a> ArrIdx<'a> {
     fn build(queue: &'a [ArrQueueItem], history: &'a [ArrHistoryEvent]) -> Self {
-        let mut idx = ArrIdx {
-            queue_by_media: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
-            queue_by_episode: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
-            history_by_media: FastMap::with_capacity_and_hasher(history.len(), Fast::default()),
-            history_by_episode: FastMap::with_capacity_and_hasher(history.len(), Fast::default()),
-            size_by_download: FastMap::with_capacity_and_hasher(queue.len(), Fast::default()),
-        };
+        let mut size_by_download = FastMap::with_capacity_and_hasher(queue.len(), Fast::default());
         for q in queue {
-            if let Some(m) = q.media_id {
-                idx.queue_by_media.entry(m).or_default().push(q);
-            }
-            if let Some(e) = q.episode_id {
-                idx.queue_by_episode.entry(e).or_default().push(q);
-            }
             if let Some(d) = &q.download_id {
-                idx.size_by_download.insert(NoCase::new(d), q.size);
+                size_by_download.insert(NoCase::new(d), q.size);
             }
         }
+        let in_order = |_: &ArrQueueItem, _: &ArrQueueItem| std::cmp::Ordering::Equal;
+        let pairs = |key: fn(&ArrQueueItem) -> Option<i64>| {
+            queue.iter().filter_map(|q| Some((key(q)?, q))).collect()
+        };
         let mut seen = FastSet::with_capacity_and_hasher(history.len(), Fast::default());
-        for h in history {
-            if !seen.insert(h.id) {
-                continue; // overlapping windows
-            }
-            idx.history_by_media.entry(h.media_id).or_default().push(h);
-            if let Some(e) = h.episode_id {
-                idx.history_by_episode.entry(e).or_default().push(h);
-            }
+        // Overlapping windows repeat events: each id counts once.
+        let events: Vec<&ArrHistoryEvent> = history.iter().filter(|h| seen.insert(h.id)).collect();
+        let by_date =
+            |a: &ArrHistoryEvent, b: &ArrHistoryEvent| a.date.cmp(&b.date).then(a.id.cmp(&b.id));
+        ArrIdx {
+            queue_by_media: Grouped::new(pairs(|q| q.media_id), in_order),
+            queue_by_episode: Grouped::new(pairs(|q| q.episode_id), in_order),
+            history_by_media: Grouped::new(
+                events.iter().map(|h| (h.media_id, *h)).collect(),
+                by_date,
+            ),
+            history_by_episode: Grouped::new(
+                events
+                    .iter()
+                    .filter_map(|h| Some((h.episode_id?, *h)))
+                    .collect(),
+                by_date,
+            ),
+            size_by_download,
         }
-        for v in idx
-            .history_by_media
-            .values_mut()
-            .chain(idx.history_by_episode.values_mut())
-        {
-            v.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
-        }
-        idx
     }
 }
 
@@ -312,13 +349,14 @@ impl<'a> ArrIdx<'a> {
 /// while Jellyfin's data is the same allocation ([`Reconciler`]).
 #[derive(Default)]
 struct JfIndex {
-    /// Positions by item id, for ids in Jellyfin's own form (32 lower-case
-    /// hex digits): found without reading the item's id string.
-    by_hex_id: FastMap<u128, u32>,
+    /// Positions (with the item's kind) by item id, for ids in Jellyfin's
+    /// own form (32 lower-case hex digits): found without reading the item.
+    by_hex_id: FastMap<u128, (u32, JellyfinKind)>,
     /// Positions, hashed by item id, for any other id.
     by_id: HashTable<u32>,
     movie_by_tmdb: FastMap<i64, u32>,
-    series_by_tvdb: FastMap<i64, u32>,
+    /// With the series' id in Jellyfin's form, when it has one.
+    series_by_tvdb: FastMap<i64, (u32, Option<u128>)>,
     series_by_tmdb: FastMap<i64, u32>,
     by_anidb: FastMap<i64, Vec<u32>>,
     /// Episode positions by series id in Jellyfin's form.
@@ -363,7 +401,7 @@ impl JfIndex {
             let Ok(pos) = u32::try_from(pos) else { break };
             // The last item with an id has it (Jellyfin repeats none).
             if let Some(n) = hex_id(&it.id) {
-                idx.by_hex_id.insert(n, pos);
+                idx.by_hex_id.insert(n, (pos, it.kind));
             } else {
                 let h = hash_str(&it.id);
                 match idx
@@ -389,7 +427,9 @@ impl JfIndex {
                 }
                 JellyfinKind::Series => {
                     if let Some(t) = it.tvdb_id {
-                        idx.series_by_tvdb.entry(t).or_insert(pos);
+                        idx.series_by_tvdb
+                            .entry(t)
+                            .or_insert_with(|| (pos, hex_id(&it.id)));
                     }
                     if let Some(t) = it.tmdb_id {
                         idx.series_by_tmdb.entry(t).or_insert(pos);
@@ -454,7 +494,7 @@ impl<'a> JfIdx<'a> {
 
     fn by_id(&self, id: &str) -> Option<&'a JellyfinItem> {
         if let Some(n) = hex_id(id) {
-            return self.at(*self.index().by_hex_id.get(&n)?);
+            return self.at(self.index().by_hex_id.get(&n)?.0);
         }
         let pos = self
             .index()
@@ -463,12 +503,30 @@ impl<'a> JfIdx<'a> {
         self.at(*pos)
     }
 
+    /// The kind of the item with this id: `by_id(id).map(|i| i.kind)`,
+    /// answered from the index alone for ids in Jellyfin's form.
+    fn kind_of(&self, id: &str) -> Option<JellyfinKind> {
+        match hex_id(id) {
+            Some(n) => self.index().by_hex_id.get(&n).map(|(_, kind)| *kind),
+            None => self.by_id(id).map(|i| i.kind),
+        }
+    }
+
     fn movie_by_tmdb(&self, tmdb: i64) -> Option<&'a JellyfinItem> {
         self.at(*self.index().movie_by_tmdb.get(&tmdb)?)
     }
 
     fn series_by_tvdb(&self, tvdb: i64) -> Option<&'a JellyfinItem> {
-        self.at(*self.index().series_by_tvdb.get(&tvdb)?)
+        self.at(self.index().series_by_tvdb.get(&tvdb)?.0)
+    }
+
+    /// Is the series item with this Tvdb id the one with this id (in
+    /// Jellyfin's form)? Answered from the index alone.
+    fn series_by_tvdb_is(&self, tvdb: i64, id: u128) -> bool {
+        self.index()
+            .series_by_tvdb
+            .get(&tvdb)
+            .is_some_and(|(_, hex)| *hex == Some(id))
     }
 
     fn series_by_tmdb(&self, tmdb: i64) -> Option<&'a JellyfinItem> {
@@ -2240,9 +2298,9 @@ fn seerr_unchanged(r: &RequestRecord, req: &SeerrRequest) -> bool {
 /// Is a finished record that Jellyseerr lists this cycle certain to come out
 /// of evaluation unchanged? Finished records are frozen (`advance`), so only
 /// what the evaluation copies onto them can change: Jellyseerr's fields, and
-/// for a series what Sonarr and Jellyfin say of it and its episodes. Any
-/// doubt (an anime series Shoko follows, a Sonarr listing that differs, any
-/// queue or history entry for one of its episodes) means "evaluate". The
+/// for a series what Sonarr, Jellyfin and Shoko say of it and its episodes.
+/// Any doubt (a Sonarr listing that differs, any queue or history entry for
+/// one of its episodes, an AniDB id from Shoko it lacks) means "evaluate". The
 /// proptest `fast_path_equals_full_copy_evaluation` holds this to the full
 /// evaluation of every record.
 fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
@@ -2270,23 +2328,20 @@ fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
     {
         return false;
     }
-    if r.is_anime && ctx.shoko_configured {
-        return false;
-    }
     if let Some(jf) = &ctx.jf {
-        // `jf_series` looks the series up by the record's id first: found
-        // that way, it is the record's already.
-        let by_own_id = r
-            .jellyfin_id
-            .as_deref()
-            .and_then(|id| jf.by_id(id))
-            .is_some_and(|i| i.kind == JellyfinKind::Series);
-        if !by_own_id {
-            if let Some(s) = jf_series(r, jf, &r.anidb_ids) {
-                if r.jellyfin_id.as_deref() != Some(s.id.as_str()) {
-                    return false;
-                }
-            }
+        // `jf_series` looks the series up by the record's id first, then by
+        // its Tvdb id: found either way with the record's id, it is the
+        // record's already. (The Tvdb map is the small one: most end there.)
+        let own = r.jellyfin_id.as_deref();
+        let found_as_own = own
+            .and_then(hex_id)
+            .zip(r.tvdb_id)
+            .is_some_and(|(id, tvdb)| jf.series_by_tvdb_is(tvdb, id))
+            || own.and_then(|id| jf.kind_of(id)) == Some(JellyfinKind::Series);
+        if !found_as_own
+            && jf_series(r, jf, &r.anidb_ids).is_some_and(|s| own != Some(s.id.as_str()))
+        {
+            return false;
         }
     }
     let Some((_, idx, series_map)) = &ctx.sonarr else {
@@ -2314,13 +2369,33 @@ fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
             && (se.season, se.number) >= last
             && !(se.has_file && e.imported_path.is_none() && se.file_path.is_some())
             && !idx.history_by_episode.contains_key(&e.arr_episode_id)
-            && !idx.queue_by_episode.contains_key(&e.arr_episode_id);
+            && !idx.queue_by_episode.contains_key(&e.arr_episode_id)
+            && shoko_adds_nothing(r, e, ctx);
         if !same {
             return false;
         }
         last = (se.season, se.number);
     }
     wanted.next().is_none() && distinct_ids(&r.episodes)
+}
+
+/// Would Shoko's word on a finished episode's file leave its series as it is?
+/// Shoko is asked of an anime's imported episodes (`episode_verdict`), and a
+/// match only adds the AniDB ids the record lacks (`remember_anidb`): the
+/// episode itself is finished.
+fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Ctx<'_>) -> bool {
+    if !(r.is_anime && ctx.shoko_configured) {
+        return true;
+    }
+    let Some(shoko) = ctx.shoko else {
+        return true; // Shoko failed: nothing said
+    };
+    match e.imported_path.as_deref().and_then(|p| shoko.files.get(p)) {
+        Some(ShokoMatch::Matched { anidb_ids }) => {
+            anidb_ids.iter().all(|a| r.anidb_ids.contains(a))
+        }
+        _ => true,
+    }
 }
 
 /// Does a record need looking at this cycle at all?
@@ -2387,10 +2462,37 @@ pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconci
 fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconciled {
     let mut out = Reconciled::default();
 
-    // Each record's request in this cycle's listing, in the order of `prev`.
+    // Evidence for a media belongs to its newest open request (a finished
+    // series still follows its later episodes when no newer request is open).
+    let mut owners: FastMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> =
+        FastMap::with_capacity_and_hasher(prev.len(), Fast::default());
+    let mut claim = |r: &RequestRecord| {
+        if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
+            return;
+        }
+        let Some(key) = media_key(r) else { return };
+        let open = r.phase != Phase::Available;
+        if !open && r.media_type == MediaType::Movie {
+            return;
+        }
+        let cand = (open, r.requested_at, r.id);
+        owners
+            .entry(key)
+            .and_modify(|cur| {
+                if cand > *cur {
+                    *cur = cand;
+                }
+            })
+            .or_insert(cand);
+    };
+    // One pass over the records: each one's request in this cycle's listing
+    // (in the order of `prev`), and its claim on its media.
     let listed: Vec<Option<&SeerrRequest>> = prev
         .values()
-        .map(|r| ctx.seerr.get(&r.jellyseerr_request_id).copied())
+        .map(|r| {
+            claim(r);
+            ctx.seerr.get(&r.jellyseerr_request_id).copied()
+        })
         .collect();
     // New requests become new records with the next local ids. No two
     // records share a Jellyseerr id (the store holds it UNIQUE, and records
@@ -2417,30 +2519,7 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
             r
         })
         .collect();
-
-    // Evidence for a media belongs to its newest open request (a finished
-    // series still follows its later episodes when no newer request is open).
-    let mut owners: FastMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> =
-        FastMap::with_capacity_and_hasher(prev.len() + new_records.len(), Fast::default());
-    for r in prev.values().chain(new_records.iter()) {
-        if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
-            continue;
-        }
-        let Some(key) = media_key(r) else { continue };
-        let open = r.phase != Phase::Available;
-        if !open && r.media_type == MediaType::Movie {
-            continue;
-        }
-        let cand = (open, r.requested_at, r.id);
-        owners
-            .entry(key)
-            .and_modify(|cur| {
-                if cand > *cur {
-                    *cur = cand;
-                }
-            })
-            .or_insert(cand);
-    }
+    new_records.iter().for_each(&mut claim);
     let is_owner = |r: &RequestRecord| {
         media_key(r)
             .and_then(|k| owners.get(&k))

@@ -1100,6 +1100,22 @@ fn history_download_failed_is_failed_with_message() {
 }
 
 #[test]
+fn two_grabs_in_one_cycle_are_read_oldest_first() {
+    // Radarr lists its history newest first; the record's newest download is
+    // the later grab, whatever the order of the listing.
+    let mut recs = Records::new();
+    let s = film_approved()
+        .rh(grabbed(5, &dl(2), MOVIE, t(3)))
+        .rh(grabbed(4, &dl(1), MOVIE, t(1)))
+        .torrent(downloading(&qh(1), 0.9))
+        .torrent(downloading(&qh(2), 0.2));
+    step(&mut recs, &s, t(4));
+    let r = rec(&recs, 1);
+    assert_eq!(r.download_ids.last(), Some(&dl(2)), "{:?}", r.download_ids);
+    assert_eq!(r.progress, Some(0.2), "progress is the newer download's");
+}
+
+#[test]
 fn failed_then_regrabbed_moves_on() {
     let mut recs = Records::new();
     step(&mut recs, &film_downloading(0.4), t(0));
@@ -2570,6 +2586,88 @@ fn anime_series_waits_for_shoko_per_episode() {
     );
 }
 
+#[test]
+fn a_finished_series_follows_its_jellyfin_item_added_again() {
+    let eps = ids(101..=102);
+    let sr = eps_with_files(series(SERIES, TVDB, aired_eps(101, 1, 2)), &eps);
+    let in_jellyfin = |s: Snapshot, id: &str| {
+        s.jf(jf_series(id, TVDB))
+            .jf(jf_ep(id, 1, 1))
+            .jf(jf_ep(id, 1, 2))
+    };
+    let mut recs = Records::new();
+    let first = in_jellyfin(import_eps(tv(&[1], sr.clone()), &dl(1), &eps, 10), JFS);
+    for k in 0..3 {
+        step(&mut recs, &first, t(k));
+    }
+    assert_eq!(phase(&recs, 5), Phase::Available);
+    assert_eq!(rec(&recs, 5).jellyfin_id.as_deref(), Some(JFS));
+    let out = step(&mut recs, &in_jellyfin(tv(&[1], sr.clone()), JFS), t(5));
+    assert!(
+        out.changed.is_empty() && out.changes.is_empty(),
+        "nothing new: {out:?}"
+    );
+    // The series was removed from the library and scanned in again: same
+    // Tvdb id, a new item id.
+    let again = "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5f";
+    step(&mut recs, &in_jellyfin(tv(&[1], sr.clone()), again), t(10));
+    assert_eq!(
+        rec(&recs, 5).jellyfin_id.as_deref(),
+        Some(again),
+        "the record links to the item Jellyfin has now"
+    );
+    assert_eq!(phase(&recs, 5), Phase::Available);
+}
+
+#[test]
+fn a_finished_anime_series_keeps_an_anidb_id_shoko_adds_later() {
+    let eps = ids(101..=102);
+    let mut sr = eps_with_files(series(SERIES, TVDB, aired_eps(101, 1, 2)), &eps);
+    sr.is_anime = true;
+    let with = |s: Snapshot, anidb_ids: Vec<i64>| {
+        let jf_s = JellyfinItem {
+            anidb_id: Some(ANIDB),
+            ..jf_item(JFS, JellyfinKind::Series)
+        };
+        let mut s = s.jf(jf_s).jf(jf_ep(JFS, 1, 1)).jf(jf_ep(JFS, 1, 2));
+        for e in &eps {
+            let m = ShokoMatch::Matched {
+                anidb_ids: anidb_ids.clone(),
+            };
+            s = s.shoko(&ep_path(*e), m);
+        }
+        s
+    };
+    let mut recs = Records::new();
+    let first = with(
+        import_eps(tv(&[1], sr.clone()), &dl(1), &eps, 10),
+        vec![ANIDB],
+    );
+    for k in 0..3 {
+        step(&mut recs, &first, t(k));
+    }
+    assert_eq!(phase(&recs, 5), Phase::Available);
+    assert_eq!(rec(&recs, 5).anidb_ids, vec![ANIDB]);
+    // Later sweeps: the import history has been read; Shoko says the same.
+    let out = step(&mut recs, &with(tv(&[1], sr.clone()), vec![ANIDB]), t(5));
+    assert!(
+        out.changed.is_empty() && out.changes.is_empty(),
+        "nothing new: {out:?}"
+    );
+    // Shoko now matches the files to a second AniDB entry as well.
+    step(
+        &mut recs,
+        &with(tv(&[1], sr.clone()), vec![ANIDB, ANIDB + 1]),
+        t(10),
+    );
+    assert_eq!(
+        rec(&recs, 5).anidb_ids,
+        vec![ANIDB, ANIDB + 1],
+        "the finished series keeps the id Shoko added"
+    );
+    assert_eq!(phase(&recs, 5), Phase::Available);
+}
+
 // ---------------------------------------------------------------------------
 // wants
 // ---------------------------------------------------------------------------
@@ -3218,9 +3316,9 @@ mod world {
             media_status: SeerrMediaStatus::from_code(pick(&[1, 2, 3, 3, 4, 5, 5, 6, 7, 9])),
             jellyfin_media_id: maybe(25, || 0).map(|_| {
                 if film {
-                    format!("jf-film-{}", pick(&FILMS))
+                    jf_id("film", pick(&FILMS))
                 } else {
-                    format!("jf-series-{tvdb}")
+                    jf_id("series", tvdb)
                 }
             }),
             requested_by: text(&["alice", "bob"]),
@@ -3478,6 +3576,17 @@ mod world {
         ShokoData { files }
     }
 
+    /// One of three ids for a film's or a series' item: one in another
+    /// form, two in Jellyfin's (32 hex digits), as after the library item
+    /// was removed and added again.
+    fn jf_id(kind: &str, n: i64) -> String {
+        let tag: u128 = if kind == "film" { 0xf } else { 0x5 };
+        match fastrand::u32(..3) {
+            0 => format!("jf-{kind}-{n}"),
+            v => format!("{:032x}", tag << 100 | u128::from(v) << 64 | n as u128),
+        }
+    }
+
     pub fn jf_item_of() -> JellyfinItem {
         let playable = chance(80);
         let anidb_id = maybe(20, || 0).map(|_| fastrand::i64(1..=2));
@@ -3488,7 +3597,7 @@ mod world {
                     tmdb_id: maybe(85, || tmdb),
                     anidb_id,
                     playable,
-                    ..jf_item(&format!("jf-film-{tmdb}"), JellyfinKind::Movie)
+                    ..jf_item(&jf_id("film", tmdb), JellyfinKind::Movie)
                 }
             }
             1 => {
@@ -3498,7 +3607,7 @@ mod world {
                     tmdb_id: maybe(50, || tvdb + 100),
                     anidb_id,
                     playable: false,
-                    ..jf_item(&format!("jf-series-{tvdb}"), JellyfinKind::Series)
+                    ..jf_item(&jf_id("series", tvdb), JellyfinKind::Series)
                 }
             }
             _ => {
@@ -3507,7 +3616,7 @@ mod world {
                 JellyfinItem {
                     playable,
                     episode_end: maybe(15, || number + 1),
-                    ..jf_ep(&format!("jf-series-{tvdb}"), fastrand::i32(0..=2), number)
+                    ..jf_ep(&jf_id("series", tvdb), fastrand::i32(0..=2), number)
                 }
             }
         }
