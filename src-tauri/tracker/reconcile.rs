@@ -7,7 +7,7 @@
 //! the newest open request for it.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
@@ -256,12 +256,12 @@ fn file_name(path: &str) -> &str {
 // Indexes over the snapshot, built once per call.
 // ---------------------------------------------------------------------------
 
-/// Items grouped by an id, in one array sorted by it: no allocation per id,
-/// and a lookup is a binary search (a cycle's queue holds one item per
-/// episode of every download, most ids have one).
+/// Items grouped by an id: one array sorted by id, and where each id's run
+/// starts (no vector per id: a cycle's queue holds one item per episode of
+/// every download, and most ids have one).
 struct Grouped<'a, T> {
-    ids: Vec<i64>,
     items: Vec<&'a T>,
+    runs: FastMap<i64, (u32, u32)>,
 }
 
 impl<'a, T> Grouped<'a, T> {
@@ -272,26 +272,32 @@ impl<'a, T> Grouped<'a, T> {
         mut then: impl FnMut(&T, &T) -> std::cmp::Ordering,
     ) -> Self {
         pairs.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| then(a.1, b.1)));
-        let (ids, items) = pairs.into_iter().unzip();
-        Grouped { ids, items }
+        let mut runs = FastMap::with_capacity_and_hasher(pairs.len(), Fast::default());
+        for (pos, (id, _)) in pairs.iter().enumerate() {
+            let Ok(pos) = u32::try_from(pos) else { break };
+            runs.entry(*id).or_insert((pos, 0)).1 += 1;
+        }
+        Grouped {
+            items: pairs.into_iter().map(|(_, item)| item).collect(),
+            runs,
+        }
     }
 
     fn get(&self, id: &i64) -> Option<&[&'a T]> {
-        let start = self.ids.partition_point(|k| k < id);
-        let len = self.ids.get(start..)?.partition_point(|k| k == id);
-        self.items.get(start..start + len).filter(|g| !g.is_empty())
+        let (start, len) = self.runs.get(id)?;
+        self.items.get(*start as usize..(start + len) as usize)
     }
 
     fn contains_key(&self, id: &i64) -> bool {
-        self.ids.binary_search(id).is_ok()
+        self.runs.contains_key(id)
     }
 }
 
 impl<T> Default for Grouped<'_, T> {
     fn default() -> Self {
         Grouped {
-            ids: Vec::new(),
             items: Vec::new(),
+            runs: FastMap::default(),
         }
     }
 }
@@ -614,12 +620,83 @@ fn torrent_aliases(q: &QbitData) -> FastMap<NoCase<'_>, &Torrent> {
     m
 }
 
+/// Jellyseerr's requests of this cycle, by id: one array sorted by id.
+/// Records are walked in the order of their local ids, which follow
+/// Jellyseerr's (new requests get the next local ids, in Jellyseerr's
+/// order), so a record's request is most often the one after the last.
+#[derive(Default)]
+struct Listing<'a> {
+    ids: Vec<i64>,
+    requests: Vec<&'a SeerrRequest>,
+}
+
+impl<'a> Listing<'a> {
+    fn new(requests: &'a [SeerrRequest]) -> Self {
+        let mut by_id: Vec<(i64, &SeerrRequest)> = requests.iter().map(|r| (r.id, r)).collect();
+        if !by_id.is_sorted_by_key(|(id, _)| *id) {
+            by_id.sort_by_key(|(id, _)| *id); // stable: equal ids keep their order
+        }
+        // A request listed twice (pages that overlap) counts once, as listed last.
+        by_id.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                *earlier = *later;
+            }
+            same
+        });
+        let (ids, requests) = by_id.into_iter().unzip();
+        Listing { ids, requests }
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &&'a SeerrRequest> {
+        self.requests.iter()
+    }
+
+    fn get(&self, id: &i64) -> Option<&&'a SeerrRequest> {
+        self.requests.get(self.ids.binary_search(id).ok()?)
+    }
+
+    /// [`Listing::get`], looking first just after the request `next` found
+    /// last (then `next` moves on past the one found).
+    fn get_next(&self, next: &mut usize, id: i64) -> Option<&'a SeerrRequest> {
+        let pos = match self.ids.get(*next) {
+            Some(k) if *k == id => *next,
+            _ => self.ids.binary_search(&id).ok()?,
+        };
+        *next = pos + 1;
+        self.requests.get(pos).copied()
+    }
+}
+
+/// A download id of up to 64 bytes (a torrent hash, v1 or v2), held by
+/// value.
+#[derive(Clone, Copy, PartialEq)]
+struct ShortId {
+    len: u8,
+    bytes: [u8; 64],
+}
+
+impl ShortId {
+    fn of(id: &str) -> Option<Self> {
+        let mut bytes = [0_u8; 64];
+        bytes.get_mut(..id.len())?.copy_from_slice(id.as_bytes());
+        Some(ShortId {
+            len: u8::try_from(id.len()).ok()?,
+            bytes,
+        })
+    }
+}
+
 /// Everything reconcile reads, with what each configured service said.
 struct Ctx<'a> {
     now: DateTime<Utc>,
     /// Every configured service answered this cycle.
     all_ok: bool,
-    seerr: FastMap<i64, &'a SeerrRequest>,
+    seerr: Listing<'a>,
     seerr_complete: bool,
     radarr_configured: bool,
     radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
@@ -630,6 +707,9 @@ struct Ctx<'a> {
     /// key (a v1/v2 alias, a key that is not the hash): built on the first
     /// lookup that misses, which most cycles never make.
     torrent_aliases: OnceCell<FastMap<NoCase<'a>, &'a Torrent>>,
+    /// The last download id looked up, and what it found: the episodes of
+    /// a season pack all name one download.
+    last_torrent: Cell<Option<(ShortId, Option<&'a Torrent>)>>,
     shoko_configured: bool,
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
@@ -661,7 +741,7 @@ impl<'a> Ctx<'a> {
             seerr: snap
                 .jellyseerr
                 .ok()
-                .map(|d| d.requests.iter().map(|r| (r.id, r)).collect())
+                .map(|d| Listing::new(&d.requests))
                 .unwrap_or_default(),
             seerr_complete: snap.jellyseerr.ok().is_some_and(|d| d.complete),
             radarr_configured: snap.radarr.is_configured(),
@@ -681,6 +761,7 @@ impl<'a> Ctx<'a> {
             }),
             torrents: snap.qbittorrent.ok(),
             torrent_aliases: OnceCell::new(),
+            last_torrent: Cell::new(None),
             shoko_configured: snap.shoko.is_configured(),
             shoko: snap.shoko.ok(),
             jf_configured: snap.jellyfin.is_configured(),
@@ -697,6 +778,20 @@ impl<'a> Ctx<'a> {
     /// The torrent a download id names: the one whose hash it is (any case),
     /// else one that carries it as its v1 or (truncated) v2 info-hash.
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
+        let key = ShortId::of(download_id);
+        if let (Some(key), Some((last, found))) = (key, self.last_torrent.get()) {
+            if key == last {
+                return found;
+            }
+        }
+        let found = self.find_torrent(download_id);
+        if let Some(key) = key {
+            self.last_torrent.set(Some((key, found)));
+        }
+        found
+    }
+
+    fn find_torrent(&self, download_id: &str) -> Option<&'a Torrent> {
         let q = self.torrents?;
         if let Some(t) = by_own_hash(q, download_id) {
             return Some(t);
@@ -2487,11 +2582,12 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
     };
     // One pass over the records: each one's request in this cycle's listing
     // (in the order of `prev`), and its claim on its media.
+    let mut next = 0;
     let listed: Vec<Option<&SeerrRequest>> = prev
         .values()
         .map(|r| {
             claim(r);
-            ctx.seerr.get(&r.jellyseerr_request_id).copied()
+            ctx.seerr.get_next(&mut next, r.jellyseerr_request_id)
         })
         .collect();
     // New requests become new records with the next local ids. No two

@@ -4596,7 +4596,7 @@ mod reference {
     /// Every record Jellyseerr lists is evaluated (the engine skips the
     /// finished ones it can prove unchanged).
     pub(super) fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
-        ctx.seerr.contains_key(&r.jellyseerr_request_id) || super::super::needs_eval(r, None, ctx)
+        ctx.seerr.get(&r.jellyseerr_request_id).is_some() || super::super::needs_eval(r, None, ctx)
     }
 
     pub(super) fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
@@ -4891,5 +4891,48 @@ fn jellyfin_index_answers_as_plain_maps_do() {
                 .collect();
             assert_eq!(got, want, "seed {seed}: anidb {n}");
         }
+    }
+}
+
+#[test]
+fn jellyseerr_listing_answers_as_a_plain_map_does() {
+    for seed in 0..300 {
+        fastrand::seed(seed);
+        // Ids in any order, some listed twice with different contents.
+        let requests: Vec<SeerrRequest> = (0..fastrand::usize(0..30))
+            .map(|k| SeerrRequest {
+                title: Some(format!("listed {k}")),
+                ..seerr_req(fastrand::i64(1..=20), 100)
+            })
+            .collect();
+        let map: HashMap<i64, &SeerrRequest> = requests.iter().map(|r| (r.id, r)).collect();
+        let listing = Listing::new(&requests);
+        assert_eq!(listing.len(), map.len(), "seed {seed}");
+        // Walked in order of any ids (the records'), from any position.
+        let mut next = fastrand::usize(0..5);
+        let mut walk: Vec<i64> = (0..fastrand::usize(0..30))
+            .map(|_| fastrand::i64(0..=21))
+            .collect();
+        if fastrand::bool() {
+            walk.sort_unstable();
+        }
+        for id in walk {
+            let want = map.get(&id).map(|r| r.title.clone());
+            assert_eq!(
+                listing.get(&id).map(|r| r.title.clone()),
+                want,
+                "seed {seed}, id {id}"
+            );
+            assert_eq!(
+                listing.get_next(&mut next, id).map(|r| r.title.clone()),
+                want,
+                "seed {seed}, id {id}, walking"
+            );
+        }
+        let mut listed: Vec<i64> = listing.values().map(|r| r.id).collect();
+        let mut want: Vec<i64> = map.keys().copied().collect();
+        listed.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(listed, want, "seed {seed}");
     }
 }
