@@ -398,8 +398,10 @@ fn hex_id(id: &str) -> Option<u128> {
 impl JfIndex {
     fn build(data: &JellyfinData) -> Self {
         let items = &data.items;
+        // Sized up front: growing a map of 40,000 items rehashes it several
+        // times. Ids not in Jellyfin's form are rare: that table grows.
         let mut idx = JfIndex {
-            by_id: HashTable::with_capacity(items.len()),
+            by_hex_id: FastMap::with_capacity_and_hasher(items.len(), Fast::default()),
             ..JfIndex::default()
         };
         let at = |pos: &u32| items.get(*pos as usize);
