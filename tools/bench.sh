@@ -182,6 +182,8 @@ EOF
 chmod +x "$work/footprint.sh"
 xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- "$work/footprint.sh" "$bin" "$work" >"$work/footprint.txt" 2>"$work/footprint.log" \
   || { cat "$work/footprint.log" >&2; exit 1; }
+# The app's own log of that run, kept for a look when a figure is odd.
+cp "$work/app.log" target/bench-app.log 2>/dev/null || true
 cp "$bin" "$work/stripped" && strip "$work/stripped"
 size_bytes=$(stat -c %s "$work/stripped")
 $PY - "$work/footprint.txt" "$size_bytes" "$work/footprint.md" <<'EOF'
