@@ -504,24 +504,17 @@ fn bench(c: &mut Criterion) {
             }
             black_box(&scratch);
         };
-        let mut engine = tracker::Reconciler::default();
-        engine.reconcile(&records, &sweep, later);
-        group.bench_with_input(BenchmarkId::new("sweep_cold", n), &n, |b, _| {
-            b.iter_batched(
-                &mut flush,
-                |_| engine.reconcile(black_box(&records), black_box(&sweep), later),
-                criterion::BatchSize::PerIteration,
-            );
-        });
-        let mut engine = tracker::Reconciler::default();
-        engine.reconcile(&records, &cycle, later);
-        group.bench_with_input(BenchmarkId::new("steady_cold", n), &n, |b, _| {
-            b.iter_batched(
-                &mut flush,
-                |_| engine.reconcile(black_box(&records), black_box(&cycle), later),
-                criterion::BatchSize::PerIteration,
-            );
-        });
+        for (name, snap) in [("sweep_cold", &sweep), ("steady_cold", &cycle)] {
+            let mut engine = tracker::Reconciler::default();
+            engine.reconcile(&records, snap, later);
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter_batched(
+                    &mut flush,
+                    |_| engine.reconcile(black_box(&records), black_box(snap), later),
+                    criterion::BatchSize::PerIteration,
+                );
+            });
+        }
     }
     group.finish();
 }

@@ -148,11 +148,7 @@ impl<C, D: Clone> Slot<C, D> {
     /// The source for this cycle: fresh data, the last data when not polled,
     /// nothing when it failed or was never reached.
     fn source(&self, fresh: Option<&Result<D, ServiceError>>) -> Source<D> {
-        match self.source_ref(fresh) {
-            Source::Ok(d) => Source::Ok(d.clone()),
-            Source::Failed => Source::Failed,
-            Source::NotConfigured => Source::NotConfigured,
-        }
+        self.source_ref(fresh).map(D::clone)
     }
 
     /// [`Slot::source`], borrowed.

@@ -134,6 +134,14 @@ impl<T> Source<T> {
     pub fn is_configured(&self) -> bool {
         !matches!(self, Source::NotConfigured)
     }
+    /// The same answer with its data mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Source<U> {
+        match self {
+            Source::Ok(t) => Source::Ok(f(t)),
+            Source::Failed => Source::Failed,
+            Source::NotConfigured => Source::NotConfigured,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -2379,6 +2379,22 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
     }
 }
 
+/// Records for requests seen for the first time, in Jellyseerr's order,
+/// with the local ids after the last one in `prev`.
+fn records_for_new(
+    prev: &Records,
+    mut fresh: Vec<&SeerrRequest>,
+    now: DateTime<Utc>,
+) -> Vec<RequestRecord> {
+    fresh.sort_by_key(|r| r.id);
+    let first_id = prev.keys().next_back().map_or(1, |k| k + 1);
+    fresh
+        .into_iter()
+        .zip(first_id..)
+        .map(|(req, id)| new_record(id, req, now))
+        .collect()
+}
+
 /// Would Jellyseerr's word leave this record as it is? (What
 /// `seerr_verdict` writes, read without writing.)
 fn seerr_unchanged(r: &RequestRecord, req: &SeerrRequest) -> bool {
@@ -2597,8 +2613,7 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
     // are only made for unknown ids), so when every listed request has its
     // record there is nothing new, and no set of known ids to build.
     let matched = listed.iter().filter(|l| l.is_some()).count();
-    let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
-    let mut fresh: Vec<&SeerrRequest> = if matched == ctx.seerr.len() {
+    let fresh: Vec<&SeerrRequest> = if matched == ctx.seerr.len() {
         Vec::new()
     } else {
         let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
@@ -2608,15 +2623,7 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
             .filter(|r| !known.contains(&r.id))
             .collect()
     };
-    fresh.sort_by_key(|r| r.id);
-    let new_records: Vec<RequestRecord> = fresh
-        .into_iter()
-        .map(|req| {
-            let r = new_record(next_id, req, now);
-            next_id += 1;
-            r
-        })
-        .collect();
+    let new_records = records_for_new(prev, fresh, now);
     new_records.iter().for_each(&mut claim);
     let is_owner = |r: &RequestRecord| {
         media_key(r)

@@ -4605,22 +4605,13 @@ mod reference {
 
         // New requests become new records with the next local ids.
         let known: FastSet<i64> = prev.values().map(|r| r.jellyseerr_request_id).collect();
-        let mut next_id = prev.keys().next_back().map_or(1, |k| k + 1);
-        let mut fresh: Vec<&SeerrRequest> = ctx
+        let fresh: Vec<&SeerrRequest> = ctx
             .seerr
             .values()
             .copied()
             .filter(|r| !known.contains(&r.id))
             .collect();
-        fresh.sort_by_key(|r| r.id);
-        let new_records: Vec<RequestRecord> = fresh
-            .into_iter()
-            .map(|req| {
-                let r = new_record(next_id, req, now);
-                next_id += 1;
-                r
-            })
-            .collect();
+        let new_records = records_for_new(prev, fresh, now);
 
         // Evidence for a media belongs to its newest open request (a finished
         // series still follows its later episodes when no newer request is open).
