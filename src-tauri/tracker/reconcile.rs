@@ -115,9 +115,9 @@ impl<'a> NoCase<'a> {
             h.add(ascii_lower_word(u64::from_le_bytes(w)));
         }
         let rest = chunks.remainder();
-        let mut w = [0_u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
-        h.add(ascii_lower_word(u64::from_le_bytes(w)));
+        if !rest.is_empty() {
+            h.add(ascii_lower_word(tail_word(rest)));
+        }
         h.add(bytes.len() as u64);
         NoCase { hash: mix(h.0), id }
     }
@@ -153,6 +153,12 @@ impl PartialEq for NoCase<'_> {
     }
 }
 
+/// The last (fewer than eight) bytes of an id as one word, zero-padded,
+/// byte by byte (a copy of a length only known at run time is a call).
+fn tail_word(rest: &[u8]) -> u64 {
+    rest.iter().rev().fold(0, |w, b| (w << 8) | u64::from(*b))
+}
+
 /// `a.eq_ignore_ascii_case(b)`, eight bytes at a time.
 fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -161,12 +167,12 @@ fn eq_ignore_ascii_case(a: &str, b: &str) -> bool {
     }
     let word = |c: &[u8]| {
         let mut w = [0_u8; 8];
-        w[..c.len()].copy_from_slice(c);
+        w.copy_from_slice(c);
         ascii_lower_word(u64::from_le_bytes(w))
     };
-    a.chunks(8)
-        .zip(b.chunks(8))
-        .all(|(x, y)| word(x) == word(y))
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    x.by_ref().zip(y.by_ref()).all(|(x, y)| word(x) == word(y))
+        && ascii_lower_word(tail_word(x.remainder())) == ascii_lower_word(tail_word(y.remainder()))
 }
 
 impl Eq for NoCase<'_> {}
@@ -202,9 +208,7 @@ impl Hasher for FastHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0_u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
+            self.add(tail_word(rest));
         }
     }
     fn write_u8(&mut self, n: u8) {
@@ -310,18 +314,14 @@ struct ArrIdx<'a> {
     history_by_media: Grouped<'a, ArrHistoryEvent>,
     /// Oldest first.
     history_by_episode: Grouped<'a, ArrHistoryEvent>,
-    /// Size of each download (queue), for season-pack progress.
-    size_by_download: FastMap<NoCase<'a>, f64>,
+    queue: &'a [ArrQueueItem],
+    /// Size of each download (queue), for the progress of a season pack
+    /// whose torrent qBittorrent does not list: built on first use.
+    size_by_download: OnceCell<FastMap<NoCase<'a>, f64>>,
 }
 
 impl<'a> ArrIdx<'a> {
     fn build(queue: &'a [ArrQueueItem], history: &'a [ArrHistoryEvent]) -> Self {
-        let mut size_by_download = FastMap::with_capacity_and_hasher(queue.len(), Fast::default());
-        for q in queue {
-            if let Some(d) = &q.download_id {
-                size_by_download.insert(NoCase::new(d), q.size);
-            }
-        }
         let in_order = |_: &ArrQueueItem, _: &ArrQueueItem| std::cmp::Ordering::Equal;
         let pairs = |key: fn(&ArrQueueItem) -> Option<i64>| {
             queue.iter().filter_map(|q| Some((key(q)?, q))).collect()
@@ -345,8 +345,25 @@ impl<'a> ArrIdx<'a> {
                     .collect(),
                 by_date,
             ),
-            size_by_download,
+            queue,
+            size_by_download: OnceCell::new(),
         }
+    }
+
+    /// The size the queue gives a download (the last item naming it).
+    fn download_size(&self, download_id: &str) -> Option<f64> {
+        self.size_by_download
+            .get_or_init(|| {
+                let mut m = FastMap::with_capacity_and_hasher(self.queue.len(), Fast::default());
+                for q in self.queue {
+                    if let Some(d) = &q.download_id {
+                        m.insert(NoCase::new(d), q.size);
+                    }
+                }
+                m
+            })
+            .get(&NoCase::new(download_id))
+            .copied()
     }
 }
 
@@ -1567,43 +1584,53 @@ fn decide(v: Verdict<'_>, word: SeerrWord) -> Decision<'_> {
 #[derive(Debug, Clone, PartialEq)]
 struct Advanced {
     phase: Phase,
-    reason: Option<String>,
+    /// Some(the new reason) when it is not the one given (most cycles
+    /// change no reason, and then nothing is copied).
+    reason: Option<Option<String>>,
     /// Some(new attention flag) when phase or reason changed.
     warning: Option<bool>,
     /// Some(evidence) when the phase changed.
     evidence: Option<String>,
 }
 
-fn advance(
+impl Advanced {
+    /// The reason after the advance, given the one before.
+    fn reason_after<'s>(&'s self, before: Option<&'s str>) -> Option<&'s str> {
+        match &self.reason {
+            Some(changed) => changed.as_deref(),
+            None => before,
+        }
+    }
+}
+
+fn advance<'x>(
     phase: Phase,
-    reason: &Option<String>,
+    reason: &'x Option<String>,
     failed_download: Option<&str>,
-    d: &Decision<'_>,
-    removed: Option<&String>,
+    d: &'x Decision<'_>,
+    removed: Option<&'x String>,
     all_ok: bool,
 ) -> Advanced {
-    let mut out = Advanced {
-        phase,
-        reason: reason.clone(),
-        warning: None,
-        evidence: None,
-    };
-    let set = |out: &mut Advanced, p: Phase| {
+    let mut out_phase = phase;
+    let mut out_reason: Option<&'x str> = reason.as_deref();
+    let mut warning = None;
+    let mut evidence = None;
+    let mut set = |p: Phase, out_phase: &mut Phase, out_reason: &mut Option<&'x str>| {
         if p != phase {
-            out.evidence = Some(d.evidence.render());
+            evidence = Some(d.evidence.render());
         }
-        out.phase = p;
-        out.reason = d.reason.as_deref().map(str::to_string);
-        out.warning = Some(d.warning);
+        *out_phase = p;
+        *out_reason = d.reason.as_deref();
+        warning = Some(d.warning);
     };
     match d.phase {
         None => {}
         Some(_) if phase == Phase::Available => {} // finished records are frozen
-        Some(Phase::Available) => set(&mut out, Phase::Available),
+        Some(Phase::Available) => set(Phase::Available, &mut out_phase, &mut out_reason),
         Some(Phase::Failed)
             if phase != Phase::Failed || reason.as_deref() != d.reason.as_deref() =>
         {
-            set(&mut out, Phase::Failed);
+            set(Phase::Failed, &mut out_phase, &mut out_reason);
         }
         Some(Phase::Failed) => {}
         Some(p) if phase == Phase::Failed => {
@@ -1614,31 +1641,36 @@ fn advance(
                 None => true,
             };
             if recover {
-                set(&mut out, p);
+                set(p, &mut out_phase, &mut out_reason);
             }
         }
-        Some(p) if p > phase => set(&mut out, p),
+        Some(p) if p > phase => set(p, &mut out_phase, &mut out_reason),
         // Same phase: refresh the reason, but a service that failed this
         // cycle cannot clear one.
         Some(p)
             if p == phase
                 && (d.reason.is_some() || all_ok)
-                && out.reason.as_deref() != d.reason.as_deref() =>
+                && out_reason != d.reason.as_deref() =>
         {
-            out.warning = Some(d.warning);
-            out.reason = d.reason.as_deref().map(str::to_string);
+            warning = Some(d.warning);
+            out_reason = d.reason.as_deref();
         }
         Some(_) => {} // never backwards
     }
     if let Some(r) = removed {
-        if out.phase == phase && !matches!(phase, Phase::Available | Phase::Failed) {
-            if out.reason.as_ref() != Some(r) {
-                out.warning = Some(true);
+        if out_phase == phase && !matches!(phase, Phase::Available | Phase::Failed) {
+            if out_reason != Some(r.as_str()) {
+                warning = Some(true);
             }
-            out.reason = Some(r.clone());
+            out_reason = Some(r);
         }
     }
-    out
+    Advanced {
+        phase: out_phase,
+        reason: (out_reason != reason.as_deref()).then(|| out_reason.map(str::to_string)),
+        warning,
+        evidence,
+    }
 }
 
 /// Writes an advance into a record, with its events and attention.
@@ -1651,7 +1683,7 @@ fn settle(
     changes: &mut Vec<Change>,
 ) {
     let phase_changed = adv.phase != rec.phase || is_new;
-    let reason_changed = adv.reason != rec.reason;
+    let reason_changed = adv.reason.is_some();
     if phase_changed {
         changes.push(Change::PhaseChanged {
             request_id: rec.id,
@@ -1659,9 +1691,9 @@ fn settle(
             from: if is_new { None } else { Some(rec.phase) },
             to: adv.phase,
             evidence: adv.evidence.clone().unwrap_or_else(|| {
-                adv.reason
-                    .clone()
-                    .unwrap_or_else(|| "first seen in Jellyseerr".into())
+                adv.reason_after(rec.reason.as_deref())
+                    .unwrap_or("first seen in Jellyseerr")
+                    .to_string()
             }),
         });
         if adv.phase != rec.phase || is_new {
@@ -1672,7 +1704,7 @@ fn settle(
             request_id: rec.id,
             at: now,
             phase: adv.phase,
-            reason: adv.reason.clone(),
+            reason: adv.reason.clone().flatten(),
         });
     }
     if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
@@ -1685,8 +1717,8 @@ fn settle(
         put!(rec, [attention], adv.warning.unwrap_or(rec.attention));
     }
     put!(rec, [phase], adv.phase);
-    if rec.reason != adv.reason {
-        rec.to_mut().reason = adv.reason;
+    if let Some(reason) = adv.reason {
+        rec.to_mut().reason = reason;
     }
     if rec.phase == Phase::Failed {
         put!(rec, [attention], true);
@@ -1926,12 +1958,11 @@ fn series_eval<'a>(
                     put!(rec, [is_anime], true);
                 }
                 sync_episodes(rec, s, seerr_v.phase);
-                let by_id: FastMap<i64, &SonarrEpisode> =
-                    s.episodes.iter().map(|e| (e.id, e)).collect();
+                let by_id = EpisodeFinder::new(&s.episodes);
                 let mut anidb = Vec::new();
                 let mut verdicts = Vec::with_capacity(rec.episodes.len());
                 for i in 0..rec.episodes.len() {
-                    let sonarr_ep = by_id.get(&rec.episodes[i].arr_episode_id).copied();
+                    let sonarr_ep = by_id.get(rec.episodes[i].arr_episode_id);
                     let v = episode_verdict(rec, i, ctx, idx, sonarr_ep, &mut anidb);
                     verdicts.push(v);
                 }
@@ -1973,7 +2004,9 @@ fn series_eval<'a>(
                             number: e.number,
                         });
                     }
-                    if ep_removed.is_some() && adv.reason == ep_removed {
+                    if ep_removed.is_some()
+                        && adv.reason_after(e.reason.as_deref()) == ep_removed.as_deref()
+                    {
                         removed = ep_removed;
                     }
                     let progress = if adv.phase == Phase::Downloading {
@@ -1982,8 +2015,8 @@ fn series_eval<'a>(
                         None
                     };
                     put!(rec, [episodes[i].phase], adv.phase);
-                    if rec.episodes[i].reason != adv.reason {
-                        rec.to_mut().episodes[i].reason = adv.reason;
+                    if let Some(reason) = adv.reason {
+                        rec.to_mut().episodes[i].reason = reason;
                     }
                     put!(rec, [episodes[i].progress], progress);
                 }
@@ -1996,6 +2029,34 @@ fn series_eval<'a>(
     SeriesOutcome {
         decision: series_decision(rec, seerr_v, word, now),
         removed,
+    }
+}
+
+/// Sonarr's episodes of a series by id. Sonarr lists them with increasing
+/// ids as a rule, and then they are searched where they lie; otherwise they
+/// go in a map (where an id listed twice is found as listed last).
+enum EpisodeFinder<'s> {
+    Sorted(&'s [SonarrEpisode]),
+    Map(FastMap<i64, &'s SonarrEpisode>),
+}
+
+impl<'s> EpisodeFinder<'s> {
+    fn new(episodes: &'s [SonarrEpisode]) -> Self {
+        if episodes.windows(2).all(|w| w[0].id < w[1].id) {
+            EpisodeFinder::Sorted(episodes)
+        } else {
+            EpisodeFinder::Map(episodes.iter().map(|e| (e.id, e)).collect())
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<&'s SonarrEpisode> {
+        match self {
+            EpisodeFinder::Sorted(eps) => eps
+                .binary_search_by_key(&id, |e| e.id)
+                .ok()
+                .and_then(|pos| eps.get(pos)),
+            EpisodeFinder::Map(m) => m.get(&id).copied(),
+        }
     }
 }
 
@@ -2172,10 +2233,7 @@ fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
                 (t.size.max(0) as f64, p)
             }
             None => (
-                idx.size_by_download
-                    .get(&NoCase::new(dl))
-                    .copied()
-                    .unwrap_or(0.0),
+                idx.download_size(dl).unwrap_or(0.0),
                 if finished {
                     1.0
                 } else {
@@ -2577,42 +2635,26 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
 
     // Evidence for a media belongs to its newest open request (a finished
     // series still follows its later episodes when no newer request is open).
-    let mut owners: FastMap<(MediaType, i64), (bool, DateTime<Utc>, i64)> =
-        FastMap::with_capacity_and_hasher(prev.len(), Fast::default());
-    let mut claim = |r: &RequestRecord| {
-        if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
-            return;
-        }
-        let Some(key) = media_key(r) else { return };
-        let open = r.phase != Phase::Available;
-        if !open && r.media_type == MediaType::Movie {
-            return;
-        }
-        let cand = (open, r.requested_at, r.id);
-        owners
-            .entry(key)
-            .and_modify(|cur| {
-                if cand > *cur {
-                    *cur = cand;
-                }
-            })
-            .or_insert(cand);
-    };
     // One pass over the records: each one's request in this cycle's listing
-    // (in the order of `prev`), and its claim on its media.
+    // (in the order of `prev`), whether it needs looking at, and its claim
+    // on its media, written down in order: only the media of the records
+    // that need looking at (few) get a map.
     let mut next = 0;
-    let listed: Vec<Option<&SeerrRequest>> = prev
-        .values()
-        .map(|r| {
-            claim(r);
-            ctx.seerr.get_next(&mut next, r.jellyseerr_request_id)
-        })
-        .collect();
+    let mut matched = 0;
+    let mut claims: Vec<((MediaType, i64), Claim)> = Vec::with_capacity(prev.len());
+    let mut todo: Vec<&RequestRecord> = Vec::new();
+    for r in prev.values() {
+        claims.extend(claim(r));
+        let req = ctx.seerr.get_next(&mut next, r.jellyseerr_request_id);
+        matched += usize::from(req.is_some());
+        if needs_eval(r, req, &ctx) {
+            todo.push(r);
+        }
+    }
     // New requests become new records with the next local ids. No two
     // records share a Jellyseerr id (the store holds it UNIQUE, and records
     // are only made for unknown ids), so when every listed request has its
     // record there is nothing new, and no set of known ids to build.
-    let matched = listed.iter().filter(|l| l.is_some()).count();
     let fresh: Vec<&SeerrRequest> = if matched == ctx.seerr.len() {
         Vec::new()
     } else {
@@ -2624,19 +2666,31 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
             .collect()
     };
     let new_records = records_for_new(prev, fresh, now);
-    new_records.iter().for_each(&mut claim);
+    claims.extend(new_records.iter().filter_map(claim));
+    // The newest claim on each media a record to evaluate has.
+    let mut owners: FastMap<(MediaType, i64), Option<Claim>> =
+        FastMap::with_capacity_and_hasher(todo.len() + new_records.len(), Fast::default());
+    for r in todo.iter().copied().chain(&new_records) {
+        if let Some(key) = media_key(r) {
+            owners.insert(key, None);
+        }
+    }
+    for (key, cand) in &claims {
+        if let Some(cur) = owners.get_mut(key) {
+            if cur.is_none_or(|c| *cand > c) {
+                *cur = Some(*cand);
+            }
+        }
+    }
     let is_owner = |r: &RequestRecord| {
         media_key(r)
-            .and_then(|k| owners.get(&k))
+            .and_then(|k| *owners.get(&k)?)
             .is_some_and(|o| o.2 == r.id)
     };
 
     // Each record is evaluated borrowed, and copied only when something
     // changes (most do not).
-    for (r, req) in prev.values().zip(listed) {
-        if !needs_eval(r, req, &ctx) {
-            continue;
-        }
+    for r in todo {
         let mut rec = Draft::Borrowed(r);
         evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
         if let Draft::Owned(rec) = rec {
@@ -2652,6 +2706,22 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
         out.changed.push(rec.into_owned());
     }
     out
+}
+
+/// A record's claim on the evidence for its media: (open, requested at,
+/// local id), the greatest wins.
+type Claim = (bool, DateTime<Utc>, i64);
+
+fn claim(r: &RequestRecord) -> Option<((MediaType, i64), Claim)> {
+    if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
+        return None;
+    }
+    let key = media_key(r)?;
+    let open = r.phase != Phase::Available;
+    if !open && r.media_type == MediaType::Movie {
+        return None;
+    }
+    Some((key, (open, r.requested_at, r.id)))
 }
 
 fn evaluate(

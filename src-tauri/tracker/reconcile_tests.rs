@@ -4116,8 +4116,9 @@ mod reference {
         now: DateTime<Utc>,
         changes: &mut Vec<Change>,
     ) {
+        let new_reason = adv.reason_after(rec.reason.as_deref()).map(str::to_string);
         let phase_changed = adv.phase != rec.phase || is_new;
-        let reason_changed = adv.reason != rec.reason;
+        let reason_changed = new_reason != rec.reason;
         if phase_changed {
             changes.push(Change::PhaseChanged {
                 request_id: rec.id,
@@ -4125,7 +4126,7 @@ mod reference {
                 from: if is_new { None } else { Some(rec.phase) },
                 to: adv.phase,
                 evidence: adv.evidence.clone().unwrap_or_else(|| {
-                    adv.reason
+                    new_reason
                         .clone()
                         .unwrap_or_else(|| "first seen in Jellyseerr".into())
                 }),
@@ -4138,7 +4139,7 @@ mod reference {
                 request_id: rec.id,
                 at: now,
                 phase: adv.phase,
-                reason: adv.reason.clone(),
+                reason: new_reason.clone(),
             });
         }
         if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
@@ -4151,7 +4152,7 @@ mod reference {
             rec.attention = adv.warning.unwrap_or(rec.attention);
         }
         rec.phase = adv.phase;
-        rec.reason = adv.reason;
+        rec.reason = new_reason;
         if rec.phase == Phase::Failed {
             rec.attention = true;
         } else if rec.phase == Phase::Available && phase_changed {
@@ -4387,11 +4388,12 @@ mod reference {
                                 number: e.number,
                             });
                         }
-                        if ep_removed.is_some() && adv.reason == ep_removed {
+                        let reason = adv.reason_after(e.reason.as_deref()).map(str::to_string);
+                        if ep_removed.is_some() && reason == ep_removed {
                             removed = ep_removed;
                         }
                         e.phase = adv.phase;
-                        e.reason = adv.reason;
+                        e.reason = reason;
                         e.progress = if e.phase == Phase::Downloading {
                             ep_progress
                         } else {
@@ -4567,10 +4569,7 @@ mod reference {
                     (t.size.max(0) as f64, p)
                 }
                 None => (
-                    idx.size_by_download
-                        .get(&NoCase::new(dl))
-                        .copied()
-                        .unwrap_or(0.0),
+                    idx.download_size(dl).unwrap_or(0.0),
                     if finished {
                         1.0
                     } else {
@@ -4925,5 +4924,55 @@ fn jellyseerr_listing_answers_as_a_plain_map_does() {
         listed.sort_unstable();
         want.sort_unstable();
         assert_eq!(listed, want, "seed {seed}");
+    }
+}
+
+#[test]
+fn sonarr_episode_finder_answers_as_a_plain_map_does() {
+    let now = Utc::now();
+    for seed in 0..300 {
+        fastrand::seed(seed);
+        // Ids in increasing order (as Sonarr lists them) or not, some listed
+        // twice with different contents.
+        let mut ids: Vec<i64> = (1..=fastrand::i64(0..40)).collect();
+        fastrand::shuffle(&mut ids);
+        ids.truncate(fastrand::usize(0..=ids.len()));
+        match fastrand::u8(0..3) {
+            0 => ids.sort_unstable(),
+            1 => {
+                ids = ids
+                    .iter()
+                    .flat_map(|&id| std::iter::repeat_n(id, 1 + fastrand::usize(0..4) / 3 * 2))
+                    .collect();
+                if fastrand::bool() {
+                    ids.sort_unstable();
+                } else {
+                    fastrand::shuffle(&mut ids);
+                }
+            }
+            _ => {}
+        }
+        let episodes: Vec<SonarrEpisode> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, &id)| ep(id, 1, i32::try_from(k).unwrap_or(0), Some(now)))
+            .collect();
+        let map: HashMap<i64, &SonarrEpisode> = episodes.iter().map(|e| (e.id, e)).collect();
+        let finder = EpisodeFinder::new(&episodes);
+        let asks: Vec<i64> = if fastrand::bool() {
+            ids.clone()
+        } else {
+            (0..fastrand::usize(0..40))
+                .map(|_| fastrand::i64(0..45))
+                .collect()
+        };
+        for id in asks {
+            let found = finder.get(id).map(|e| (e.id, e.number));
+            assert_eq!(
+                found,
+                map.get(&id).map(|e| (e.id, e.number)),
+                "seed {seed}, id {id}"
+            );
+        }
     }
 }
