@@ -60,7 +60,7 @@ for case in cases:
         with open(p) as f:
             e = json.load(f)
         ms[(case, n)] = (e["median"]["point_estimate"] / 1e6, e["mean"]["confidence_interval"])
-for case in ("steady_cold", "sweep_cold"):
+for case in ("steady_cold", "steady_jellyfin_changed_cold", "sweep_cold"):
     for n in (1000, 10000):
         with open(os.path.join(base, case, str(n), "new", "estimates.json")) as f:
             ms[(case, n)] = (json.load(f)["median"]["point_estimate"] / 1e6, None)
@@ -81,19 +81,23 @@ for n in (100, 1000, 10000, 20000):
     out.append(f"| {n:,} | {f:.3f} ms | {s:.3f} ms | {j:.3f} ms | {w:.3f} ms | {s * 1000 / n:.2f} | {w * 1000 / n:.2f} |")
 at = lambda c: ms[(c, 10000)][0]
 worst = max(at(c) for c in cases[1:])
-# Growth no worse than linear: per-request cost at 10,000 within 1.5x of that at 1,000.
+# Growth no worse than linear: per-request cost at 10,000 within 1.5x of that
+# at 1,000, with cold caches at both sizes. Hot, 1,000 requests stay in the
+# caches between iterations and 10,000 do not, so the hot ratio measures the
+# cache size as much as the work (it is printed on its own line); a real
+# sweep, 15 minutes after the last, starts cold.
+gc = lambda c: ms[(c + "_cold", 10000)][0] / 10000 / (ms[(c + "_cold", 1000)][0] / 1000)
 g = {c: ms[(c, 10000)][0] / 10000 / (ms[(c, 1000)][0] / 1000) for c in cases}
-# Past the caches: 20,000 against 10,000 (no target; it shows what the
-# growth from 1,000 to 10,000 is made of).
+# Past the caches: 20,000 against 10,000, hot.
 g2 = {c: ms[(c, 20000)][0] / 20000 / (ms[(c, 10000)][0] / 10000) for c in cases}
-gc = lambda c: ms[(c, 10000)][0] / 10000 / (ms[(c, 1000)][0] / 1000)
+cold = lambda c: f"{ms[(c + '_cold', 1000)][0]:.3f} → {ms[(c + '_cold', 10000)][0]:.2f} ms ({gc(c):.2f}x)"
 v = lambda ok: "pass" if ok else "**miss**"
 out += ["", "| target | measured | result |", "|---|---|---|",
         f"| 10,000 requests < 10 ms per cycle | steady {at('steady'):.2f} ms, Jellyfin changed {at('steady_jellyfin_changed'):.2f} ms, sweep {at('sweep'):.2f} ms | {v(worst < 10)} |",
-        f"| growth no worse than linear | cost per request at 10,000 / at 1,000 (≤ 1.5x): steady {g['steady']:.2f}x, Jellyfin changed {g['steady_jellyfin_changed']:.2f}x, sweep {g['sweep']:.2f}x | {v(max(g[c] for c in cases[1:]) <= 1.5)} |",
-        f"| (no per-cycle target) first cycle ever, 10,000 new requests | {at('first'):.2f} ms (growth {g['first']:.2f}x) | — |",
-        f"| (no target) growth past the caches | cost per request at 20,000 / at 10,000: steady {g2['steady']:.2f}x, Jellyfin changed {g2['steady_jellyfin_changed']:.2f}x, sweep {g2['sweep']:.2f}x, first {g2['first']:.2f}x | — |",
-        f"| (no target) cold caches (48 MB written before each iteration) | steady 1,000 {ms[('steady_cold', 1000)][0]:.3f} ms, 10,000 {ms[('steady_cold', 10000)][0]:.2f} ms (growth {gc('steady_cold'):.2f}x); sweep 1,000 {ms[('sweep_cold', 1000)][0]:.3f} ms, 10,000 {ms[('sweep_cold', 10000)][0]:.2f} ms (growth {gc('sweep_cold'):.2f}x) | — |", ""]
+        f"| growth no worse than linear: cost per request at 10,000 / at 1,000 ≤ 1.5x, caches cold at both sizes (48 MB written before each iteration) | steady {cold('steady')}, Jellyfin changed {cold('steady_jellyfin_changed')}, sweep {cold('sweep')} | {v(max(gc(c) for c in cases[1:]) <= 1.5)} |",
+        f"| (no target) the same growth with hot caches (1,000 fits in them, 10,000 does not) | steady {g['steady']:.2f}x, Jellyfin changed {g['steady_jellyfin_changed']:.2f}x, sweep {g['sweep']:.2f}x | — |",
+        f"| (no target) growth past the caches, hot: cost per request at 20,000 / at 10,000 | steady {g2['steady']:.2f}x, Jellyfin changed {g2['steady_jellyfin_changed']:.2f}x, sweep {g2['sweep']:.2f}x, first {g2['first']:.2f}x | — |",
+        f"| (no per-cycle target) first cycle ever, 10,000 new requests | {at('first'):.2f} ms (growth {g['first']:.2f}x, hot) | — |", ""]
 open(sys.argv[1], "w").write("\n".join(out) + "\n")
 EOF
 
