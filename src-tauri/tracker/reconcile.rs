@@ -239,7 +239,7 @@ fn is_torrent_hash(id: &str) -> bool {
 }
 
 fn same_id(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+    eq_ignore_ascii_case(a, b)
 }
 
 fn human_size(bytes: f64) -> String {
@@ -693,13 +693,18 @@ impl<'a> Listing<'a> {
 
 /// A download id of up to 64 bytes (a torrent hash, v1 or v2), held by
 /// value.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 struct ShortId {
     len: u8,
     bytes: [u8; 64],
 }
 
 impl ShortId {
+    /// Is this `id`? (Without making a `ShortId` of it.)
+    fn is(&self, id: &str) -> bool {
+        usize::from(self.len) == id.len() && self.bytes.get(..id.len()) == Some(id.as_bytes())
+    }
+
     fn of(id: &str) -> Option<Self> {
         let mut bytes = [0_u8; 64];
         bytes.get_mut(..id.len())?.copy_from_slice(id.as_bytes());
@@ -797,14 +802,13 @@ impl<'a> Ctx<'a> {
     /// The torrent a download id names: the one whose hash it is (any case),
     /// else one that carries it as its v1 or (truncated) v2 info-hash.
     fn torrent(&self, download_id: &str) -> Option<&'a Torrent> {
-        let key = ShortId::of(download_id);
-        if let (Some(key), Some((last, found))) = (key, self.last_torrent.get()) {
-            if key == last {
+        if let Some((last, found)) = self.last_torrent.get() {
+            if last.is(download_id) {
                 return found;
             }
         }
         let found = self.find_torrent(download_id);
-        if let Some(key) = key {
+        if let Some(key) = ShortId::of(download_id) {
             self.last_torrent.set(Some((key, found)));
         }
         found
