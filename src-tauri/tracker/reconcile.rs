@@ -1615,26 +1615,36 @@ fn advance<'x>(
     removed: Option<&'x String>,
     all_ok: bool,
 ) -> Advanced {
-    let mut out_phase = phase;
-    let mut out_reason: Option<&'x str> = reason.as_deref();
-    let mut warning = None;
-    let mut evidence = None;
-    let mut set = |p: Phase, out_phase: &mut Phase, out_reason: &mut Option<&'x str>| {
+    // `Advanced` with the reason borrowed: it is copied at the end, and
+    // only when it changed.
+    struct Out<'x> {
+        phase: Phase,
+        reason: Option<&'x str>,
+        warning: Option<bool>,
+        evidence: Option<String>,
+    }
+    let mut out = Out {
+        phase,
+        reason: reason.as_deref(),
+        warning: None,
+        evidence: None,
+    };
+    let set = |out: &mut Out<'x>, p: Phase| {
         if p != phase {
-            evidence = Some(d.evidence.render());
+            out.evidence = Some(d.evidence.render());
         }
-        *out_phase = p;
-        *out_reason = d.reason.as_deref();
-        warning = Some(d.warning);
+        out.phase = p;
+        out.reason = d.reason.as_deref();
+        out.warning = Some(d.warning);
     };
     match d.phase {
         None => {}
         Some(_) if phase == Phase::Available => {} // finished records are frozen
-        Some(Phase::Available) => set(Phase::Available, &mut out_phase, &mut out_reason),
+        Some(Phase::Available) => set(&mut out, Phase::Available),
         Some(Phase::Failed)
             if phase != Phase::Failed || reason.as_deref() != d.reason.as_deref() =>
         {
-            set(Phase::Failed, &mut out_phase, &mut out_reason);
+            set(&mut out, Phase::Failed);
         }
         Some(Phase::Failed) => {}
         Some(p) if phase == Phase::Failed => {
@@ -1645,35 +1655,35 @@ fn advance<'x>(
                 None => true,
             };
             if recover {
-                set(p, &mut out_phase, &mut out_reason);
+                set(&mut out, p);
             }
         }
-        Some(p) if p > phase => set(p, &mut out_phase, &mut out_reason),
+        Some(p) if p > phase => set(&mut out, p),
         // Same phase: refresh the reason, but a service that failed this
         // cycle cannot clear one.
         Some(p)
             if p == phase
                 && (d.reason.is_some() || all_ok)
-                && out_reason != d.reason.as_deref() =>
+                && out.reason != d.reason.as_deref() =>
         {
-            warning = Some(d.warning);
-            out_reason = d.reason.as_deref();
+            out.warning = Some(d.warning);
+            out.reason = d.reason.as_deref();
         }
         Some(_) => {} // never backwards
     }
     if let Some(r) = removed {
-        if out_phase == phase && !matches!(phase, Phase::Available | Phase::Failed) {
-            if out_reason != Some(r.as_str()) {
-                warning = Some(true);
+        if out.phase == phase && !matches!(phase, Phase::Available | Phase::Failed) {
+            if out.reason != Some(r.as_str()) {
+                out.warning = Some(true);
             }
-            out_reason = Some(r);
+            out.reason = Some(r);
         }
     }
     Advanced {
-        phase: out_phase,
-        reason: (out_reason != reason.as_deref()).then(|| out_reason.map(str::to_string)),
-        warning,
-        evidence,
+        phase: out.phase,
+        reason: (out.reason != reason.as_deref()).then(|| out.reason.map(str::to_string)),
+        warning: out.warning,
+        evidence: out.evidence,
     }
 }
 
@@ -2646,13 +2656,13 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
     let mut next = 0;
     let mut matched = 0;
     let mut claims: Vec<((MediaType, i64), Claim)> = Vec::with_capacity(prev.len());
-    let mut todo: Vec<&RequestRecord> = Vec::new();
+    let mut todo: Vec<(&RequestRecord, Option<&SeerrRequest>)> = Vec::new();
     for r in prev.values() {
         claims.extend(claim(r));
         let req = ctx.seerr.get_next(&mut next, r.jellyseerr_request_id);
         matched += usize::from(req.is_some());
         if needs_eval(r, req, &ctx) {
-            todo.push(r);
+            todo.push((r, req));
         }
     }
     // New requests become new records with the next local ids. No two
@@ -2674,7 +2684,7 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
     // The newest claim on each media a record to evaluate has.
     let mut owners: FastMap<(MediaType, i64), Option<Claim>> =
         FastMap::with_capacity_and_hasher(todo.len() + new_records.len(), Fast::default());
-    for r in todo.iter().copied().chain(&new_records) {
+    for r in todo.iter().map(|(r, _)| *r).chain(&new_records) {
         if let Some(key) = media_key(r) {
             owners.insert(key, None);
         }
@@ -2694,9 +2704,9 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
 
     // Each record is evaluated borrowed, and copied only when something
     // changes (most do not).
-    for r in todo {
+    for (r, req) in todo {
         let mut rec = Draft::Borrowed(r);
-        evaluate(&mut rec, &ctx, is_owner(r), false, &mut out.changes);
+        evaluate(&mut rec, &ctx, req, is_owner(r), false, &mut out.changes);
         if let Draft::Owned(rec) = rec {
             if rec != *r {
                 out.changed.push(rec);
@@ -2705,8 +2715,9 @@ fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconcile
     }
     for rec in new_records {
         let owner = is_owner(&rec);
+        let req = ctx.seerr.get(&rec.jellyseerr_request_id).copied();
         let mut rec = Draft::Owned(rec);
-        evaluate(&mut rec, &ctx, owner, true, &mut out.changes);
+        evaluate(&mut rec, &ctx, req, owner, true, &mut out.changes);
         out.changed.push(rec.into_owned());
     }
     out
@@ -2728,14 +2739,15 @@ fn claim(r: &RequestRecord) -> Option<((MediaType, i64), Claim)> {
     Some((key, (open, r.requested_at, r.id)))
 }
 
-fn evaluate(
+/// `req`: the record's request in this cycle's Jellyseerr listing.
+fn evaluate<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'_>,
+    ctx: &Ctx<'a>,
+    req: Option<&'a SeerrRequest>,
     owner: bool,
     is_new: bool,
     changes: &mut Vec<Change>,
 ) {
-    let req = ctx.seerr.get(&rec.jellyseerr_request_id).copied();
     let now = ctx.now;
     let mut episode_changes = Vec::new();
     let (decision, removed, progress) = match rec.media_type {
