@@ -6,8 +6,7 @@
 #   3. footprint of the real app under Xvfb on the simulated stack: PSS in three
 #      states, idle CPU, time to tray icon, stripped binary size.
 # Needs: xvfb-run, dbus-run-session, /usr/bin/python3 with python3-dbus,
-# python3-gi and python3-xlib (tools/setup.sh installs them), valgrind
-# (installed here when missing).
+# python3-gi, python3-xlib and valgrind (tools/setup.sh installs them).
 # Takes about 20 minutes on 2 cores (two optimized builds, then ~7 minutes of runs).
 #
 # Options: --quick (smaller cycle bench), --skip-build (use existing binaries).
@@ -32,15 +31,8 @@ for a in "$@"; do
   esac
 done
 
-bash tools/setup.sh
-# The reconcile growth check counts instructions with cachegrind.
-if ! command -v valgrind >/dev/null 2>&1; then
-  echo "bench: installing valgrind" >&2
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends valgrind >/dev/null
-fi
+# valgrind: the reconcile growth check counts instructions with cachegrind.
+bash tools/setup.sh valgrind
 
 out=docs/performance.md
 work=$(mktemp -d)

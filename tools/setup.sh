@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Status Tracker needs on Debian/Ubuntu.
 # Idempotent: installs only what is missing. Needs root or sudo for apt.
+# Arguments: more Debian packages to install the same way.
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +18,8 @@ pkgs=(
   openssl
   # tests against a real qBittorrent (tools/qbittorrent.sh, tests/real_qbittorrent.rs)
   qbittorrent-nox mktorrent curl
+  # and whatever the caller needs beyond these (tools/bench.sh: valgrind)
+  "$@"
 )
 
 missing=()
