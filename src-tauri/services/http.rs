@@ -26,6 +26,9 @@ const QUOTE_CHARS: usize = 80;
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub body: Vec<u8>,
+    /// The server's clock when it answered (its `Date` header), when it sent
+    /// one that parses.
+    pub date: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Answer {
@@ -152,6 +155,12 @@ impl Http {
         self.stats.record_request();
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
         if let Some(len) = response.content_length() {
             if len > MAX_BODY_BYTES as u64 {
                 return Err(self.too_large());
@@ -169,7 +178,7 @@ impl Http {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Answer { status, body })
+        Ok(Answer { status, body, date })
     }
 
     fn too_large(&self) -> ServiceError {

@@ -8,9 +8,29 @@
 //!
 //! Cost per steady cycle: one page of `sort=modified` (more only when more
 //! than 50 requests changed), plus one movie/tv page per TMDB id never seen.
+//!
+//! Caches, and what invalidates them:
+//! - Titles (`titles`): never stale (a TMDB entry's title, year and poster do
+//!   not change for the tracker's purpose); kept for good, also between runs.
+//!   A page that could not be read is asked again on the next sweep.
+//!   On first contact with a big library they are read 8 at a time for at
+//!   most [`TITLE_BUDGET`] per cycle; what was read is kept even when the
+//!   cycle fails later, and a request whose title arrives in a later cycle is
+//!   reported again with it.
+//! - The change cursor ([`Cursor`]): Seerr's `updatedAt` has one-second
+//!   resolution, and one second can hold many changes (a bulk approval) or
+//!   two changes of the same request (approved, then failed when Radarr
+//!   refused it). So the cursor's own second is read again (`>=`), and a
+//!   request there is reported unless it looks exactly as it did; the second
+//!   is closed (no longer re-read) once Seerr's own clock, by its `Date`
+//!   header, is [`CLOSE_AFTER`] past it when it is read.
+//! - Known ids: a drop of Seerr's total below them means a deletion, and a
+//!   full listing then tells which.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -32,6 +52,15 @@ const TAKE: usize = 50;
 const MAX_PAGES: usize = 400;
 /// TMDB's "anime" keyword, as Seerr uses it.
 const ANIME_KEYWORD_ID: i64 = 210_024;
+/// Title pages read at once (each is a TMDB lookup behind Seerr's cache).
+const TITLE_CONCURRENCY: usize = 8;
+/// Title pages are read for at most this long per cycle (first contact with
+/// a big library); the rest are read in the next cycles.
+pub const TITLE_BUDGET: Duration = Duration::from_secs(8);
+/// How far past the cursor's second Seerr's clock must be for that second to
+/// hold no more changes (a save's timestamp is taken shortly before it
+/// commits).
+const CLOSE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,7 +80,7 @@ pub(crate) struct PageInfo {
 }
 
 /// `MediaRequest`, the fields the tracker uses.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RequestWire {
     pub id: i64,
@@ -70,7 +99,7 @@ pub(crate) struct RequestWire {
     pub seasons: Option<Vec<SeasonWire>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MediaWire {
     #[serde(default)]
@@ -87,14 +116,14 @@ pub(crate) struct MediaWire {
     pub jellyfin_media_id4k: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UserWire {
     #[serde(default)]
     pub display_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SeasonWire {
     pub season_number: i32,
@@ -154,6 +183,14 @@ impl DetailsWire {
 }
 
 impl RequestWire {
+    /// What the request looks like to the tracker, as one number: equal
+    /// fingerprints at the same `updatedAt` mean nothing new.
+    fn fingerprint(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.hash(&mut h);
+        h.finish()
+    }
+
     fn tmdb_key(&self) -> Option<(MediaType, i64)> {
         let tmdb = self.media.as_ref()?.tmdb_id?;
         Some((self.media_type, tmdb))
@@ -215,6 +252,60 @@ struct StatusWire {
     version: Option<String>,
 }
 
+/// The `sort=modified` change cursor (see the module doc).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Cursor {
+    /// The newest `updatedAt` seen.
+    second: Option<DateTime<Utc>>,
+    /// The requests seen at exactly that time, with their fingerprints.
+    seen: HashMap<i64, u64>,
+    /// Seerr's clock was past `second` by [`CLOSE_AFTER`] when that second
+    /// was read: nothing can be saved with that `updatedAt` any more.
+    closed: bool,
+}
+
+impl Cursor {
+    /// Is a request listed with this `updatedAt` and fingerprint news?
+    /// `None`: it is older than the cursor (the read can stop there).
+    fn is_news(&self, w: &RequestWire) -> Option<bool> {
+        let Some(second) = self.second else {
+            return Some(true);
+        };
+        if w.updated_at > second {
+            Some(true)
+        } else if w.updated_at == second && !self.closed {
+            Some(self.seen.get(&w.id) != Some(&w.fingerprint()))
+        } else {
+            None
+        }
+    }
+
+    /// The cursor after a read that reported `wires`, served by Seerr at
+    /// `served_at` (its `Date` header, when it sent one).
+    fn advance(&self, wires: &[RequestWire], served_at: Option<DateTime<Utc>>) -> Cursor {
+        let newest = wires.iter().map(|w| w.updated_at).max();
+        let second = match (self.second, newest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let mut next = if second == self.second {
+            self.clone()
+        } else {
+            Cursor {
+                second,
+                ..Cursor::default()
+            }
+        };
+        for w in wires.iter().filter(|w| Some(w.updated_at) == second) {
+            next.seen.insert(w.id, w.fingerprint());
+        }
+        if let (Some(second), Some(served)) = (second, served_at) {
+            next.closed = next.closed || served >= second + CLOSE_AFTER;
+        }
+        next
+    }
+}
+
 /// A Jellyseerr client with its title cache and change cursor.
 #[derive(Debug)]
 pub struct JellyseerrClient {
@@ -222,21 +313,27 @@ pub struct JellyseerrClient {
     titles: HashMap<(MediaType, i64), TitleInfo>,
     /// TMDB entries whose page could not be read (asked again on sweep).
     title_failed: HashSet<(MediaType, i64)>,
-    /// The newest `updatedAt` seen...
-    newest: Option<DateTime<Utc>>,
-    /// ... and the requests seen with exactly that time (not reported twice).
-    newest_ids: HashSet<i64>,
+    /// Requests reported without their title (its page not read yet): each
+    /// is reported again, as last listed, once its title is known.
+    untitled: HashMap<i64, RequestWire>,
+    cursor: Cursor,
     /// Every request id Jellyseerr listed: when its total drops below this,
     /// something was deleted and a full listing tells what.
     known_ids: HashSet<i64>,
+    /// [`TITLE_BUDGET`] (shorter in tests).
+    title_budget: Duration,
 }
 
 /// What a Jellyseerr client keeps between runs.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SavedState {
     titles: Vec<((MediaType, i64), TitleInfo)>,
-    newest: Option<DateTime<Utc>>,
-    newest_ids: Vec<i64>,
+    #[serde(default)]
+    title_failed: Vec<(MediaType, i64)>,
+    #[serde(default)]
+    untitled: Vec<RequestWire>,
+    #[serde(default)]
+    cursor: Cursor,
     #[serde(default)]
     known_ids: Vec<i64>,
 }
@@ -246,21 +343,40 @@ impl JellyseerrClient {
     pub fn save_state(&self) -> Option<String> {
         serde_json::to_string(&SavedState {
             titles: self.titles.iter().map(|(k, v)| (*k, v.clone())).collect(),
-            newest: self.newest,
-            newest_ids: self.newest_ids.iter().copied().collect(),
+            title_failed: self.title_failed.iter().copied().collect(),
+            untitled: self.untitled.values().cloned().collect(),
+            cursor: self.cursor.clone(),
             known_ids: self.known_ids.iter().copied().collect(),
         })
         .ok()
     }
 
     /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    /// (A state saved by an older version has no cursor: the first cycle is
+    /// then a full listing.)
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<SavedState>(json) {
             self.titles = s.titles.into_iter().collect();
-            self.newest = s.newest;
-            self.newest_ids = s.newest_ids.into_iter().collect();
+            self.title_failed = s.title_failed.into_iter().collect();
+            self.untitled = s.untitled.into_iter().map(|w| (w.id, w)).collect();
+            self.cursor = s.cursor;
             self.known_ids = s.known_ids.into_iter().collect();
         }
+    }
+
+    /// First-contact progress: `(requests read whole, requests listed)`.
+    /// A request is read whole once its title page is (or could not be).
+    pub fn progress(&self) -> (usize, usize) {
+        let waiting = self
+            .untitled
+            .values()
+            .filter(|w| {
+                w.tmdb_key()
+                    .is_some_and(|k| !self.title_failed.contains(&k))
+            })
+            .count();
+        let total = self.known_ids.len();
+        (total.saturating_sub(waiting), total)
     }
 
     /// Builds the client with the `X-Api-Key` header; nothing is sent yet.
@@ -283,9 +399,10 @@ impl JellyseerrClient {
             http: Http::new(cfg, "Jellyseerr", headers, false, stats)?,
             titles: HashMap::new(),
             title_failed: HashSet::new(),
-            newest: None,
-            newest_ids: HashSet::new(),
+            untitled: HashMap::new(),
+            cursor: Cursor::default(),
             known_ids: HashSet::new(),
+            title_budget: TITLE_BUDGET,
         })
     }
 
@@ -299,12 +416,13 @@ impl JellyseerrClient {
         })
     }
 
-    /// `sweep`: every request (`complete` is true). Otherwise only the
-    /// requests modified since the newest `updatedAt` seen before.
+    /// `sweep`: every request (`complete` is true). Otherwise the requests
+    /// modified since the cursor (its own second included), plus the ones
+    /// whose title has just been read.
     pub async fn fetch(&mut self, sweep: bool) -> Result<SeerrData, ServiceError> {
-        let (wires, complete) = match (sweep, self.newest) {
-            (false, Some(newest)) => {
-                let (wires, total) = self.read_modified_since(newest, &self.newest_ids).await?;
+        let (mut wires, complete, served_at) = match (sweep, self.cursor.second) {
+            (false, Some(_)) => {
+                let (wires, total, served_at) = self.read_modified_since(&self.cursor).await?;
                 let expected = self.known_ids.len()
                     + wires
                         .iter()
@@ -314,82 +432,125 @@ impl JellyseerrClient {
                     // Fewer requests than we know of: one was deleted.
                     self.read_all().await?
                 } else {
-                    (wires, false)
+                    (wires, false, served_at)
                 }
             }
             _ => self.read_all().await?,
         };
+        let cursor = self.cursor.advance(&wires, served_at);
         let mut known_ids = if complete {
             HashSet::new()
         } else {
             self.known_ids.clone()
         };
         known_ids.extend(wires.iter().map(|w| w.id));
-        let mut titles = self.titles.clone();
-        let mut failed = if sweep {
-            HashSet::new()
-        } else {
-            self.title_failed.clone()
-        };
-        let keys: HashSet<(MediaType, i64)> =
-            wires.iter().filter_map(RequestWire::tmdb_key).collect();
-        for key in keys {
-            if titles.contains_key(&key) || failed.contains(&key) {
-                continue;
-            }
-            match self.read_title(key).await {
-                Ok(info) => {
-                    titles.insert(key, info);
+        let mut untitled = self.untitled.clone();
+        if complete {
+            untitled.retain(|id, _| known_ids.contains(id));
+        }
+        if sweep {
+            self.title_failed.clear();
+        }
+        for w in &wires {
+            match w.tmdb_key() {
+                Some(k) if !self.titles.contains_key(&k) => {
+                    untitled.insert(w.id, w.clone());
                 }
-                // A TMDB hiccup must not hide every request: the title
-                // stays unknown until the next sweep.
-                Err(e) if e.kind == ErrorKind::Unauthorized => return Err(e),
-                Err(_) => {
-                    failed.insert(key);
+                _ => {
+                    untitled.remove(&w.id);
                 }
             }
         }
-        let newest = wires.iter().map(|w| w.updated_at).max();
-        let newest = match (self.newest, newest) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let mut newest_ids: HashSet<i64> = if newest == self.newest {
-            self.newest_ids.clone()
-        } else {
-            HashSet::new()
-        };
-        newest_ids.extend(
-            wires
-                .iter()
-                .filter(|w| Some(w.updated_at) == newest)
-                .map(|w| w.id),
-        );
+        // Titles are kept as they arrive, even if this fetch fails later.
+        self.read_titles(&untitled).await?;
+        // Requests whose title arrived: reported (again) with it.
+        let listed: HashSet<i64> = wires.iter().map(|w| w.id).collect();
+        let titles = &self.titles;
+        let failed = &self.title_failed;
+        untitled.retain(|id, w| {
+            let done = w
+                .tmdb_key()
+                .is_some_and(|k| titles.contains_key(&k) || failed.contains(&k));
+            if done && !listed.contains(id) {
+                wires.push(w.clone());
+            }
+            !done
+        });
         let requests = wires
             .into_iter()
             .map(|w| {
-                let info = w.tmdb_key().and_then(|k| titles.get(&k));
+                let info = w.tmdb_key().and_then(|k| self.titles.get(&k));
                 w.into_request(info)
             })
             .collect();
-        self.titles = titles;
-        self.title_failed = failed;
+        self.untitled = untitled;
         // Even with no request at all, later cycles are incremental.
-        self.newest = Some(newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH));
-        self.newest_ids = newest_ids;
+        self.cursor = Cursor {
+            second: cursor.second.or(Some(DateTime::<Utc>::UNIX_EPOCH)),
+            ..cursor
+        };
         self.known_ids = known_ids;
         Ok(SeerrData { requests, complete })
+    }
+
+    /// Reads the title pages the `untitled` requests need, [`TITLE_CONCURRENCY`]
+    /// at a time, for at most [`TITLE_BUDGET`]. A page that fails is asked
+    /// again on the next sweep (a TMDB hiccup must not hide every request);
+    /// a refused key fails the fetch.
+    async fn read_titles(
+        &mut self,
+        untitled: &HashMap<i64, RequestWire>,
+    ) -> Result<(), ServiceError> {
+        let mut keys: Vec<(MediaType, i64)> = untitled
+            .values()
+            .filter_map(RequestWire::tmdb_key)
+            .filter(|k| !self.titles.contains_key(k) && !self.title_failed.contains(k))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        // The order of the reads is repeatable (films first, by TMDB id).
+        keys.sort_unstable_by_key(|(kind, tmdb)| (*kind == MediaType::Tv, *tmdb));
+        let started = Instant::now();
+        let mut keys = keys.into_iter();
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < TITLE_CONCURRENCY && started.elapsed() < self.title_budget {
+                let Some(key) = keys.next() else { break };
+                let http = self.http.clone();
+                running.spawn(async move { (key, read_title(&http, key).await) });
+            }
+            let Some(done) = running.join_next().await else {
+                return Ok(());
+            };
+            // A task that panicked is a page not read.
+            let Ok((key, result)) = done else { continue };
+            match result {
+                Ok(info) => {
+                    self.titles.insert(key, info);
+                }
+                Err(e) if e.kind == ErrorKind::Unauthorized => return Err(e),
+                Err(_) => {
+                    self.title_failed.insert(key);
+                }
+            }
+        }
     }
 
     /// Every page, `sort=added` (stable under concurrent modification).
     /// `complete` is false when the pages held fewer distinct requests than
     /// the total Seerr reported (a deletion shifted the pages mid-read).
-    async fn read_all(&self) -> Result<(Vec<RequestWire>, bool), ServiceError> {
+    async fn read_all(
+        &self,
+    ) -> Result<(Vec<RequestWire>, bool, Option<DateTime<Utc>>), ServiceError> {
         let mut seen = HashSet::new();
         let mut all = Vec::new();
         let mut total = 0;
+        let mut served_at = None;
         for page in 0..MAX_PAGES {
-            let answer = self.read_page(page * TAKE, "added").await?;
+            let (answer, date) = self.read_page(page * TAKE, "added").await?;
+            if page == 0 {
+                served_at = date;
+            }
             total = answer
                 .page_info
                 .as_ref()
@@ -406,63 +567,61 @@ impl JellyseerrClient {
             }
         }
         let complete = all.len() as i64 >= total;
-        Ok((all, complete))
+        Ok((all, complete, served_at))
     }
 
     /// Pages of `sort=modified` (newest first) until a request older than
-    /// `newest` appears. A request modified at exactly `newest` is new
-    /// unless it is one of `seen_at_newest`.
+    /// the cursor appears; the cursor's own second is read again.
     async fn read_modified_since(
         &self,
-        newest: DateTime<Utc>,
-        seen_at_newest: &HashSet<i64>,
-    ) -> Result<(Vec<RequestWire>, Option<i64>), ServiceError> {
+        cursor: &Cursor,
+    ) -> Result<(Vec<RequestWire>, Option<i64>, Option<DateTime<Utc>>), ServiceError> {
         let mut out: Vec<RequestWire> = Vec::new();
         let mut seen = HashSet::new();
         let mut total = None;
+        let mut served_at = None;
         for page in 0..MAX_PAGES {
-            let answer = self.read_page(page * TAKE, "modified").await?;
+            let (answer, date) = self.read_page(page * TAKE, "modified").await?;
             if page == 0 {
                 total = answer.page_info.as_ref().and_then(|p| p.results);
+                served_at = date;
             }
             let got = answer.results.len();
             let mut reached_old = false;
             for r in answer.results {
-                if r.updated_at < newest {
-                    reached_old = true;
-                } else if r.updated_at == newest && seen_at_newest.contains(&r.id) {
-                    continue;
-                } else if seen.insert(r.id) {
-                    out.push(r);
+                match cursor.is_news(&r) {
+                    None => reached_old = true,
+                    Some(false) => {}
+                    Some(true) => {
+                        if seen.insert(r.id) {
+                            out.push(r);
+                        }
+                    }
                 }
             }
             if reached_old || got < TAKE {
                 break;
             }
         }
-        Ok((out, total))
+        Ok((out, total, served_at))
     }
 
-    async fn read_page(&self, skip: usize, sort: &str) -> Result<RequestPage, ServiceError> {
-        self.get_json(
-            "api/v1/request",
-            &[
-                ("take", TAKE.to_string()),
-                ("skip", skip.to_string()),
-                ("filter", "all".to_string()),
-                ("sort", sort.to_string()),
-            ],
-        )
-        .await
-    }
-
-    async fn read_title(&self, (kind, tmdb): (MediaType, i64)) -> Result<TitleInfo, ServiceError> {
-        let path = match kind {
-            MediaType::Movie => format!("api/v1/movie/{tmdb}"),
-            MediaType::Tv => format!("api/v1/tv/{tmdb}"),
-        };
-        let details: DetailsWire = self.get_json(&path, &[]).await?;
-        Ok(details.into_info())
+    /// One page of the request list, and Seerr's clock when it answered.
+    async fn read_page(
+        &self,
+        skip: usize,
+        sort: &str,
+    ) -> Result<(RequestPage, Option<DateTime<Utc>>), ServiceError> {
+        let query = [
+            ("take", TAKE.to_string()),
+            ("skip", skip.to_string()),
+            ("filter", "all".to_string()),
+            ("sort", sort.to_string()),
+        ];
+        let path = "api/v1/request";
+        let answer = self.http.send(self.http.get(path)?.query(&query)).await?;
+        check(&self.http, &answer, path)?;
+        Ok((self.http.json(&answer)?, answer.date))
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -471,29 +630,45 @@ impl JellyseerrClient {
         query: &[(&str, String)],
     ) -> Result<T, ServiceError> {
         let answer = self.http.send(self.http.get(path)?.query(query)).await?;
-        self.check(&answer, path)?;
+        check(&self.http, &answer, path)?;
         self.http.json(&answer)
     }
+}
 
-    fn check(&self, answer: &Answer, what: &str) -> Result<(), ServiceError> {
-        match answer.status {
-            s if s.is_success() => Ok(()),
-            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(self.http.error(
-                ErrorKind::Unauthorized,
-                format!(
-                    "wrong API key (Jellyseerr answered {})",
-                    answer.status.as_u16()
-                ),
-            )),
-            StatusCode::BAD_REQUEST => Err(self.http.error(
-                ErrorKind::ServerError,
-                format!(
-                    "Jellyseerr refused the request for {what} (400): {}",
-                    super::http::quote(&answer.body)
-                ),
-            )),
-            _ => Err(self.http.status_error(answer, what)),
-        }
+/// `GET /api/v1/movie/{id}` or `/tv/{id}`: title, year, poster, anime keyword.
+async fn read_title(
+    http: &Http,
+    (kind, tmdb): (MediaType, i64),
+) -> Result<TitleInfo, ServiceError> {
+    let path = match kind {
+        MediaType::Movie => format!("api/v1/movie/{tmdb}"),
+        MediaType::Tv => format!("api/v1/tv/{tmdb}"),
+    };
+    let answer = http.send(http.get(&path)?).await?;
+    check(http, &answer, &path)?;
+    let details: DetailsWire = http.json(&answer)?;
+    Ok(details.into_info())
+}
+
+/// Seerr's statuses into the shared error kinds (a wrong key is a 403 here).
+fn check(http: &Http, answer: &Answer, what: &str) -> Result<(), ServiceError> {
+    match answer.status {
+        s if s.is_success() => Ok(()),
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(http.error(
+            ErrorKind::Unauthorized,
+            format!(
+                "wrong API key (Jellyseerr answered {})",
+                answer.status.as_u16()
+            ),
+        )),
+        StatusCode::BAD_REQUEST => Err(http.error(
+            ErrorKind::ServerError,
+            format!(
+                "Jellyseerr refused the request for {what} (400): {}",
+                super::http::quote(&answer.body)
+            ),
+        )),
+        _ => Err(http.status_error(answer, what)),
     }
 }
 
@@ -579,9 +754,14 @@ mod tests {
         );
     }
 
+    #[derive(Default)]
     struct Fake {
         requests: Mutex<Vec<Value>>,
         calls: Mutex<Vec<String>>,
+        /// The `Date` header to send (hyper's own clock otherwise).
+        date: Mutex<Option<String>>,
+        /// How long a title page takes.
+        title_delay: Mutex<std::time::Duration>,
     }
 
     fn request(id: i64, tmdb: i64, updated: &str) -> Value {
@@ -615,13 +795,19 @@ mod tests {
                     let skip: usize = q["skip"].parse().unwrap();
                     let total = all.len();
                     let page: Vec<Value> = all.into_iter().skip(skip).take(take).collect();
-                    Json(json!({"pageInfo": {"pages": total.div_ceil(take), "pageSize": take, "results": total, "page": skip / take + 1},
-                                "results": page})).into_response()
+                    let mut resp = Json(json!({"pageInfo": {"pages": total.div_ceil(take), "pageSize": take, "results": total, "page": skip / take + 1},
+                                "results": page})).into_response();
+                    if let Some(d) = f.date.lock().unwrap().clone() {
+                        resp.headers_mut().insert("date", d.parse().unwrap());
+                    }
+                    resp
                 }),
             )
             .route(
                 "/api/v1/movie/{id}",
                 get(|State(f): State<Arc<Fake>>, Path(id): Path<i64>| async move {
+                    let delay = *f.title_delay.lock().unwrap();
+                    tokio::time::sleep(delay).await;
                     f.calls.lock().unwrap().push(format!("movie {id}"));
                     Json(json!({"title": format!("Movie {id}"), "releaseDate": "2021-10-22", "posterPath": "/x.jpg", "keywords": []}))
                 }),
@@ -643,7 +829,7 @@ mod tests {
                     })
                     .collect(),
             ),
-            calls: Mutex::new(Vec::new()),
+            ..Fake::default()
         });
         let url = serve(router(fake.clone())).await;
         let stats = stats();
@@ -687,10 +873,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_403_is_a_wrong_api_key() {
-        let fake = Arc::new(Fake {
-            requests: Mutex::new(vec![]),
-            calls: Mutex::new(vec![]),
-        });
+        let fake = Arc::new(Fake::default());
         let url = serve(router(fake)).await;
         let mut c = JellyseerrClient::new(
             &config("jellyseerr", &url),
@@ -723,5 +906,159 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    /// `request(..)` with another status.
+    fn with_status(mut v: Value, status: i64) -> Value {
+        v["status"] = json!(status);
+        v
+    }
+
+    /// An HTTP date `secs` after `t`.
+    fn http_date(t: DateTime<Utc>, secs: i64) -> String {
+        (t + chrono::TimeDelta::seconds(secs))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+    }
+
+    async fn client_for(fake: &Arc<Fake>) -> (JellyseerrClient, Arc<HttpStats>) {
+        let url = serve(router(fake.clone())).await;
+        let stats = stats();
+        let c = JellyseerrClient::new(
+            &config("jellyseerr", &url),
+            Secret::new("good"),
+            stats.clone(),
+        )
+        .unwrap();
+        (c, stats)
+    }
+
+    const SECOND: &str = "2026-12-06T10:00:00.000Z";
+
+    fn second() -> DateTime<Utc> {
+        SECOND.parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_change_in_the_cursors_own_second_is_seen() {
+        // Seerr stamps whole seconds: the request was approved, seen, then
+        // failed (Radarr refused it) in the same second.
+        let fake = Arc::new(Fake::default());
+        *fake.requests.lock().unwrap() = vec![
+            request(1, 11, SECOND),
+            request(2, 12, "2026-12-06T09:00:00.000Z"),
+        ];
+        *fake.date.lock().unwrap() = Some(http_date(second(), 0));
+        let (mut c, stats) = client_for(&fake).await;
+        c.fetch(false).await.unwrap();
+
+        fake.requests.lock().unwrap()[0] = with_status(request(1, 11, SECOND), 4);
+        let before = stats.requests();
+        let next = c.fetch(false).await.unwrap();
+        assert_eq!(
+            next.requests
+                .iter()
+                .map(|r| (r.id, r.status))
+                .collect::<Vec<_>>(),
+            vec![(1, SeerrRequestStatus::Failed)],
+            "a change with the cursor's own updatedAt is a change"
+        );
+        assert_eq!(stats.requests() - before, 1, "at no extra request");
+
+        let again = c.fetch(false).await.unwrap();
+        assert!(
+            again.requests.is_empty(),
+            "the same request, unchanged, is not news: {:?}",
+            again.requests
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bulk_approval_in_one_second_is_seen_whole_and_the_second_closes() {
+        let fake = Arc::new(Fake::default());
+        *fake.requests.lock().unwrap() = (1..=60)
+            .map(|i| with_status(request(i, 100 + i, "2026-12-06T09:00:00.000Z"), 1))
+            .collect();
+        *fake.date.lock().unwrap() = Some(http_date(second(), 0));
+        let (mut c, stats) = client_for(&fake).await;
+        c.fetch(false).await.unwrap();
+
+        // 60 approvals in one second, more than a page; the tracker reads
+        // while that second is still going on.
+        *fake.requests.lock().unwrap() = (1..=60).map(|i| request(i, 100 + i, SECOND)).collect();
+        let next = c.fetch(false).await.unwrap();
+        assert_eq!(next.requests.len(), 60, "every approval of the second");
+        assert!(next
+            .requests
+            .iter()
+            .all(|r| r.status == SeerrRequestStatus::Approved));
+
+        // One more approval lands in the same second, after the read.
+        fake.requests.lock().unwrap()[59] = with_status(request(60, 160, SECOND), 3);
+        let late = c.fetch(false).await.unwrap();
+        assert_eq!(
+            late.requests.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![60],
+            "the open second is read again"
+        );
+
+        // Seerr's clock is now well past that second: it is closed, and a
+        // steady cycle reads one page again.
+        *fake.date.lock().unwrap() = Some(http_date(second(), 30));
+        c.fetch(false).await.unwrap();
+        let before = stats.requests();
+        let steady = c.fetch(false).await.unwrap();
+        assert!(steady.requests.is_empty());
+        assert_eq!(
+            stats.requests() - before,
+            1,
+            "a closed second is not read again"
+        );
+    }
+
+    #[tokio::test]
+    async fn titles_read_past_the_budget_arrive_in_later_cycles_and_are_kept() {
+        let fake = Arc::new(Fake::default());
+        *fake.requests.lock().unwrap() = (1..=40)
+            .map(|i| request(i, 1000 + i, "2026-12-06T09:00:00.000Z"))
+            .collect();
+        *fake.title_delay.lock().unwrap() = std::time::Duration::from_millis(40);
+        let (mut c, _stats) = client_for(&fake).await;
+        c.title_budget = std::time::Duration::from_millis(60);
+
+        let first = c.fetch(false).await.unwrap();
+        assert_eq!(
+            first.requests.len(),
+            40,
+            "every request is reported at once"
+        );
+        let titled = first.requests.iter().filter(|r| r.title.is_some()).count();
+        assert!(
+            (1..40).contains(&titled),
+            "some titles within the budget, not all: {titled}"
+        );
+        assert_eq!(c.progress(), (titled, 40));
+
+        // What was read is kept between runs.
+        let saved = c.save_state().unwrap();
+        let (mut c, stats) = client_for(&fake).await;
+        c.restore_state(&saved);
+        c.title_budget = std::time::Duration::from_secs(30);
+        let before = stats.requests();
+        let next = c.fetch(false).await.unwrap();
+        assert_eq!(
+            stats.requests() - before,
+            1 + (40 - titled) as u64,
+            "one page, and only the titles not read before"
+        );
+        assert_eq!(
+            next.requests.len(),
+            40 - titled,
+            "the requests whose title arrived are reported again"
+        );
+        assert!(next.requests.iter().all(|r| r.title.is_some()));
+        assert_eq!(c.progress(), (40, 40));
+        let steady = c.fetch(false).await.unwrap();
+        assert!(steady.requests.is_empty(), "and then not again");
     }
 }
