@@ -165,6 +165,7 @@ fn jf_item(id: String, kind: JellyfinKind, name: String) -> JellyfinItem {
         season: None,
         episode: None,
         episode_end: None,
+        date_created: None,
     }
 }
 

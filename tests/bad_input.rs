@@ -172,6 +172,7 @@ fn wants() -> Wants {
         series_tvdb_ids: vec![81189],
         shoko_paths: vec!["/anime/Film/Film.mkv".into()],
         jellyfin_series_ids: vec!["a1b2c3".into()],
+        jellyfin_item_ids: vec!["d4e5f6".into()],
         anidb_ids: vec![112],
         downloading: true,
     }

@@ -826,6 +826,9 @@ fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
                         wants.movie_tmdb_ids.push(t);
                     }
                 }
+                if let Some(j) = &r.jellyfin_media_id {
+                    wants.jellyfin_item_ids.push(j.clone());
+                }
             }
             tracker::MediaType::Tv => {
                 if let Some(t) = r.tvdb_id {

@@ -8,10 +8,26 @@
 //!
 //! Cost per steady cycle: one page of the 50 newest items (more only when
 //! more than 50 arrived), plus one `Shows/{id}/Episodes` per newly wanted
-//! series. The full index is read on the first fetch and on a sweep.
+//! series, plus one `Items?ids=` while an open request has a cached item to
+//! confirm. The full index is read on the first fetch and on a sweep.
+//!
+//! Caches, and what invalidates them:
+//! - The index of movies and series (`index`): Jellyfin derives an item's Id
+//!   from its path, so a replaced or upgraded file is a new item (new Id, new
+//!   DateCreated) and a deleted one is gone. The DateCreated feed brings new
+//!   items and new data of items it lists again; it cannot tell a deletion.
+//!   So an index item is only trusted as it was read: before an open request
+//!   may take a cached item (one not read in this fetch) as evidence, it is
+//!   read again with `Items?ids=` (a batch), and dropped when Jellyfin no
+//!   longer has it. The sweep reads the whole index again.
+//! - Episodes of wanted series (`episodes`): read whole when a series
+//!   becomes wanted, then kept current by the feed (new and changed
+//!   episodes); a deleted episode is dropped by the sweep.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
@@ -30,9 +46,14 @@ const INDEX_PAGE: usize = 500;
 const FEED_PAGE: usize = 50;
 /// At most this many feed pages per cycle (then the next sweep catches up).
 const FEED_MAX_PAGES: usize = 10;
+/// More wanted series than this to read at once (first contact): the
+/// library's episodes in pages, not one read per series.
+const LIBRARY_EPISODES_FROM: usize = 20;
 /// A safety stop for the index: 400 pages of 500.
 const INDEX_MAX_PAGES: usize = 400;
-const INDEX_FIELDS: &str = "ProviderIds,Path,MediaSources";
+const INDEX_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
+/// Item ids per `Items?ids=` request (32 hex digits each: ~1.7 KB of URL).
+const CONFIRM_BATCH: usize = 50;
 const FEED_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +90,8 @@ pub(crate) struct ItemWire {
     pub parent_index_number: Option<i32>,
     #[serde(default)]
     pub series_id: Option<String>,
+    #[serde(default)]
+    pub date_created: Option<DateTime<Utc>>,
 }
 
 /// Ids as 32 lower-case hex digits (Jellyfin sends the "N" form; a dashed
@@ -122,6 +145,7 @@ impl ItemWire {
             episode: self.index_number,
             episode_end: self.index_number_end,
             name: self.name.unwrap_or_default(),
+            date_created: self.date_created,
         }
     }
 }
@@ -255,65 +279,83 @@ impl JellyfinClient {
                 public.id.unwrap_or_default()
             }
         };
-        let mut index = if sweep || !self.index_loaded {
-            self.read_index().await?
+        let mut read_whole = sweep || !self.index_loaded;
+        let mut index = HashMap::new();
+        let mut episodes: HashMap<String, HashMap<String, JellyfinItem>> = HashMap::new();
+        let mut feed_new = Vec::new();
+        // Items this fetch read: as Jellyfin has them now.
+        let mut fresh: HashSet<String> = HashSet::new();
+        if !read_whole {
+            index = self.index.clone();
+            episodes = self.episodes.clone();
+            match self.read_new_items().await? {
+                Some(items) => {
+                    for item in items {
+                        fresh.insert(item.id.clone());
+                        if !self.feed_seen.contains(&item.id) {
+                            feed_new.push(item.id.clone());
+                        }
+                        // New items and new data of known ones alike.
+                        match item.kind {
+                            JellyfinKind::Movie | JellyfinKind::Series => {
+                                index.insert(item.id.clone(), item);
+                            }
+                            JellyfinKind::Episode => {
+                                let series = item.series_id.clone().unwrap_or_default();
+                                if let Some(eps) = episodes.get_mut(&series) {
+                                    eps.insert(item.id.clone(), item);
+                                }
+                            }
+                            JellyfinKind::Other => {}
+                        }
+                    }
+                }
+                // More new items than the feed reads in a cycle: the whole
+                // index, so that none is hidden until the sweep.
+                None => read_whole = true,
+            }
+        }
+        if read_whole {
+            index = self.read_index().await?;
+            episodes.clear();
         } else {
-            self.index.clone()
-        };
+            self.confirm(&mut index, wants, &fresh).await?;
+        }
+
         let mut wanted: HashSet<String> = wants
             .jellyfin_series_ids
             .iter()
             .map(|s| normalize_id(s))
             .collect();
-        // Series the tracker knows only by TVDB id yet: found through the index.
-        let by_tvdb = |index: &HashMap<String, JellyfinItem>, wanted: &mut HashSet<String>| {
-            for it in index.values() {
-                if it.kind == JellyfinKind::Series
-                    && (it
-                        .tvdb_id
-                        .is_some_and(|t| wants.series_tvdb_ids.contains(&t))
-                        || it.anidb_id.is_some_and(|a| wants.anidb_ids.contains(&a)))
-                {
-                    wanted.insert(normalize_id(&it.id));
-                }
-            }
-        };
-        by_tvdb(&index, &mut wanted);
-        let mut episodes: HashMap<String, HashMap<String, JellyfinItem>> = self
-            .episodes
-            .iter()
-            .filter(|(k, _)| wanted.contains(*k) && !sweep)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-
-        let mut feed_new = Vec::new();
-        if !sweep && self.index_loaded {
-            for item in self.read_new_items(&index, &episodes).await? {
-                feed_new.push(item.id.clone());
-                match item.kind {
-                    JellyfinKind::Movie | JellyfinKind::Series => {
-                        index.insert(item.id.clone(), item);
-                    }
-                    JellyfinKind::Episode => {
-                        let series = item.series_id.clone().unwrap_or_default();
-                        if let Some(eps) = episodes.get_mut(&series) {
-                            eps.insert(item.id.clone(), item);
-                        }
-                    }
-                    JellyfinKind::Other => {}
-                }
+        // Series the tracker knows only by TVDB/AniDB id: found through the index.
+        for it in index.values() {
+            if it.kind == JellyfinKind::Series
+                && (it
+                    .tvdb_id
+                    .is_some_and(|t| wants.series_tvdb_ids.contains(&t))
+                    || it.anidb_id.is_some_and(|a| wants.anidb_ids.contains(&a)))
+            {
+                wanted.insert(normalize_id(&it.id));
             }
         }
-
-        by_tvdb(&index, &mut wanted);
+        episodes.retain(|k, _| wanted.contains(k));
         let mut missing: Vec<&String> = wanted
             .iter()
-            .filter(|s| !episodes.contains_key(*s))
+            .filter(|s| !episodes.contains_key(*s) && index.contains_key(*s))
             .collect();
         missing.sort();
-        for series in missing {
-            let eps = self.read_episodes(series).await?;
-            episodes.insert(series.clone(), eps);
+        if missing.len() > LIBRARY_EPISODES_FROM {
+            // First contact with many series: the library's episodes, paged,
+            // instead of one read per series.
+            let mut all = self.read_all_episodes().await?;
+            for series in missing {
+                episodes.insert(series.clone(), all.remove(series).unwrap_or_default());
+            }
+        } else {
+            for series in missing {
+                let eps = self.read_episodes(series).await?;
+                episodes.insert(series.clone(), eps);
+            }
         }
 
         let mut items: Vec<JellyfinItem> = index.values().cloned().collect();
@@ -326,7 +368,7 @@ impl JellyfinClient {
         self.index = index;
         self.index_loaded = true;
         self.episodes = episodes;
-        if self.feed_seen.len() > 5_000 || sweep {
+        if self.feed_seen.len() > 5_000 || read_whole {
             self.feed_seen.clear();
         }
         self.feed_seen.extend(feed_new);
@@ -334,6 +376,80 @@ impl JellyfinClient {
             items,
             server_id: self.server_id.clone(),
         })
+    }
+
+    /// Reads again, in batches of `Items?ids=`, the cached movies and series
+    /// an open request may take as evidence (its Tmdb, Tvdb or AniDB id, or
+    /// its Jellyfin id), unless this fetch read them already; those Jellyfin
+    /// no longer has are dropped from `index`.
+    async fn confirm(
+        &self,
+        index: &mut HashMap<String, JellyfinItem>,
+        wants: &Wants,
+        fresh: &HashSet<String>,
+    ) -> Result<(), ServiceError> {
+        let held: HashSet<String> = wants
+            .jellyfin_item_ids
+            .iter()
+            .chain(&wants.jellyfin_series_ids)
+            .map(|i| normalize_id(i))
+            .collect();
+        let mut ids: Vec<String> = index
+            .values()
+            .filter(|it| match it.kind {
+                JellyfinKind::Movie => {
+                    it.tmdb_id
+                        .is_some_and(|t| wants.movie_tmdb_ids.contains(&t))
+                        || held.contains(&it.id)
+                }
+                JellyfinKind::Series => {
+                    it.tvdb_id
+                        .is_some_and(|t| wants.series_tvdb_ids.contains(&t))
+                        || it.anidb_id.is_some_and(|a| wants.anidb_ids.contains(&a))
+                        || held.contains(&it.id)
+                }
+                _ => false,
+            })
+            .filter(|it| it.playable || it.kind == JellyfinKind::Series)
+            .map(|it| it.id.clone())
+            .collect();
+        ids.retain(|id| !fresh.contains(id));
+        ids.sort();
+        for batch in ids.chunks(CONFIRM_BATCH) {
+            let answer: ItemsWire = self
+                .get_json(
+                    "Items",
+                    &[
+                        ("ids", batch.join(",")),
+                        ("recursive", "true".to_string()),
+                        ("fields", INDEX_FIELDS.to_string()),
+                        ("enableImages", "false".to_string()),
+                        ("enableUserData", "false".to_string()),
+                    ],
+                )
+                .await?;
+            let mut found: HashMap<String, JellyfinItem> = answer
+                .items
+                .into_iter()
+                .map(ItemWire::into_item)
+                .map(|i| (i.id.clone(), i))
+                .collect();
+            for id in batch {
+                match found.remove(id) {
+                    Some(item)
+                        if matches!(item.kind, JellyfinKind::Movie | JellyfinKind::Series) =>
+                    {
+                        index.insert(id.clone(), item);
+                    }
+                    // Jellyfin no longer has it (or it is no longer a movie
+                    // or series: a different item).
+                    _ => {
+                        index.remove(id);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Every movie and series, 500 per page. Other types are dropped.
@@ -369,18 +485,58 @@ impl JellyfinClient {
         Ok(index)
     }
 
-    /// The newest items (DateCreated descending) until a known one appears.
-    async fn read_new_items(
+    /// Every real episode of the library, 500 per page, by series id.
+    async fn read_all_episodes(
         &self,
-        index: &HashMap<String, JellyfinItem>,
-        episodes: &HashMap<String, HashMap<String, JellyfinItem>>,
-    ) -> Result<Vec<JellyfinItem>, ServiceError> {
+    ) -> Result<HashMap<String, HashMap<String, JellyfinItem>>, ServiceError> {
+        let mut by_series: HashMap<String, HashMap<String, JellyfinItem>> = HashMap::new();
+        for page in 0..INDEX_MAX_PAGES {
+            let start = page * INDEX_PAGE;
+            let answer: ItemsWire = self
+                .get_json(
+                    "Items",
+                    &[
+                        ("recursive", "true".to_string()),
+                        ("includeItemTypes", "Episode".to_string()),
+                        ("isMissing", "false".to_string()),
+                        ("fields", INDEX_FIELDS.to_string()),
+                        ("enableImages", "false".to_string()),
+                        ("enableUserData", "false".to_string()),
+                        ("startIndex", start.to_string()),
+                        ("limit", INDEX_PAGE.to_string()),
+                    ],
+                )
+                .await?;
+            let got = answer.items.len();
+            for item in answer.items.into_iter().map(ItemWire::into_item) {
+                if item.kind != JellyfinKind::Episode {
+                    continue;
+                }
+                if let Some(series) = item.series_id.clone() {
+                    by_series
+                        .entry(series)
+                        .or_default()
+                        .insert(item.id.clone(), item);
+                }
+            }
+            let total = answer.total_record_count.unwrap_or(0);
+            if got < INDEX_PAGE || ((start + got) as i64) >= total {
+                break;
+            }
+        }
+        Ok(by_series)
+    }
+
+    /// The newest items (DateCreated descending), every one on the pages
+    /// read, until a page holds one already seen. `None` when that took more
+    /// than [`FEED_MAX_PAGES`] pages.
+    async fn read_new_items(&self) -> Result<Option<Vec<JellyfinItem>>, ServiceError> {
         let known = |id: &str| {
-            index.contains_key(id)
+            self.index.contains_key(id)
                 || self.feed_seen.contains(id)
-                || episodes.values().any(|e| e.contains_key(id))
+                || self.episodes.values().any(|e| e.contains_key(id))
         };
-        let mut new = Vec::new();
+        let mut items = Vec::new();
         for page in 0..FEED_MAX_PAGES {
             let answer: ItemsWire = self
                 .get_json(
@@ -399,17 +555,14 @@ impl JellyfinClient {
             let got = answer.items.len();
             let mut reached_known = false;
             for item in answer.items.into_iter().map(ItemWire::into_item) {
-                if known(&item.id) {
-                    reached_known = true;
-                } else {
-                    new.push(item);
-                }
+                reached_known |= known(&item.id);
+                items.push(item);
             }
             if reached_known || got < FEED_PAGE {
-                break;
+                return Ok(Some(items));
             }
         }
-        Ok(new)
+        Ok(None)
     }
 
     /// `GET /Shows/{id}/Episodes?isMissing=false`, keeping only real
@@ -660,6 +813,178 @@ mod tests {
         assert_eq!(
             normalize_id("6C5E2F0A-1B2C-4D5E-8F90-A1B2C3D4E5F6"),
             "6c5e2f0a1b2c4d5e8f90a1b2c3d4e5f6"
+        );
+    }
+
+    /// A Jellyfin that applies `ids`, `includeItemTypes`, the DateCreated
+    /// order and paging, over a library the test changes.
+    #[derive(Default)]
+    struct Lib {
+        items: Mutex<Vec<Value>>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    fn filtering_router(lib: Arc<Lib>) -> Router {
+        Router::new()
+            .route(
+                "/System/Info/Public",
+                get(|| async { Json(json!({"Version": "10.11.11", "Id": "server1"})) }),
+            )
+            .route(
+                "/Items",
+                get(
+                    |State(l): State<Arc<Lib>>, Query(q): Query<Map<String, String>>| async move {
+                        l.calls.lock().unwrap().push(format!(
+                            "items ids={:?} sortBy={:?}",
+                            q.get("ids"),
+                            q.get("sortBy")
+                        ));
+                        let mut all: Vec<Value> = l.items.lock().unwrap().clone();
+                        if let Some(ids) = q.get("ids") {
+                            let ids: Vec<&str> = ids.split(',').collect();
+                            all.retain(|i| ids.contains(&i["Id"].as_str().unwrap()));
+                        }
+                        if let Some(types) = q.get("includeItemTypes") {
+                            let types: Vec<&str> = types.split(',').collect();
+                            all.retain(|i| types.contains(&i["Type"].as_str().unwrap()));
+                        }
+                        if q.get("sortBy").map(String::as_str) == Some("DateCreated") {
+                            all.sort_by(|a, b| {
+                                b["DateCreated"].as_str().cmp(&a["DateCreated"].as_str())
+                            });
+                        }
+                        let start: usize = q.get("startIndex").map_or(0, |s| s.parse().unwrap());
+                        let limit: usize =
+                            q.get("limit").map_or(usize::MAX, |s| s.parse().unwrap());
+                        let total = all.len();
+                        let items: Vec<Value> = all.into_iter().skip(start).take(limit).collect();
+                        Json(
+                            json!({"Items": items, "TotalRecordCount": total, "StartIndex": start}),
+                        )
+                    },
+                ),
+            )
+            .with_state(lib)
+    }
+
+    fn movie(id: char, tmdb: i64, created: &str, path: Option<&str>) -> Value {
+        let mut m = json!({"Id": id.to_string().repeat(32), "Name": format!("Film {tmdb}"), "Type": "Movie",
+                           "ProviderIds": {"Tmdb": tmdb.to_string()}, "LocationType": "FileSystem",
+                           "DateCreated": created});
+        if let Some(p) = path {
+            m["Path"] = json!(p);
+            m["MediaSources"] = json!([{"Id": "x", "Path": p}]);
+        }
+        m
+    }
+
+    async fn lib_client(lib: &Arc<Lib>) -> (JellyfinClient, Arc<HttpStats>) {
+        let url = serve(filtering_router(lib.clone())).await;
+        let stats = stats();
+        let c = JellyfinClient::new(&config("jellyfin", &url), Secret::new("k3y"), stats.clone())
+            .unwrap();
+        (c, stats)
+    }
+
+    #[tokio::test]
+    async fn a_cached_item_is_read_again_before_an_open_request_may_take_it() {
+        let lib = Arc::new(Lib::default());
+        *lib.items.lock().unwrap() = vec![
+            movie('a', 10, "2026-01-01T00:00:00.0000000Z", Some("/m/Ten.mkv")),
+            movie(
+                'b',
+                20,
+                "2026-01-02T00:00:00.0000000Z",
+                Some("/m/Twenty.mkv"),
+            ),
+        ];
+        let (mut c, stats) = lib_client(&lib).await;
+        c.fetch(&Wants::default(), false).await.unwrap();
+
+        // The user deletes film 10 in Jellyfin, and requests it again.
+        lib.items.lock().unwrap().remove(0);
+        let wants = Wants {
+            movie_tmdb_ids: vec![10],
+            ..Wants::default()
+        };
+        let before = stats.requests();
+        let data = c.fetch(&wants, false).await.unwrap();
+        assert!(
+            data.items.iter().all(|i| i.tmdb_id != Some(10)),
+            "a deleted item is not handed to an open request: {:?}",
+            data.items
+        );
+        assert_eq!(
+            stats.requests() - before,
+            2,
+            "the feed page and one Items?ids= batch"
+        );
+        let last = lib.calls.lock().unwrap().last().cloned().unwrap();
+        assert!(last.contains(&"a".repeat(32)), "{last}");
+
+        // Nothing open holds a cached item: no confirmation.
+        let before = stats.requests();
+        let data = c.fetch(&Wants::default(), false).await.unwrap();
+        assert_eq!(stats.requests() - before, 1);
+        assert!(data.items.iter().any(|i| i.tmdb_id == Some(20)));
+    }
+
+    #[tokio::test]
+    async fn the_feed_brings_new_data_of_an_item_it_has_seen() {
+        let lib = Arc::new(Lib::default());
+        // A placeholder without a file, then the file (same Id: same path).
+        *lib.items.lock().unwrap() = vec![
+            movie('a', 10, "2026-01-01T00:00:00.0000000Z", Some("/m/Ten.mkv")),
+            movie('c', 30, "2026-01-03T00:00:00.0000000Z", None),
+        ];
+        let (mut c, _stats) = lib_client(&lib).await;
+        let data = c.fetch(&Wants::default(), false).await.unwrap();
+        let thirty = |d: &JellyfinData| d.items.iter().find(|i| i.tmdb_id == Some(30)).cloned();
+        assert!(!thirty(&data).unwrap().playable);
+        assert_eq!(
+            thirty(&data).unwrap().date_created,
+            Some("2026-01-03T00:00:00Z".parse().unwrap())
+        );
+
+        lib.items.lock().unwrap()[1] = movie(
+            'c',
+            30,
+            "2026-01-03T00:00:00.0000000Z",
+            Some("/m/Thirty.mkv"),
+        );
+        let data = c.fetch(&Wants::default(), false).await.unwrap();
+        assert!(
+            thirty(&data).unwrap().playable,
+            "the item the feed lists again, with its file, is taken as it is now"
+        );
+    }
+
+    #[tokio::test]
+    async fn more_new_items_than_the_feed_reads_mean_the_whole_index() {
+        let lib = Arc::new(Lib::default());
+        *lib.items.lock().unwrap() = vec![movie(
+            'a',
+            10,
+            "2026-01-01T00:00:00.0000000Z",
+            Some("/m/Ten.mkv"),
+        )];
+        let (mut c, _stats) = lib_client(&lib).await;
+        c.fetch(&Wants::default(), false).await.unwrap();
+        // A big import: more new items than FEED_MAX_PAGES pages.
+        let n = FEED_PAGE * FEED_MAX_PAGES + 10;
+        lib.items.lock().unwrap().extend((0..n).map(|i| {
+            json!({"Id": format!("{:032x}", 0xf000_0000_u64 + i as u64), "Name": "x", "Type": "Movie",
+                   "ProviderIds": {"Tmdb": (1000 + i).to_string()}, "Path": "/m/x.mkv",
+                   "DateCreated": format!("2026-02-01T00:00:{:02}.{:07}Z", i / 1_000_000 % 60, i)})
+        }));
+        let data = c.fetch(&Wants::default(), false).await.unwrap();
+        assert_eq!(
+            data.items
+                .iter()
+                .filter(|i| i.kind == JellyfinKind::Movie)
+                .count(),
+            n + 1,
+            "no new item is hidden until the sweep"
         );
     }
 }

@@ -445,6 +445,10 @@ pub struct JellyfinItem {
     pub season: Option<i32>,
     pub episode: Option<i32>,
     pub episode_end: Option<i32>,
+    /// `DateCreated`: when Jellyfin added the item (a replaced file is a new
+    /// item, with a new id and a new date).
+    #[serde(default)]
+    pub date_created: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -469,6 +473,9 @@ pub struct Wants {
     pub shoko_paths: Vec<String>,
     /// Jellyfin series ids whose episodes the tracker needs.
     pub jellyfin_series_ids: Vec<String>,
+    /// Jellyfin item ids open film requests hold (Jellyseerr's
+    /// `jellyfinMediaId` or an earlier match): confirmed before use.
+    pub jellyfin_item_ids: Vec<String>,
     /// AniDB ids of anime series the tracker follows (Shokofin items carry no
     /// TVDB id): their Jellyfin episodes are needed too.
     pub anidb_ids: Vec<i64>,

@@ -2855,6 +2855,9 @@ pub fn wants(records: &Records) -> Wants {
                 if let Some(t) = r.tmdb_id {
                     movies.insert(t);
                 }
+                if let Some(j) = &r.jellyfin_id {
+                    w.jellyfin_item_ids.push(j.clone());
+                }
             }
             MediaType::Tv => {
                 if let Some(t) = r.tvdb_id {
@@ -2890,6 +2893,8 @@ pub fn wants(records: &Records) -> Wants {
     w.series_tvdb_ids.sort_unstable();
     w.jellyfin_series_ids = jf_series.into_iter().collect();
     w.jellyfin_series_ids.sort_unstable();
+    w.jellyfin_item_ids.sort_unstable();
+    w.jellyfin_item_ids.dedup();
     w.anidb_ids.sort_unstable();
     w.anidb_ids.dedup();
     w.shoko_paths.sort_unstable();

@@ -302,6 +302,7 @@ fn jf_item(id: &str, kind: JellyfinKind) -> JellyfinItem {
         season: None,
         episode: None,
         episode_end: None,
+        date_created: None,
     }
 }
 
