@@ -394,6 +394,15 @@ impl JellyfinClient {
             .chain(&wants.jellyfin_series_ids)
             .map(|i| normalize_id(i))
             .collect();
+        // A new item of a film or series the index holds may be its
+        // replacement (a new file is a new item): the old one is read again.
+        let new_keys: HashSet<(JellyfinKind, Option<i64>, Option<i64>)> = fresh
+            .iter()
+            .filter(|id| !self.index.contains_key(*id))
+            .filter_map(|id| index.get(id))
+            .filter(|it| it.tmdb_id.is_some() || it.tvdb_id.is_some())
+            .map(|it| (it.kind, it.tmdb_id, it.tvdb_id))
+            .collect();
         let mut ids: Vec<String> = index
             .values()
             .filter(|it| match it.kind {
@@ -409,7 +418,7 @@ impl JellyfinClient {
                         || held.contains(&it.id)
                 }
                 _ => false,
-            })
+            } || new_keys.contains(&(it.kind, it.tmdb_id, it.tvdb_id)))
             .filter(|it| it.playable || it.kind == JellyfinKind::Series)
             .map(|it| it.id.clone())
             .collect();

@@ -240,6 +240,10 @@ fn queue_records(
             error_message = Some(msg.clone());
             messages.push(json!({"title": d.name, "messages": [msg]}));
         }
+        ArrState::Importing => {
+            status = "completed";
+            tracked_state = "importing";
+        }
         _ => {}
     }
     let sizeleft = d.amount_left();
@@ -332,7 +336,10 @@ fn all_queue_records(w: &World, sonarr: bool, q: &[(String, String)]) -> Vec<(Op
         .filter(|d| {
             matches!(
                 d.arr,
-                ArrState::Tracking | ArrState::ImportBlocked(_) | ArrState::Failed(_)
+                ArrState::Tracking
+                    | ArrState::ImportBlocked(_)
+                    | ArrState::Failed(_)
+                    | ArrState::Importing
             )
         })
         .flat_map(|d| queue_records(w, d, sonarr, q, now))

@@ -5,7 +5,9 @@
 //! Unknown query parameters are ignored, so `AnyProviderIdEquals` returns the
 //! whole library. `ProviderIds`, `Path`, `DateCreated` and `MediaSources` come
 //! only when `fields` asks for them. Episodes include virtual placeholders
-//! unless `isMissing=false`.
+//! unless `isMissing=false`. `ids=a,b,c` returns those of the items that
+//! still exist (an item's Id comes from its path: a replaced file is a new
+//! item), combined with the other filters, across the whole library.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -117,6 +119,17 @@ fn comma_list(q: &[(String, String)], name: &str) -> Vec<String> {
         .flat_map(|v| v.split(','))
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The `ids` filter: item ids in "N" (32 hex) or "D" (dashed) form, comma
+/// separated or repeated. ASP.NET's comma-delimited binder drops values that
+/// are not GUIDs, so when none parses there is no filter at all.
+fn id_list(q: &[(String, String)]) -> Vec<String> {
+    comma_list(q, "ids")
+        .into_iter()
+        .map(|v| v.replace('-', ""))
+        .filter(|v| v.len() == 32 && v.chars().all(|c| c.is_ascii_hexdigit()))
         .collect()
 }
 
@@ -232,7 +245,7 @@ async fn items(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q) -
     if !authorized(&world, &headers, &q) {
         return unauthorized();
     }
-    let ids = comma_list(&q, "ids");
+    let ids = id_list(&q);
     let include = comma_list(&q, "includeItemTypes");
     let exclude = comma_list(&q, "excludeItemTypes");
     let recursive = flag(&q, "recursive") == Some(true);
@@ -250,7 +263,7 @@ async fn items(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q) -
     world.with(|w| {
         let has =
             |i: &JfItem, key: &str| i.provider_ids.keys().any(|k| k.eq_ignore_ascii_case(key));
-        let list: Vec<&JfItem> = w
+        let mut list: Vec<&JfItem> = w
             .jellyfin
             .iter()
             .filter(|i| ids.is_empty() || ids.contains(&i.id))
@@ -289,6 +302,12 @@ async fn items(State(world): State<SimWorld>, headers: HeaderMap, Query(q): Q) -
             })
             .filter(|i| years.is_empty() || i.year.is_some_and(|y| years.contains(&y)))
             .collect();
+        // Without `sortBy`, several ids come back in the order they were
+        // asked for (`Folder.GetItems`, `SortItemsByRequest`); ids of items
+        // that no longer exist are left out silently.
+        if ids.len() > 1 && comma_list(&q, "sortBy").is_empty() {
+            list.sort_by_key(|i| ids.iter().position(|x| *x == i.id));
+        }
         sort_and_page(w, list, &q)
     })
 }

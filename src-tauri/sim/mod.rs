@@ -5,8 +5,10 @@
 //! The demo mode, the integration tests and the benchmarks use it. Payloads
 //! follow `tests/fixtures/**`, the specs and API-NOTES, traps included: the
 //! *arr queue pages by 10 and omits null fields, Seerr rejects unknown query
-//! parameters with 400, Jellyfin ignores unknown filters and returns the whole
-//! library, qBittorrent sessions expire and failed logins get banned.
+//! parameters with 400 and keeps whole-second `updatedAt`s (many changes can
+//! share one), Jellyfin ignores unknown filters and returns the whole
+//! library and gives a replaced file a new item Id, qBittorrent sessions
+//! expire and failed logins get banned.
 //!
 //! Each service can be switched into a [`FailureMode`] (refused connections,
 //! 500s, hangs, HTML or broken JSON) and counts the requests it received.

@@ -95,7 +95,33 @@ impl SimWorld {
             }
         }
         self.age_history(chrono::Duration::hours(1));
+        self.age_requests();
         Ok(())
+    }
+
+    /// Dates the requests as a library that grew over months: each request
+    /// a whole second (as Seerr stamps them), 17 minutes after the one
+    /// before, the newest before the oldest history event (a request comes
+    /// before its grab), last modified a few minutes after it was made.
+    pub fn age_requests(&self) {
+        self.with(|w| {
+            let oldest_history = w
+                .radarr_history
+                .iter()
+                .chain(&w.sonarr_history)
+                .map(|h| h.date)
+                .min()
+                .unwrap_or_else(Utc::now);
+            let newest =
+                chrono::SubsecRound::trunc_subsecs(oldest_history, 0) - chrono::Duration::hours(1);
+            let n = w.requests.len();
+            for (i, r) in w.requests.values_mut().enumerate() {
+                let steps = i64::try_from(n - 1 - i).unwrap_or(0);
+                r.created = newest - chrono::Duration::minutes(17 * steps);
+                r.updated =
+                    r.created + chrono::Duration::minutes(i64::try_from(i % 7).unwrap_or(0));
+            }
+        });
     }
 
     fn finish(

@@ -4,6 +4,8 @@
 //! Like the real server, every request is checked against the OpenAPI
 //! document: unknown query parameters and enum values outside the spec get
 //! 400 `{"message","errors"}`. A missing or wrong `X-Api-Key` gets 403.
+//! `createdAt`/`updatedAt` are whole seconds, so `sort=modified` has ties,
+//! returned in an order that follows neither the id nor the direction.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -34,9 +36,19 @@ pub(crate) fn router(world: SimWorld) -> Router {
         .with_state(world)
 }
 
-/// Seerr's date format: milliseconds and `Z`.
+/// Seerr's date format: milliseconds and `Z`, always `.000` (the database
+/// keeps whole seconds; see [`World::seerr_time`]).
 fn date(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S.000Z").to_string()
+}
+
+/// The order in which the database returns requests that tie on the sort
+/// key. Seerr orders `sort=modified` by `updatedAt` alone, and SQLite gives
+/// ties in no documented order; the sim uses a fixed scramble of the id:
+/// stable from one page to the next, but neither ascending nor descending,
+/// so a client cannot lean on it.
+fn tie_order(id: u64) -> u64 {
+    id.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
 }
 
 fn forbidden() -> Response {
@@ -202,12 +214,13 @@ async fn list_requests(
                     }
             })
             .collect();
+        let direction = |o: std::cmp::Ordering| if ascending { o } else { o.reverse() };
         match sort {
-            "modified" => rows.sort_by_key(|r| (r.updated, r.id)),
-            _ => rows.sort_by_key(|r| r.id),
-        }
-        if !ascending {
-            rows.reverse();
+            "modified" => rows.sort_by(|a, b| {
+                direction(a.updated.cmp(&b.updated))
+                    .then_with(|| tie_order(a.id).cmp(&tie_order(b.id)))
+            }),
+            _ => rows.sort_by(|a, b| direction(a.id.cmp(&b.id))),
         }
         let total = rows.len();
         let results: Vec<Value> = rows

@@ -115,6 +115,13 @@ impl Api {
     }
 }
 
+/// Sleeps into the next wall-clock second: Seerr keeps whole seconds, so
+/// only then does a change carry a later `updatedAt`.
+async fn next_second() {
+    let nanos = u64::from(Utc::now().timestamp_subsec_nanos().min(999_999_999));
+    tokio::time::sleep(Duration::from_nanos(1_000_000_000 - nanos + 5_000_000)).await;
+}
+
 fn assert_no_nulls(v: &Value, at: &str) {
     match v {
         Value::Null => panic!("Radarr/Sonarr omit null fields, but {at} is null"),
@@ -305,7 +312,7 @@ async fn seerr_lists_requests_sorted_filtered_and_paged() {
         w.add_movie(500 + i, &format!("Film {i}"), 2021, false);
         ids.push(w.request_movie(500 + i, "alice").unwrap());
     }
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    next_second().await;
     w.approve(ids[0]).unwrap();
     let (_, v) = api.seerr("/request").await;
     assert_eq!(v["pageInfo"]["pageSize"], 10, "take defaults to 10");
@@ -1134,4 +1141,298 @@ async fn config_and_env_point_a_client_at_the_sim() {
     assert_eq!(env.len(), 6);
     assert!(env.contains(&("STATUS_TRACKER_RADARR_API_KEY", SIM_RADARR_API_KEY)));
     stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn seerr_keeps_whole_seconds_and_orders_ties_by_neither_id_direction() {
+    let api = Api::start().await;
+    let w = api.world();
+    w.add_movie(600, "Film 0", 2021, false);
+    let first = w.request_movie(600, "alice").unwrap();
+    let mut ids = vec![first];
+    w.seerr_in_second_of(first, || {
+        for i in 1..12u64 {
+            w.add_movie(600 + i, &format!("Film {i}"), 2021, false);
+            ids.push(w.request_movie(600 + i, "alice").unwrap());
+        }
+    })
+    .unwrap();
+    let (_, all) = api.seerr("/request?sort=modified&take=50").await;
+    let rows = all["results"].as_array().unwrap();
+    for r in rows {
+        for key in ["createdAt", "updatedAt"] {
+            let t = r[key].as_str().unwrap();
+            assert!(t.ends_with(".000Z"), "Seerr dates are whole seconds: {t}");
+        }
+        assert!(r["media"]["updatedAt"].as_str().unwrap().ends_with(".000Z"));
+    }
+    let order: Vec<u64> = rows.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    let mut ascending = order.clone();
+    ascending.sort_unstable();
+    let mut descending = ascending.clone();
+    descending.reverse();
+    assert!(
+        order != ascending && order != descending,
+        "requests that tie on updatedAt come in no id order: {order:?}"
+    );
+    let mut paged = Vec::new();
+    for skip in [0, 5, 10] {
+        let (_, v) = api
+            .seerr(&format!("/request?sort=modified&take=5&skip={skip}"))
+            .await;
+        paged.extend(
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_u64().unwrap()),
+        );
+    }
+    assert_eq!(paged, order, "the tie order is the same on every page");
+    let (_, asc) = api
+        .seerr("/request?sort=modified&sortDirection=asc&take=50")
+        .await;
+    let asc: Vec<u64> = asc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(asc, order, "ties do not follow the sort direction");
+    api.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn seerr_changes_within_one_second_share_updated_at() {
+    let api = Api::start().await;
+    let w = api.world();
+    let mut ids = Vec::new();
+    for i in 0..4u64 {
+        w.add_movie(700 + i, &format!("Film {i}"), 2021, false);
+        ids.push(w.request_movie(700 + i, "alice").unwrap());
+    }
+    let updated = |v: &Value| v["updatedAt"].as_str().unwrap().to_string();
+    assert_eq!(
+        w.bulk_approve(&[ids[0], 9_999]),
+        Err(SimError::UnknownRequest(9_999))
+    );
+    let (_, v) = api.seerr(&format!("/request/{}", ids[0])).await;
+    assert_eq!(
+        v["status"],
+        request_status::PENDING,
+        "a failed bulk approve changes nothing"
+    );
+
+    next_second().await;
+    w.bulk_approve(&ids[..3]).unwrap();
+    let mut stamps = Vec::new();
+    for id in &ids[..3] {
+        let (_, v) = api.seerr(&format!("/request/{id}")).await;
+        assert_eq!(v["status"], request_status::APPROVED);
+        stamps.push(updated(&v));
+    }
+    assert!(
+        stamps.iter().all(|s| *s == stamps[0]),
+        "a bulk approve is one second: {stamps:?}"
+    );
+
+    let (_, before) = api.seerr(&format!("/request/{}", ids[0])).await;
+    next_second().await;
+    w.seerr_in_second_of(ids[0], || w.decline(ids[0]))
+        .unwrap()
+        .unwrap();
+    let (_, after) = api.seerr(&format!("/request/{}", ids[0])).await;
+    assert_eq!(after["status"], request_status::DECLINED);
+    assert_eq!(
+        updated(&after),
+        updated(&before),
+        "a change in the same second keeps updatedAt"
+    );
+    w.decline(ids[1]).unwrap();
+    let (_, v) = api.seerr(&format!("/request/{}", ids[1])).await;
+    assert_ne!(
+        updated(&v),
+        updated(&before),
+        "outside the hold, the clock runs"
+    );
+
+    w.approve_then_fail_same_second(ids[3]).unwrap();
+    let (_, v) = api.seerr(&format!("/request/{}", ids[3])).await;
+    assert_eq!(v["status"], request_status::FAILED);
+    assert_eq!(v["media"]["status"], media_status::PROCESSING);
+    assert_eq!(
+        w.seerr_in_second_of(9_999, || ()),
+        Err(SimError::UnknownRequest(9_999))
+    );
+    api.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn jellyfin_ids_follow_paths_and_seerr_learns_of_deletions_on_its_own_sync() {
+    let api = Api::start().await;
+    let w = api.world();
+    let tmdb = 693134;
+    w.add_movie(tmdb, "Dune: Part Two", 2024, false);
+    w.add_movie(1, "Other", 2020, false);
+    let other = w.jellyfin_add_movie(1).unwrap();
+    let old_request = w.request_movie(tmdb, "alice").unwrap();
+    w.approve(old_request).unwrap();
+    w.grab_movie(tmdb, &h(1), "Dune.Part.Two.2024.1080p-A", 8 * GB)
+        .unwrap();
+    w.import(&h(1)).unwrap();
+    let first = w.jellyfin_add_movie(tmdb).unwrap();
+    let fields = "fields=ProviderIds,Path,DateCreated";
+    let (_, v) = api.jellyfin(&format!("/Items?ids={first}&{fields}")).await;
+    let first_item = v["Items"][0].clone();
+    assert!(first_item["DateCreated"].is_string());
+
+    // An upgrade under another name: a new item, the old one gone.
+    w.grab_movie(tmdb, &h(2), "Dune.Part.Two.2024.2160p-B", 9 * GB)
+        .unwrap();
+    let paths = w.import(&h(2)).unwrap();
+    let second = w.jellyfin_replace_movie(tmdb).unwrap();
+    assert_ne!(second, first, "a replaced file is a new item");
+    let (_, v) = api
+        .jellyfin(&format!("/Items?ids={first},{second},{other}&{fields}"))
+        .await;
+    let got: Vec<&str> = v["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["Id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [second.as_str(), other.as_str()],
+        "asked order, gone ids left out"
+    );
+    assert_eq!(v["TotalRecordCount"], 2);
+    let new_item = &v["Items"][0];
+    assert_eq!(new_item["ProviderIds"], first_item["ProviderIds"]);
+    assert_eq!(new_item["Path"], paths[0]);
+    assert!(new_item["DateCreated"].as_str() > first_item["DateCreated"].as_str());
+    let dashed = format!(
+        "{}-{}-{}-{}-{}",
+        &second[..8],
+        &second[8..12],
+        &second[12..16],
+        &second[16..20],
+        &second[20..]
+    );
+    let (_, v) = api.jellyfin(&format!("/Items?ids={dashed}")).await;
+    assert_eq!(v["Items"][0]["Id"], second, "a dashed GUID is the same id");
+    let (_, v) = api
+        .jellyfin(&format!("/Items?ids={second}&includeItemTypes=Episode"))
+        .await;
+    assert_eq!(
+        v["TotalRecordCount"], 0,
+        "ids combine with the other filters"
+    );
+    let (_, v) = api.jellyfin("/Items?ids=not-a-guid&recursive=true").await;
+    assert_eq!(
+        v["TotalRecordCount"], 2,
+        "ids that are not GUIDs are dropped, leaving no filter"
+    );
+    let (_, m) = api.seerr(&format!("/movie/{tmdb}")).await;
+    assert_eq!(m["mediaInfo"]["jellyfinMediaId"], second.as_str());
+
+    assert_eq!(
+        w.jellyfin_touch_movie(tmdb).unwrap(),
+        second,
+        "same path, same id"
+    );
+    assert_eq!(w.jellyfin_touch_movie(2), Err(SimError::UnknownMovie(2)));
+
+    // Deleted in Radarr and Jellyfin: Seerr does not know until its sync.
+    w.delete_movie_file(tmdb, "Manual").unwrap();
+    w.jellyfin_remove_movie(tmdb).unwrap();
+    let (_, v) = api.jellyfin(&format!("/Items?ids={second}")).await;
+    assert_eq!(v["TotalRecordCount"], 0);
+    assert_eq!(
+        w.jellyfin_touch_movie(tmdb),
+        Err(SimError::NotInJellyfin(tmdb))
+    );
+    let (_, m) = api.seerr(&format!("/movie/{tmdb}")).await;
+    assert_eq!(m["mediaInfo"]["status"], media_status::AVAILABLE);
+    assert_eq!(m["mediaInfo"]["jellyfinMediaId"], second.as_str());
+    w.seerr_availability_sync();
+    let (_, m) = api.seerr(&format!("/movie/{tmdb}")).await;
+    assert_eq!(m["mediaInfo"]["status"], media_status::DELETED);
+    assert!(m["mediaInfo"]["jellyfinMediaId"].is_null());
+    let (_, v) = api.seerr(&format!("/request/{old_request}")).await;
+    assert_eq!(v["status"], request_status::COMPLETED);
+
+    // Requested again: a new request; DELETED stays until it is approved.
+    let again = w.request_movie(tmdb, "bob").unwrap();
+    assert_ne!(again, old_request);
+    assert_eq!(w.newest_request(tmdb, false), Some(again));
+    let (_, v) = api.seerr(&format!("/request/{again}")).await;
+    assert_eq!(v["media"]["status"], media_status::DELETED);
+    w.approve(again).unwrap();
+    let (_, v) = api.seerr(&format!("/request/{again}")).await;
+    assert_eq!(v["media"]["status"], media_status::PROCESSING);
+    let third = w.jellyfin_add_movie(tmdb).unwrap();
+    assert!(third != first && third != second);
+    let (_, v) = api.seerr(&format!("/request/{again}")).await;
+    assert_eq!(v["status"], request_status::COMPLETED);
+    assert_eq!(v["media"]["jellyfinMediaId"], third.as_str());
+    api.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn jellyfin_pages_recursive_episode_reads() {
+    let api = Api::start().await;
+    let w = api.world();
+    w.add_series(
+        81189,
+        1396,
+        "Breaking Bad",
+        2008,
+        false,
+        &[(1, 7, date(2008, 1, 20))],
+    );
+    let all: Vec<(u32, u32)> = (1..=7).map(|n| (1, n)).collect();
+    w.jellyfin_add_episodes(81189, &all).unwrap();
+    let mut seen = Vec::new();
+    for start in [0, 3, 6] {
+        let (_, v) = api
+            .jellyfin(&format!(
+                "/Items?recursive=true&includeItemTypes=Episode&fields=DateCreated\
+                 &sortBy=DateCreated&sortOrder=Descending&startIndex={start}&limit=3"
+            ))
+            .await;
+        assert_eq!(v["TotalRecordCount"], 7);
+        assert_eq!(v["StartIndex"], start);
+        for i in v["Items"].as_array().unwrap() {
+            assert_eq!(i["Type"], "Episode");
+            assert!(i["DateCreated"].is_string());
+            seen.push(i["Id"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 7, "three pages hold every episode once");
+    api.stack.shutdown().await;
+}
+
+#[tokio::test]
+async fn radarr_queue_says_importing_until_the_import_ends() {
+    let api = Api::start().await;
+    let w = api.world();
+    w.add_movie(129, "Spirited Away", 2001, true);
+    w.grab_movie(129, &h(3), "Spirited.Away.2001.1080p", 6 * GB)
+        .unwrap();
+    w.start_import(&h(3)).unwrap();
+    let (_, q) = api.radarr("/queue").await;
+    let rec = &q["records"][0];
+    assert_eq!(rec["status"], "completed");
+    assert_eq!(rec["trackedDownloadStatus"], "ok");
+    assert_eq!(rec["trackedDownloadState"], "importing");
+    assert_eq!(rec["sizeleft"], 0);
+    let (_, m) = api.radarr("/movie?tmdbId=129").await;
+    assert_eq!(m[0]["hasFile"], false, "no file before the import ends");
+    w.import(&h(3)).unwrap();
+    let (_, q) = api.radarr("/queue").await;
+    assert_eq!(q["totalRecords"], 0);
+    api.stack.shutdown().await;
 }

@@ -96,6 +96,9 @@ pub enum SimError {
     /// No imported file ends with this path.
     #[error("no imported file ends with {0}")]
     UnknownPath(String),
+    /// Jellyfin has no item for this film (TMDB id).
+    #[error("Jellyfin has no item for the movie with TMDB id {0}")]
+    NotInJellyfin(u64),
 }
 
 /// A Seerr media row, shared by the film or series it belongs to.
@@ -278,6 +281,8 @@ pub(crate) enum ArrState {
     ImportBlocked(String),
     /// Failed with a message (queue `failedPending`).
     Failed(String),
+    /// Complete, the import running (queue `importing`).
+    Importing,
     /// Imported: gone from the queue.
     Imported,
     /// Removed from the queue (superseded, or gone from the client).
@@ -512,6 +517,9 @@ pub(crate) struct World {
     pub shoko_keys: HashMap<(String, String), String>,
     /// The servers' base URLs, once started (for Seerr's `serviceUrl`).
     pub urls: Option<super::SimUrls>,
+    /// While set, Seerr stamps every change with this second
+    /// ([`SimWorld::seerr_in_second_of`]).
+    seerr_held: Option<DateTime<Utc>>,
     next_id: u64,
 }
 
@@ -552,6 +560,7 @@ impl World {
             qb_session_timeout: Duration::from_secs(3600),
             shoko_keys: HashMap::new(),
             urls: None,
+            seerr_held: None,
             next_id: 100,
         }
     }
@@ -562,7 +571,18 @@ impl World {
         self.next_id
     }
 
+    /// The time Seerr writes for a change made at `now`. Seerr's
+    /// `createdAt`/`updatedAt` have one-second resolution (TypeORM on SQLite
+    /// stores `datetime('now')`; every captured payload ends in `.000Z`), so
+    /// several changes share one `updatedAt`. While a second is held, it is
+    /// that second.
+    pub fn seerr_time(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.seerr_held
+            .unwrap_or_else(|| chrono::SubsecRound::trunc_subsecs(now, 0))
+    }
+
     pub fn new_media(&mut self, now: DateTime<Utc>) -> SeerrMedia {
+        let now = self.seerr_time(now);
         SeerrMedia {
             id: self.next_id(),
             status: media_status::UNKNOWN,
@@ -643,6 +663,7 @@ impl World {
     /// Recomputes a media's status from its requests (pending/processing/unknown),
     /// keeping availability that Jellyfin or a scan established.
     fn refresh_media_status(&mut self, media: MediaRef, now: DateTime<Utc>) {
+        let now = self.seerr_time(now);
         let statuses: Vec<u8> = self
             .requests
             .values()
@@ -656,6 +677,12 @@ impl World {
             m.status,
             media_status::AVAILABLE | media_status::PARTIALLY_AVAILABLE
         ) {
+            return;
+        }
+        // DELETED stays while nothing is approved: a new request does not
+        // reset it (only UNKNOWN becomes PENDING), an approval makes it
+        // PROCESSING (`MediaRequestSubscriber.updateParentStatus`).
+        if m.status == media_status::DELETED && !statuses.contains(&request_status::APPROVED) {
             return;
         }
         let status = if statuses.contains(&request_status::APPROVED)
@@ -679,6 +706,7 @@ impl World {
         status: u8,
         now: DateTime<Utc>,
     ) -> Result<(), SimError> {
+        let now = self.seerr_time(now);
         let r = self.request_mut(id)?;
         r.status = status;
         r.updated = now;
@@ -704,19 +732,27 @@ impl World {
     /// when Jellyfin shows it (the Jellyfin scan of Seerr), and completes the
     /// approved requests (v2.6+ behaviour).
     fn seerr_sees_jellyfin_movie(&mut self, tmdb_id: u64, item_id: &str, now: DateTime<Utc>) {
+        let now = self.seerr_time(now);
         if let Some(m) = self.movies.get_mut(&tmdb_id) {
             if m.anime {
                 // Jellyseerr ≤2.7 does not understand Shokofin's AniDB ids.
                 return;
             }
-            m.seerr.status = media_status::AVAILABLE;
-            m.seerr.jellyfin_id = Some(item_id.to_string());
-            m.seerr.updated = now;
+            // The scan saves the media only when something changed: the
+            // status, or `jellyfinMediaId` when the item has a new Id.
+            if m.seerr.status != media_status::AVAILABLE
+                || m.seerr.jellyfin_id.as_deref() != Some(item_id)
+            {
+                m.seerr.status = media_status::AVAILABLE;
+                m.seerr.jellyfin_id = Some(item_id.to_string());
+                m.seerr.updated = now;
+            }
         }
         self.complete_requests(MediaRef::Movie { tmdb_id }, now);
     }
 
     fn complete_requests(&mut self, media: MediaRef, now: DateTime<Utc>) {
+        let now = self.seerr_time(now);
         let season_status = self.media_of(media).map(|m| m.seasons.clone());
         let media_available = self
             .media_of(media)
@@ -753,6 +789,7 @@ impl World {
     /// Seerr's Jellyfin scan for a series: season status from the playable
     /// episodes Jellyfin holds.
     fn seerr_sees_jellyfin_series(&mut self, tvdb_id: u64, now: DateTime<Utc>) {
+        let now = self.seerr_time(now);
         let today = now.date_naive();
         let Some(series) = self.series.get(&tvdb_id) else {
             return;
@@ -843,6 +880,81 @@ impl World {
             s.seerr.updated = now;
         }
         self.complete_requests(MediaRef::Tv { tmdb_id }, now);
+    }
+
+    /// A playable Jellyfin item for a film, with a new Id, built from what
+    /// the world holds now (Radarr's file, Shoko's match for anime).
+    fn jellyfin_movie_item(
+        &mut self,
+        tmdb_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<JfItem, SimError> {
+        let movie = self
+            .movies
+            .get(&tmdb_id)
+            .ok_or(SimError::UnknownMovie(tmdb_id))?
+            .clone();
+        let mut ids = BTreeMap::new();
+        let path = if movie.anime {
+            let shoko = self.shoko_file_of(FileOwner::Movie { tmdb_id }).cloned();
+            if let Some(anidb) = movie.anidb_id {
+                ids.insert("AniDB".to_string(), anidb.to_string());
+                if let Some(series) = self.shoko_series.get(&anidb) {
+                    ids.insert("Shoko Series".to_string(), series.to_string());
+                }
+            }
+            if let Some(f) = &shoko {
+                ids.insert("Shoko File".to_string(), f.id.to_string());
+                if f.shoko_episode_id != 0 {
+                    ids.insert("Shoko Episode".to_string(), f.shoko_episode_id.to_string());
+                }
+            }
+            format!(
+                "{JELLYFIN_VFS}{}",
+                movie
+                    .file
+                    .as_ref()
+                    .map(|f| shoko_relative(&f.path))
+                    .unwrap_or_else(|| movie.folder())
+            )
+        } else {
+            ids.insert("Tmdb".to_string(), tmdb_id.to_string());
+            ids.insert("Imdb".to_string(), movie.imdb_id.clone());
+            movie
+                .file
+                .as_ref()
+                .map(|f| f.path.clone())
+                .unwrap_or_else(|| format!("{}/{}.mkv", movie.path(), movie.folder()))
+        };
+        Ok(JfItem {
+            id: self.new_jf_id(),
+            kind: JfKind::Movie,
+            owner: JfOwner::Movie { tmdb_id },
+            name: movie.title.clone(),
+            year: Some(movie.year),
+            provider_ids: ids,
+            virtual_item: false,
+            path: Some(path),
+            size: Some(movie.file.as_ref().map(|f| f.size).unwrap_or(1_000_000_000)),
+            series_id: None,
+            series_name: None,
+            season: None,
+            index: None,
+            created: now,
+        })
+    }
+
+    /// Jellyfin shows a new film item; Seerr's Jellyfin scan sees it.
+    fn jellyfin_push_movie(
+        &mut self,
+        tmdb_id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<String, SimError> {
+        let item = self.jellyfin_movie_item(tmdb_id, now)?;
+        let id = item.id.clone();
+        self.jellyfin.push(item);
+        self.seerr_sees_jellyfin_movie(tmdb_id, &id, now);
+        Ok(id)
     }
 
     fn new_jf_id(&mut self) -> String {
@@ -1275,6 +1387,7 @@ impl SimWorld {
                 return Err(SimError::UnknownMovie(tmdb_id));
             }
             let requested_by = w.user_named(user, now);
+            let now = w.seerr_time(now);
             let id = w.next_id();
             w.requests.insert(
                 id,
@@ -1307,6 +1420,7 @@ impl SimWorld {
                 return Err(SimError::UnknownSeries(tmdb_id));
             }
             let requested_by = w.user_named(user, now);
+            let now = w.seerr_time(now);
             let id = w.next_id();
             let season_rows = seasons
                 .iter()
@@ -1352,6 +1466,68 @@ impl SimWorld {
         self.with(|w| w.set_request_status(request_id, request_status::FAILED, now))
     }
 
+    /// Seerr's bulk approve: many requests approved within one second, so
+    /// they all carry the same `updatedAt` (the held second, if any). Fails,
+    /// changing nothing, when one id is unknown.
+    pub fn bulk_approve(&self, request_ids: &[u64]) -> Result<(), SimError> {
+        let now = Utc::now();
+        self.with(|w| {
+            if let Some(id) = request_ids.iter().find(|id| !w.requests.contains_key(id)) {
+                return Err(SimError::UnknownRequest(*id));
+            }
+            let at = w.seerr_time(now);
+            for id in request_ids {
+                w.set_request_status(*id, request_status::APPROVED, at)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The admin approves and Seerr's hand-off to Radarr/Sonarr fails at
+    /// once: Seerr answers the approve with 200, then sets the request FAILED
+    /// (status 4), both within one second (one `updatedAt`).
+    pub fn approve_then_fail_same_second(&self, request_id: u64) -> Result<(), SimError> {
+        let now = Utc::now();
+        self.with(|w| {
+            let at = w.seerr_time(now);
+            w.set_request_status(request_id, request_status::APPROVED, at)?;
+            w.set_request_status(request_id, request_status::FAILED, at)
+        })
+    }
+
+    /// Runs `steps` with Seerr's clock held at the second of the request's
+    /// last change: every Seerr change inside carries that `updatedAt`, as
+    /// when a change lands in the same second as one a client already read
+    /// (a decline right after a poll, a hand-off failing right after the
+    /// approve). Other services keep the real clock, and so does the `Date`
+    /// header of Seerr's answers: run the steps right after the poll they
+    /// race with (a real second cannot be written once Seerr's clock has
+    /// left it).
+    pub fn seerr_in_second_of<T>(
+        &self,
+        request_id: u64,
+        steps: impl FnOnce() -> T,
+    ) -> Result<T, SimError> {
+        let previous = self.with(|w| {
+            let second = w
+                .requests
+                .get(&request_id)
+                .map(|r| r.updated)
+                .ok_or(SimError::UnknownRequest(request_id))?;
+            Ok(w.seerr_held.replace(second))
+        })?;
+        /// Puts the clock back even when `steps` panics.
+        struct Restore<'a>(&'a SimWorld, Option<DateTime<Utc>>);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                let previous = self.1;
+                self.0.with(|w| w.seerr_held = previous);
+            }
+        }
+        let _restore = Restore(self, previous);
+        Ok(steps())
+    }
+
     /// The request is deleted in Seerr: it leaves every listing.
     pub fn delete_request(&self, request_id: u64) -> Result<(), SimError> {
         let now = Utc::now();
@@ -1370,6 +1546,7 @@ impl SimWorld {
     pub fn seerr_arr_scan(&self) {
         let now = Utc::now();
         self.with(|w| {
+            let now = w.seerr_time(now);
             let mut done = Vec::new();
             for m in w.movies.values_mut() {
                 if m.file.is_some() && m.seerr.status != media_status::AVAILABLE {
@@ -1422,6 +1599,46 @@ impl SimWorld {
             }
             for media in done {
                 w.complete_requests(media, now);
+            }
+        });
+    }
+
+    /// Seerr's daily "Media Availability Sync" (05:00), for films: a film
+    /// Seerr marks AVAILABLE whose Radarr movie has no file and whose
+    /// `jellyfinMediaId` item is gone from Jellyfin becomes DELETED (7), with
+    /// `jellyfinMediaId` cleared; its APPROVED requests become COMPLETED
+    /// (`MediaSubscriber`). Until it runs, Seerr keeps saying AVAILABLE with
+    /// the old item id. A film still in either place is left alone. Once
+    /// DELETED, the film can be requested again.
+    pub fn seerr_availability_sync(&self) {
+        let now = Utc::now();
+        self.with(|w| {
+            let now = w.seerr_time(now);
+            let gone: Vec<u64> = w
+                .movies
+                .values()
+                .filter(|m| m.seerr.status == media_status::AVAILABLE && m.file.is_none())
+                .filter(|m| {
+                    !m.seerr
+                        .jellyfin_id
+                        .as_ref()
+                        .is_some_and(|id| w.jellyfin.iter().any(|i| &i.id == id))
+                })
+                .map(|m| m.tmdb_id)
+                .collect();
+            for tmdb_id in gone {
+                if let Some(m) = w.movies.get_mut(&tmdb_id) {
+                    m.seerr.status = media_status::DELETED;
+                    m.seerr.jellyfin_id = None;
+                    m.seerr.updated = now;
+                }
+                let media = MediaRef::Movie { tmdb_id };
+                for r in w.requests.values_mut().filter(|r| r.media == media) {
+                    if r.status == request_status::APPROVED {
+                        r.status = request_status::COMPLETED;
+                        r.updated = now;
+                    }
+                }
             }
         });
     }
@@ -1594,7 +1811,10 @@ impl SimWorld {
             d.in_client = false;
             if matches!(
                 d.arr,
-                ArrState::Tracking | ArrState::ImportBlocked(_) | ArrState::Failed(_)
+                ArrState::Tracking
+                    | ArrState::ImportBlocked(_)
+                    | ArrState::Failed(_)
+                    | ArrState::Importing
             ) {
                 d.arr = ArrState::Gone;
             }
@@ -1627,6 +1847,21 @@ impl SimWorld {
             let d = w.download_mut(hash)?;
             complete(d, now);
             d.arr = ArrState::ImportBlocked(message.to_string());
+            Ok(())
+        })
+    }
+
+    /// The *arr has started importing the completed download: the queue
+    /// item says `status` completed, `trackedDownloadState` `importing`
+    /// (Radarr/Sonarr copy or hardlink the file; a large file on a slow disk
+    /// or a network share takes minutes). No library file and no
+    /// `downloadFolderImported` record yet: [`Self::import`] finishes it.
+    pub fn start_import(&self, hash: &str) -> Result<(), SimError> {
+        let now = Utc::now();
+        self.with(|w| {
+            let d = w.download_mut(hash)?;
+            complete(d, now);
+            d.arr = ArrState::Importing;
             Ok(())
         })
     }
@@ -1917,11 +2152,9 @@ impl SimWorld {
     pub fn jellyfin_add_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
         let now = Utc::now();
         self.with(|w| {
-            let movie = w
-                .movies
-                .get(&tmdb_id)
-                .ok_or(SimError::UnknownMovie(tmdb_id))?
-                .clone();
+            if !w.movies.contains_key(&tmdb_id) {
+                return Err(SimError::UnknownMovie(tmdb_id));
+            }
             if let Some(existing) = w
                 .jellyfin
                 .iter()
@@ -1929,57 +2162,67 @@ impl SimWorld {
             {
                 return Ok(existing.id.clone());
             }
-            let mut ids = BTreeMap::new();
-            let path = if movie.anime {
-                let shoko = w.shoko_file_of(FileOwner::Movie { tmdb_id }).cloned();
-                if let Some(anidb) = movie.anidb_id {
-                    ids.insert("AniDB".to_string(), anidb.to_string());
-                    if let Some(series) = w.shoko_series.get(&anidb) {
-                        ids.insert("Shoko Series".to_string(), series.to_string());
-                    }
-                }
-                if let Some(f) = &shoko {
-                    ids.insert("Shoko File".to_string(), f.id.to_string());
-                    if f.shoko_episode_id != 0 {
-                        ids.insert("Shoko Episode".to_string(), f.shoko_episode_id.to_string());
-                    }
-                }
-                format!(
-                    "{JELLYFIN_VFS}{}",
-                    movie
-                        .file
-                        .as_ref()
-                        .map(|f| shoko_relative(&f.path))
-                        .unwrap_or_else(|| movie.folder())
-                )
-            } else {
-                ids.insert("Tmdb".to_string(), tmdb_id.to_string());
-                ids.insert("Imdb".to_string(), movie.imdb_id.clone());
-                movie
-                    .file
-                    .as_ref()
-                    .map(|f| f.path.clone())
-                    .unwrap_or_else(|| format!("{}/{}.mkv", movie.path(), movie.folder()))
+            w.jellyfin_push_movie(tmdb_id, now)
+        })
+    }
+
+    /// The film's file is deleted (or moved out of the library) and
+    /// Jellyfin's scan drops its item: `GET /Items` no longer lists it, and
+    /// `ids=<old id>` returns nothing. Seerr is not told: it keeps saying
+    /// AVAILABLE with the old `jellyfinMediaId` until its own availability
+    /// sync ([`Self::seerr_availability_sync`]).
+    pub fn jellyfin_remove_movie(&self, tmdb_id: u64) -> Result<(), SimError> {
+        self.with(|w| {
+            if !w.movies.contains_key(&tmdb_id) {
+                return Err(SimError::UnknownMovie(tmdb_id));
+            }
+            w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
+            Ok(())
+        })
+    }
+
+    /// Jellyfin derives an item's Id from its path: when the film's file is
+    /// replaced by one under another name (an upgrade Radarr imported), the
+    /// old item disappears and a new one appears, with a new Id, a new
+    /// `DateCreated`, the current file's Path and the same ProviderIds.
+    /// Seerr's recently-added scan then points `jellyfinMediaId` at the new
+    /// item (the requests' `updatedAt` does not change). Returns the new Id.
+    /// Call it after importing the new file; a file replaced under the same
+    /// name keeps its Id ([`Self::jellyfin_touch_movie`]).
+    pub fn jellyfin_replace_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
+        let now = Utc::now();
+        self.with(|w| {
+            if !w.movies.contains_key(&tmdb_id) {
+                return Err(SimError::UnknownMovie(tmdb_id));
+            }
+            w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
+            w.jellyfin_push_movie(tmdb_id, now)
+        })
+    }
+
+    /// Jellyfin refreshes the film's item in place (same path, so same Id and
+    /// `DateCreated`): Path, size and ProviderIds are read again from the
+    /// current file, as after a file rewritten under the same name or a
+    /// metadata refresh. Nothing in the DateCreated feed shows the change.
+    pub fn jellyfin_touch_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
+        let now = Utc::now();
+        self.with(|w| {
+            if !w.movies.contains_key(&tmdb_id) {
+                return Err(SimError::UnknownMovie(tmdb_id));
+            }
+            let Some(pos) = w
+                .jellyfin
+                .iter()
+                .position(|i| i.owner == JfOwner::Movie { tmdb_id })
+            else {
+                return Err(SimError::NotInJellyfin(tmdb_id));
             };
-            let id = w.new_jf_id();
-            w.jellyfin.push(JfItem {
-                id: id.clone(),
-                kind: JfKind::Movie,
-                owner: JfOwner::Movie { tmdb_id },
-                name: movie.title.clone(),
-                year: Some(movie.year),
-                provider_ids: ids,
-                virtual_item: false,
-                path: Some(path),
-                size: Some(movie.file.as_ref().map(|f| f.size).unwrap_or(1_000_000_000)),
-                series_id: None,
-                series_name: None,
-                season: None,
-                index: None,
-                created: now,
-            });
-            w.seerr_sees_jellyfin_movie(tmdb_id, &id, now);
-            Ok(id)
+            let fresh = w.jellyfin_movie_item(tmdb_id, now)?;
+            let item = &mut w.jellyfin[pos];
+            item.provider_ids = fresh.provider_ids;
+            item.path = fresh.path;
+            item.size = fresh.size;
+            Ok(item.id.clone())
         })
     }
 

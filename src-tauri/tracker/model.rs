@@ -418,7 +418,7 @@ pub struct ShokoData {
     pub files: HashMap<String, ShokoMatch>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum JellyfinKind {
     Movie,
     Series,

@@ -42,6 +42,7 @@ pub mod reasons {
     pub const SHOKO_MATCHED: &str = "matched by Shoko, waiting for Jellyfin";
     pub const WAIT_JELLYFIN: &str = "imported, waiting for Jellyfin to show it";
     pub const FILE_DELETED: &str = "the file was deleted from the library";
+    pub const REMOVED_JELLYFIN: &str = "no longer in Jellyfin (its item was removed)";
     pub const NOTHING_AIRED: &str = "no episode of the requested seasons has aired yet";
     pub const STUCK: &str = "in this phase far longer than usual";
 }
@@ -738,15 +739,24 @@ struct Ctx<'a> {
     shoko: Option<&'a ShokoData>,
     jf_configured: bool,
     jf: Option<JfIdx<'a>>,
+    /// Jellyfin's data is not the very data of the last call (finished films
+    /// then look for their item again: see [`finished_film_item`]).
+    jf_new: bool,
 }
 
 impl<'a> Ctx<'a> {
     fn build(snap: &'a Snapshot, now: DateTime<Utc>) -> Self {
-        Self::build_with(snap, now, None)
+        Self::build_with(snap, now, None, true)
     }
 
-    /// `kept`: an index of `snap.jellyfin`'s very data, from an earlier call.
-    fn build_with(snap: &'a Snapshot, now: DateTime<Utc>, kept: Option<&'a JfIndex>) -> Self {
+    /// `kept`: an index of `snap.jellyfin`'s data; `jf_new`: that data is
+    /// not the data of the last call.
+    fn build_with(
+        snap: &'a Snapshot,
+        now: DateTime<Utc>,
+        kept: Option<&'a JfIndex>,
+        jf_new: bool,
+    ) -> Self {
         let failed = |configured: bool, ok: bool| configured && !ok;
         let all_ok = !(failed(
             snap.jellyseerr.is_configured(),
@@ -796,6 +806,7 @@ impl<'a> Ctx<'a> {
                     None => IndexRef::Built(Box::new(JfIndex::build(d))),
                 },
             }),
+            jf_new,
         }
     }
 
@@ -1315,6 +1326,55 @@ fn file_deleted_since_available(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
         })
 }
 
+/// A finished film whose Jellyfin item Jellyfin no longer has.
+enum ItemGone<'a> {
+    /// Another playable item of the same film took its place (a replaced or
+    /// upgraded file is a new item, with a new id): the record follows it.
+    Replaced(&'a JellyfinItem),
+    /// No playable item of the film is left, and the record does not say so
+    /// yet. It stays AVAILABLE (it was true) with a line on its timeline.
+    Removed,
+}
+
+/// What Jellyfin's data says of a finished film's item, when it is gone.
+/// (Jellyfin's data holds every movie of the library: its absence there,
+/// in an answer that came, is evidence.)
+fn finished_film_item<'a>(r: &RequestRecord, ctx: &Ctx<'a>) -> Option<ItemGone<'a>> {
+    if r.phase != Phase::Available || r.media_type != MediaType::Movie || r.deleted {
+        return None;
+    }
+    let jf = ctx.jf.as_ref()?;
+    let id = r.jellyfin_id.as_deref()?;
+    if jf.by_id(id).is_some_and(|i| i.playable) {
+        return None;
+    }
+    let other = r
+        .tmdb_id
+        .and_then(|t| jf.movie_by_tmdb(t))
+        .filter(|i| i.playable)
+        .or_else(|| {
+            r.anidb_ids
+                .iter()
+                .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
+        });
+    match other {
+        Some(i) => Some(ItemGone::Replaced(i)),
+        None => {
+            let said = matches!(
+                r.reason.as_deref(),
+                Some(reasons::REMOVED_JELLYFIN) | Some(reasons::FILE_DELETED)
+            );
+            (!said).then_some(ItemGone::Removed)
+        }
+    }
+}
+
+/// Must a finished film be evaluated for its Jellyfin item? Only looked at
+/// when Jellyfin's data is new (the rule's outcome cannot change otherwise).
+fn film_item_news(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    ctx.jf_new && finished_film_item(r, ctx).is_some()
+}
+
 struct FilmFacts {
     word: SeerrWord,
     file_deleted: bool,
@@ -1462,10 +1522,11 @@ fn film_verdict<'a>(
             }
         }
     }
-    let imported_any = has_file
-        || imported
-        || v.phase.is_some_and(|p| p >= Phase::Importing)
-        || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
+    // Imported: Radarr has the file or says it imported it. A queue item
+    // still being imported is IMPORTING, not yet Shoko's (ANIME_MATCHING
+    // means imported and not playable yet).
+    let imported_any =
+        has_file || imported || rec.phase >= Phase::AnimeMatching && rec.phase != Phase::Failed;
     let mut found: &[i64] = &[];
     if rec.is_anime && ctx.shoko_configured && imported_any {
         found = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref());
@@ -1486,6 +1547,7 @@ fn film_verdict<'a>(
             v.phase,
             Some(Phase::Downloading) | Some(Phase::DownloadDone)
         );
+    let rec_requested_at = rec.requested_at;
     if let Some(jf) = &ctx.jf {
         let item = rec
             .jellyfin_id
@@ -1502,7 +1564,16 @@ fn film_verdict<'a>(
                     .iter()
                     .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
             });
-        if let Some(i) = item.filter(|_| !new_download_running) {
+        // An item Jellyfin had before this request was made belongs to an
+        // older copy (a re-request after a deletion Jellyfin may not have
+        // caught up with): it counts only once Radarr has this request's file.
+        let older_copy = |i: &JellyfinItem| {
+            i.date_created.is_some_and(|d| d < rec_requested_at)
+                && ctx.radarr_configured
+                && !has_file
+                && !imported
+        };
+        if let Some(i) = item.filter(|i| !new_download_running && !older_copy(i)) {
             set_jellyfin_id(rec, &i.id);
             v.available = Some(Evidence::Concat([
                 "Jellyfin has '",
@@ -1804,6 +1875,7 @@ fn episode_verdict<'a>(
             rec.to_mut().episodes[i].download_id = Some(dl.to_ascii_uppercase());
         }
     };
+    let mut imported_event = false;
     for h in idx
         .history_by_episode
         .get(&episode_id)
@@ -1833,6 +1905,7 @@ fn episode_verdict<'a>(
                 );
             }
             HistoryKind::Imported => {
+                imported_event = true;
                 if let Some(p) = &h.imported_path {
                     if rec.episodes[i].imported_path.as_ref() != Some(p) {
                         rec.to_mut().episodes[i].imported_path = Some(p.clone());
@@ -1910,9 +1983,9 @@ fn episode_verdict<'a>(
             }
         }
     }
-    let imported = has_file
-        || v.phase.is_some_and(|p| p >= Phase::Importing)
-        || e.phase >= Phase::Importing && e.phase != Phase::Failed;
+    // Imported, as for films: a file, or Sonarr's word that it imported one.
+    let imported =
+        has_file || imported_event || e.phase >= Phase::AnimeMatching && e.phase != Phase::Failed;
     if anime && ctx.shoko_configured && imported {
         let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
         if !ids.is_empty() && !ctx.jf_configured {
@@ -2500,8 +2573,8 @@ fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
     }
     match r.media_type {
         // A finished film owns no evidence (see `reconcile_with`) but hears
-        // of its file being deleted.
-        MediaType::Movie => !file_deletion_unrecorded(r, ctx),
+        // of its file being deleted, and of its Jellyfin item.
+        MediaType::Movie => !file_deletion_unrecorded(r, ctx) && !film_item_news(r, ctx),
         MediaType::Tv => series_settled(r, ctx),
     }
 }
@@ -2597,8 +2670,9 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
     }
     match r.phase {
         Phase::Available => match r.media_type {
-            // A finished film only hears of its file being deleted.
-            MediaType::Movie => file_deletion_unrecorded(r, ctx),
+            // A finished film only hears of its file being deleted and of
+            // its Jellyfin item.
+            MediaType::Movie => file_deletion_unrecorded(r, ctx) || film_item_news(r, ctx),
             // A finished series follows episodes that air later.
             MediaType::Tv => r
                 .episodes
@@ -2616,6 +2690,8 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
 #[derive(Default)]
 pub struct Reconciler {
     jellyfin: Option<(Arc<JellyfinData>, JfIndex)>,
+    /// Jellyfin's data of the last call that had some.
+    last_jellyfin: Option<Arc<JellyfinData>>,
 }
 
 impl Reconciler {
@@ -2634,8 +2710,17 @@ impl Reconciler {
             Source::Failed => {}
             Source::NotConfigured => self.jellyfin = None,
         }
+        let jf_new = match &snap.jellyfin {
+            Source::Ok(data) => {
+                !matches!(&self.last_jellyfin, Some(last) if Arc::ptr_eq(last, data))
+            }
+            _ => false,
+        };
+        if let Source::Ok(data) = &snap.jellyfin {
+            self.last_jellyfin = Some(data.clone());
+        }
         let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
-        reconcile_with(prev, Ctx::build_with(snap, now, kept), now)
+        reconcile_with(prev, Ctx::build_with(snap, now, kept, jf_new), now)
     }
 }
 
@@ -2753,6 +2838,11 @@ fn evaluate<'a>(
     let (decision, removed, progress) = match rec.media_type {
         MediaType::Movie => {
             let (mut v, facts) = film_verdict(rec, ctx, req, owner);
+            // A finished film follows its item to a replacement, or notes it gone.
+            let gone = finished_film_item(rec, ctx);
+            if let Some(ItemGone::Replaced(i)) = gone {
+                set_jellyfin_id(rec, &i.id);
+            }
             if facts.file_deleted && rec.phase == Phase::Available {
                 if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
                     changes.push(Change::ReasonChanged {
@@ -2765,6 +2855,18 @@ fn evaluate<'a>(
                     rec.reason = Some(reasons::FILE_DELETED.into());
                     rec.updated_at = now;
                 }
+                return;
+            }
+            if let Some(ItemGone::Removed) = gone {
+                changes.push(Change::ReasonChanged {
+                    request_id: rec.id,
+                    at: now,
+                    phase: rec.phase,
+                    reason: Some(reasons::REMOVED_JELLYFIN.into()),
+                });
+                let rec = rec.to_mut();
+                rec.reason = Some(reasons::REMOVED_JELLYFIN.into());
+                rec.updated_at = now;
                 return;
             }
             let progress = (v.progress, v.eta, v.speed);

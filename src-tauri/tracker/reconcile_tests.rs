@@ -3141,7 +3141,8 @@ fn a_finished_film_without_a_jellyfin_id_takes_jellyseerrs() {
     let mut recs = finished_film();
     let id = rec(&recs, 1).id;
     recs.get_mut(&id).expect("the film's record").jellyfin_id = None;
-    let s = film_available_with(|r| r.jellyfin_media_id = Some("abc".into()));
+    let jf_id = jf_movie(TMDB).id;
+    let s = film_available_with(|r| r.jellyfin_media_id = Some(jf_id.clone()));
     let out = reconcile(&recs, &s, t(41));
     let changed = out
         .changed
@@ -3149,8 +3150,8 @@ fn a_finished_film_without_a_jellyfin_id_takes_jellyseerrs() {
         .find(|r| r.id == id)
         .expect("a Jellyfin id from Jellyseerr is a change");
     assert_eq!(
-        changed.jellyfin_id.as_deref(),
-        Some("abc"),
+        changed.jellyfin_id,
+        Some(jf_id),
         "the record takes Jellyseerr's Jellyfin id when it has none"
     );
 }
@@ -4053,10 +4054,8 @@ mod reference {
                 }
             }
         }
-        let imported_any = has_file
-            || imported
-            || v.phase.is_some_and(|p| p >= Phase::Importing)
-            || rec.phase >= Phase::Importing && rec.phase != Phase::Failed;
+        let imported_any =
+            has_file || imported || rec.phase >= Phase::AnimeMatching && rec.phase != Phase::Failed;
         let mut anidb = Vec::new();
         if rec.is_anime && ctx.shoko_configured && imported_any {
             anidb = shoko_verdict(&mut v, ctx, rec.imported_path.as_deref()).to_vec();
@@ -4089,7 +4088,13 @@ mod reference {
                         .iter()
                         .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
                 });
-            if let Some(i) = item.filter(|_| !new_download_running) {
+            let older_copy = |i: &JellyfinItem| {
+                i.date_created.is_some_and(|d| d < rec.requested_at)
+                    && ctx.radarr_configured
+                    && !has_file
+                    && !imported
+            };
+            if let Some(i) = item.filter(|i| !new_download_running && !older_copy(i)) {
                 set_text(&mut rec.jellyfin_id, &i.id);
                 v.available = Some(format!("Jellyfin has '{}' (playable)", i.name).into());
             }
@@ -4182,6 +4187,7 @@ mod reference {
         } else {
             None
         };
+        let mut imported_event = false;
         for h in idx
             .history_by_episode
             .get(&e.arr_episode_id)
@@ -4211,6 +4217,7 @@ mod reference {
                     );
                 }
                 HistoryKind::Imported => {
+                    imported_event = true;
                     if let Some(p) = &h.imported_path {
                         e.imported_path = Some(p.clone());
                     }
@@ -4290,8 +4297,8 @@ mod reference {
             }
         }
         let imported = has_file
-            || v.phase.is_some_and(|p| p >= Phase::Importing)
-            || e.phase >= Phase::Importing && e.phase != Phase::Failed;
+            || imported_event
+            || e.phase >= Phase::AnimeMatching && e.phase != Phase::Failed;
         if anime && ctx.shoko_configured && imported {
             let ids = shoko_verdict(&mut v, ctx, e.imported_path.as_deref());
             if !ids.is_empty() && !ctx.jf_configured {
@@ -4674,6 +4681,11 @@ mod reference {
         let (decision, removed, progress) = match rec.media_type {
             MediaType::Movie => {
                 let (mut v, facts) = film_verdict(rec, ctx, req, owner);
+                // A finished film follows its item to a replacement, or notes it gone.
+                let gone = finished_film_item(rec, ctx);
+                if let Some(ItemGone::Replaced(i)) = gone {
+                    set_text(&mut rec.jellyfin_id, &i.id);
+                }
                 if facts.file_deleted && rec.phase == Phase::Available {
                     if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
                         changes.push(Change::ReasonChanged {
@@ -4685,6 +4697,17 @@ mod reference {
                         rec.reason = Some(reasons::FILE_DELETED.into());
                         rec.updated_at = now;
                     }
+                    return;
+                }
+                if let Some(ItemGone::Removed) = gone {
+                    changes.push(Change::ReasonChanged {
+                        request_id: rec.id,
+                        at: now,
+                        phase: rec.phase,
+                        reason: Some(reasons::REMOVED_JELLYFIN.into()),
+                    });
+                    rec.reason = Some(reasons::REMOVED_JELLYFIN.into());
+                    rec.updated_at = now;
                     return;
                 }
                 let progress = (v.progress, v.eta, v.speed);
@@ -4976,4 +4999,144 @@ fn sonarr_episode_finder_answers_as_a_plain_map_does() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Stale caches (issue 13): what a cached Jellyfin index or a queue item in
+// the middle of an import must not make the tracker say.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn an_anime_film_radarr_is_still_importing_is_importing_not_matching() {
+    let mut recs = Records::new();
+    let importing = anime_film_approved()
+        .rq(queue(&dl(1), MOVIE, "importing"))
+        .torrent(seeding(&qh(1)));
+    step(&mut recs, &importing, t(10));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Importing,
+        "a queue item in state importing is IMPORTING; ANIME_MATCHING needs the file imported: {}",
+        reason(&recs, 1)
+    );
+    // The same cycle again (the queue item stays while Radarr imports).
+    step(&mut recs, &importing, t(11));
+    assert_eq!(phase(&recs, 1), Phase::Importing, "and stays so");
+    step(&mut recs, &anime_film_imported(), t(12));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::AnimeMatching,
+        "once imported, Shoko's turn"
+    );
+}
+
+/// A playable Jellyfin movie for `TMDB`, added at `at`, under its own id.
+fn jf_movie_at(id: &str, at: DateTime<Utc>) -> JellyfinItem {
+    JellyfinItem {
+        id: id.into(),
+        date_created: Some(at),
+        ..jf_movie(TMDB)
+    }
+}
+
+#[test]
+fn a_jellyfin_item_older_than_the_request_is_not_its_until_radarr_has_the_file() {
+    // The user deleted the film in Radarr; Jellyfin still lists the old copy
+    // (added long before this request, which is created at t(-60)).
+    let old_copy = jf_movie_at("0123456789abcdef0123456789abcdef", t(-60 * 24 * 30));
+    let mut recs = Records::new();
+    let approved = snap()
+        .req(seerr_req(1, TMDB))
+        .movie(movie(MOVIE, TMDB))
+        .jf(old_copy.clone());
+    step(&mut recs, &approved, t(0));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Approved,
+        "a re-request never inherits an older copy's item: {}",
+        reason(&recs, 1)
+    );
+    // Radarr imports this request's file (from a still-seeding torrent, the
+    // file keeps its old creation time and Jellyfin its item).
+    let imported = snap()
+        .req(seerr_req(1, TMDB))
+        .movie(with_file(movie(MOVIE, TMDB), FILM_PATH))
+        .rh(imported(2, &dl(1), MOVIE, FILM_PATH, t(20)))
+        .jf(old_copy);
+    step(&mut recs, &imported, t(21));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Available,
+        "with Radarr's file for this request the item is evidence"
+    );
+}
+
+#[test]
+fn a_jellyfin_item_added_after_the_request_is_evidence_at_once() {
+    let mut recs = Records::new();
+    let s = snap()
+        .req(seerr_req(1, TMDB))
+        .movie(movie(MOVIE, TMDB))
+        .jf(jf_movie_at("0123456789abcdef0123456789abcdef", t(-30)));
+    step(&mut recs, &s, t(0));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Available,
+        "an item newer than the request is the request's"
+    );
+}
+
+#[test]
+fn a_finished_film_follows_its_replaced_item_and_notes_it_gone_once() {
+    let mut recs = finished_film();
+    let id = rec(&recs, 1).id;
+    let old_id = rec(&recs, 1).jellyfin_id.clone();
+    assert!(old_id.is_some());
+
+    // An upgrade: a new file is a new item with a new id.
+    let new_id = "fedcba9876543210fedcba9876543210";
+    let mut replaced = film_available();
+    Arc::make_mut(ok_mut(&mut replaced.jellyfin)).items = vec![jf_movie_at(new_id, t(50))];
+    let out = step(&mut recs, &replaced, t(51));
+    assert_eq!(
+        rec(&recs, 1).jellyfin_id.as_deref(),
+        Some(new_id),
+        "it follows the new item"
+    );
+    assert!(
+        out.changes.is_empty(),
+        "no news on the timeline: {:#?}",
+        out.changes
+    );
+    assert_eq!(phase(&recs, 1), Phase::Available);
+
+    // The item is deleted and nothing replaces it.
+    let mut gone = film_available();
+    Arc::make_mut(ok_mut(&mut gone.jellyfin)).items.clear();
+    let out = step(&mut recs, &gone, t(60));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Available,
+        "it was true: it stays AVAILABLE"
+    );
+    assert_eq!(reason(&recs, 1), reasons::REMOVED_JELLYFIN);
+    assert_eq!(
+        out.changes,
+        vec![Change::ReasonChanged {
+            request_id: id,
+            at: t(60),
+            phase: Phase::Available,
+            reason: Some(reasons::REMOVED_JELLYFIN.into()),
+        }],
+        "one line on its timeline"
+    );
+    let out = step(&mut recs, &gone, t(61));
+    assert!(out.changes.is_empty(), "said once");
+
+    // Jellyfin failing is no evidence of anything.
+    let mut recs = finished_film();
+    let mut down = film_available();
+    down.jellyfin = Source::Failed;
+    let out = step(&mut recs, &down, t(70));
+    assert!(out.changes.is_empty() && rec(&recs, 1).reason.is_none());
 }
