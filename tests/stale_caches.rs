@@ -20,13 +20,9 @@ const SPIRITED_AWAY: u64 = 129;
 const HASH_A: &str = "40e9c82e2a69e6214e3afa1ea6bbd0e427518310";
 const HASH_B: &str = "ca4552774085f1b5db3c8e7d39dd220b0474fe4b";
 
-/// The Jellyfin item a request is matched to: `jellyfin_id` of
-/// `poll --json` when the CLI prints it, else the stored record (the CLI's
-/// JSON has no such field yet).
-fn jellyfin_id(s: &Stack, p: &Poll, seerr_id: u64) -> Option<String> {
-    if let Some(v) = p.request(seerr_id).get("jellyfin_id") {
-        return v.as_str().map(str::to_string);
-    }
+/// The Jellyfin item a request is matched to, as the store holds it (the
+/// CLI's JSON does not print it).
+fn jellyfin_id(s: &Stack, seerr_id: u64) -> Option<String> {
     let store = status_tracker_lib::store::Store::open_in(&s.data_dir()).unwrap();
     let records = store.load_records().unwrap();
     records
@@ -310,7 +306,7 @@ async fn a_jellyfin_item_replaced_with_a_new_id_is_followed() {
     let p = s.poll().await;
     assert_eq!(p.phase(id), "AVAILABLE");
     assert_eq!(
-        jellyfin_id(&s, &p, id).as_deref(),
+        jellyfin_id(&s, id).as_deref(),
         Some(first.as_str()),
         "the request is matched to the Jellyfin item"
     );
@@ -342,7 +338,7 @@ async fn a_jellyfin_item_replaced_with_a_new_id_is_followed() {
             "a replaced item is not a removed one: {}",
             p.reason(id)
         );
-        followed = jellyfin_id(&s, &p, id);
+        followed = jellyfin_id(&s, id);
     }
     assert_eq!(
         followed.as_deref(),

@@ -51,10 +51,10 @@ const FEED_MAX_PAGES: usize = 10;
 const LIBRARY_EPISODES_FROM: usize = 20;
 /// A safety stop for the index: 400 pages of 500.
 const INDEX_MAX_PAGES: usize = 400;
-const INDEX_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
+/// The fields asked for every item read (each is sent only when asked).
+const ITEM_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
 /// Item ids per `Items?ids=` request (32 hex digits each: ~1.7 KB of URL).
 const CONFIRM_BATCH: usize = 50;
-const FEED_FIELDS: &str = "ProviderIds,Path,MediaSources,DateCreated";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -431,7 +431,7 @@ impl JellyfinClient {
                     &[
                         ("ids", batch.join(",")),
                         ("recursive", "true".to_string()),
-                        ("fields", INDEX_FIELDS.to_string()),
+                        ("fields", ITEM_FIELDS.to_string()),
                         ("enableImages", "false".to_string()),
                         ("enableUserData", "false".to_string()),
                     ],
@@ -464,33 +464,12 @@ impl JellyfinClient {
     /// Every movie and series, 500 per page. Other types are dropped.
     async fn read_index(&self) -> Result<HashMap<String, JellyfinItem>, ServiceError> {
         let mut index = HashMap::new();
-        for page in 0..INDEX_MAX_PAGES {
-            let start = page * INDEX_PAGE;
-            let answer: ItemsWire = self
-                .get_json(
-                    "Items",
-                    &[
-                        ("recursive", "true".to_string()),
-                        ("includeItemTypes", "Movie,Series".to_string()),
-                        ("fields", INDEX_FIELDS.to_string()),
-                        ("enableImages", "false".to_string()),
-                        ("enableUserData", "false".to_string()),
-                        ("startIndex", start.to_string()),
-                        ("limit", INDEX_PAGE.to_string()),
-                    ],
-                )
-                .await?;
-            let got = answer.items.len();
-            for item in answer.items.into_iter().map(ItemWire::into_item) {
-                if matches!(item.kind, JellyfinKind::Movie | JellyfinKind::Series) {
-                    index.insert(item.id.clone(), item);
-                }
+        self.read_library("Movie,Series", &[], |item| {
+            if matches!(item.kind, JellyfinKind::Movie | JellyfinKind::Series) {
+                index.insert(item.id.clone(), item);
             }
-            let total = answer.total_record_count.unwrap_or(0);
-            if got < INDEX_PAGE || ((start + got) as i64) >= total {
-                break;
-            }
-        }
+        })
+        .await?;
         Ok(index)
     }
 
@@ -499,41 +478,56 @@ impl JellyfinClient {
         &self,
     ) -> Result<HashMap<String, HashMap<String, JellyfinItem>>, ServiceError> {
         let mut by_series: HashMap<String, HashMap<String, JellyfinItem>> = HashMap::new();
+        let real = [("isMissing", "false".to_string())];
+        self.read_library("Episode", &real, |item| {
+            if item.kind != JellyfinKind::Episode {
+                return;
+            }
+            if let Some(series) = item.series_id.clone() {
+                by_series
+                    .entry(series)
+                    .or_default()
+                    .insert(item.id.clone(), item);
+            }
+        })
+        .await?;
+        Ok(by_series)
+    }
+
+    /// Every item of these types in the library, recursively, 500 per page
+    /// until the last (no cap that would hide items, only a safety stop at
+    /// [`INDEX_MAX_PAGES`]), each handed to `each`.
+    async fn read_library(
+        &self,
+        types: &str,
+        extra: &[(&str, String)],
+        mut each: impl FnMut(JellyfinItem),
+    ) -> Result<(), ServiceError> {
         for page in 0..INDEX_MAX_PAGES {
             let start = page * INDEX_PAGE;
-            let answer: ItemsWire = self
-                .get_json(
-                    "Items",
-                    &[
-                        ("recursive", "true".to_string()),
-                        ("includeItemTypes", "Episode".to_string()),
-                        ("isMissing", "false".to_string()),
-                        ("fields", INDEX_FIELDS.to_string()),
-                        ("enableImages", "false".to_string()),
-                        ("enableUserData", "false".to_string()),
-                        ("startIndex", start.to_string()),
-                        ("limit", INDEX_PAGE.to_string()),
-                    ],
-                )
-                .await?;
+            let mut query = vec![
+                ("recursive", "true".to_string()),
+                ("includeItemTypes", types.to_string()),
+                ("fields", ITEM_FIELDS.to_string()),
+                ("enableImages", "false".to_string()),
+                ("enableUserData", "false".to_string()),
+                ("startIndex", start.to_string()),
+                ("limit", INDEX_PAGE.to_string()),
+            ];
+            query.extend_from_slice(extra);
+            let answer: ItemsWire = self.get_json("Items", &query).await?;
             let got = answer.items.len();
-            for item in answer.items.into_iter().map(ItemWire::into_item) {
-                if item.kind != JellyfinKind::Episode {
-                    continue;
-                }
-                if let Some(series) = item.series_id.clone() {
-                    by_series
-                        .entry(series)
-                        .or_default()
-                        .insert(item.id.clone(), item);
-                }
-            }
+            answer
+                .items
+                .into_iter()
+                .map(ItemWire::into_item)
+                .for_each(&mut each);
             let total = answer.total_record_count.unwrap_or(0);
             if got < INDEX_PAGE || ((start + got) as i64) >= total {
                 break;
             }
         }
-        Ok(by_series)
+        Ok(())
     }
 
     /// The newest items (DateCreated descending), every one on the pages
@@ -557,7 +551,7 @@ impl JellyfinClient {
                         ("sortOrder", "Descending".to_string()),
                         ("startIndex", (page * FEED_PAGE).to_string()),
                         ("limit", FEED_PAGE.to_string()),
-                        ("fields", FEED_FIELDS.to_string()),
+                        ("fields", ITEM_FIELDS.to_string()),
                     ],
                 )
                 .await?;
@@ -585,7 +579,7 @@ impl JellyfinClient {
                 &format!("Shows/{series_id}/Episodes"),
                 &[
                     ("isMissing", "false".to_string()),
-                    ("fields", INDEX_FIELDS.to_string()),
+                    ("fields", ITEM_FIELDS.to_string()),
                 ],
             )
             .await?;

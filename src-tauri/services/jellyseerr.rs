@@ -618,9 +618,7 @@ impl JellyseerrClient {
             ("filter", "all".to_string()),
             ("sort", sort.to_string()),
         ];
-        let path = "api/v1/request";
-        let answer = self.http.send(self.http.get(path)?.query(&query)).await?;
-        check(&self.http, &answer, path)?;
+        let answer = get(&self.http, "api/v1/request", &query).await?;
         Ok((self.http.json(&answer)?, answer.date))
     }
 
@@ -629,10 +627,15 @@ impl JellyseerrClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ServiceError> {
-        let answer = self.http.send(self.http.get(path)?.query(query)).await?;
-        check(&self.http, &answer, path)?;
-        self.http.json(&answer)
+        self.http.json(&get(&self.http, path, query).await?)
     }
+}
+
+/// `GET path?query`, its status checked.
+async fn get(http: &Http, path: &str, query: &[(&str, String)]) -> Result<Answer, ServiceError> {
+    let answer = http.send(http.get(path)?.query(query)).await?;
+    check(http, &answer, path)?;
+    Ok(answer)
 }
 
 /// `GET /api/v1/movie/{id}` or `/tv/{id}`: title, year, poster, anime keyword.
@@ -644,9 +647,7 @@ async fn read_title(
         MediaType::Movie => format!("api/v1/movie/{tmdb}"),
         MediaType::Tv => format!("api/v1/tv/{tmdb}"),
     };
-    let answer = http.send(http.get(&path)?).await?;
-    check(http, &answer, &path)?;
-    let details: DetailsWire = http.json(&answer)?;
+    let details: DetailsWire = http.json(&get(http, &path, &[]).await?)?;
     Ok(details.into_info())
 }
 

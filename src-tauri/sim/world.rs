@@ -882,18 +882,22 @@ impl World {
         self.complete_requests(MediaRef::Tv { tmdb_id }, now);
     }
 
-    /// A playable Jellyfin item for a film, with a new Id, built from what
-    /// the world holds now (Radarr's file, Shoko's match for anime).
+    /// The film with this TMDB id.
+    fn movie(&self, tmdb_id: u64) -> Result<&Movie, SimError> {
+        self.movies
+            .get(&tmdb_id)
+            .ok_or(SimError::UnknownMovie(tmdb_id))
+    }
+
+    /// A playable Jellyfin item `id` for a film, built from what the world
+    /// holds now (Radarr's file, Shoko's match for anime).
     fn jellyfin_movie_item(
-        &mut self,
+        &self,
         tmdb_id: u64,
+        id: String,
         now: DateTime<Utc>,
     ) -> Result<JfItem, SimError> {
-        let movie = self
-            .movies
-            .get(&tmdb_id)
-            .ok_or(SimError::UnknownMovie(tmdb_id))?
-            .clone();
+        let movie = self.movie(tmdb_id)?.clone();
         let mut ids = BTreeMap::new();
         let path = if movie.anime {
             let shoko = self.shoko_file_of(FileOwner::Movie { tmdb_id }).cloned();
@@ -927,7 +931,7 @@ impl World {
                 .unwrap_or_else(|| format!("{}/{}.mkv", movie.path(), movie.folder()))
         };
         Ok(JfItem {
-            id: self.new_jf_id(),
+            id,
             kind: JfKind::Movie,
             owner: JfOwner::Movie { tmdb_id },
             name: movie.title.clone(),
@@ -950,8 +954,8 @@ impl World {
         tmdb_id: u64,
         now: DateTime<Utc>,
     ) -> Result<String, SimError> {
-        let item = self.jellyfin_movie_item(tmdb_id, now)?;
-        let id = item.id.clone();
+        let id = self.new_jf_id();
+        let item = self.jellyfin_movie_item(tmdb_id, id.clone(), now)?;
         self.jellyfin.push(item);
         self.seerr_sees_jellyfin_movie(tmdb_id, &id, now);
         Ok(id)
@@ -1383,9 +1387,7 @@ impl SimWorld {
     pub fn request_movie(&self, tmdb_id: u64, user: &str) -> Result<u64, SimError> {
         let now = Utc::now();
         self.with(|w| {
-            if !w.movies.contains_key(&tmdb_id) {
-                return Err(SimError::UnknownMovie(tmdb_id));
-            }
+            w.movie(tmdb_id)?;
             let requested_by = w.user_named(user, now);
             let now = w.seerr_time(now);
             let id = w.next_id();
@@ -2152,9 +2154,7 @@ impl SimWorld {
     pub fn jellyfin_add_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
         let now = Utc::now();
         self.with(|w| {
-            if !w.movies.contains_key(&tmdb_id) {
-                return Err(SimError::UnknownMovie(tmdb_id));
-            }
+            w.movie(tmdb_id)?;
             if let Some(existing) = w
                 .jellyfin
                 .iter()
@@ -2173,9 +2173,7 @@ impl SimWorld {
     /// sync ([`Self::seerr_availability_sync`]).
     pub fn jellyfin_remove_movie(&self, tmdb_id: u64) -> Result<(), SimError> {
         self.with(|w| {
-            if !w.movies.contains_key(&tmdb_id) {
-                return Err(SimError::UnknownMovie(tmdb_id));
-            }
+            w.movie(tmdb_id)?;
             w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
             Ok(())
         })
@@ -2192,9 +2190,7 @@ impl SimWorld {
     pub fn jellyfin_replace_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
         let now = Utc::now();
         self.with(|w| {
-            if !w.movies.contains_key(&tmdb_id) {
-                return Err(SimError::UnknownMovie(tmdb_id));
-            }
+            w.movie(tmdb_id)?;
             w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
             w.jellyfin_push_movie(tmdb_id, now)
         })
@@ -2207,9 +2203,7 @@ impl SimWorld {
     pub fn jellyfin_touch_movie(&self, tmdb_id: u64) -> Result<String, SimError> {
         let now = Utc::now();
         self.with(|w| {
-            if !w.movies.contains_key(&tmdb_id) {
-                return Err(SimError::UnknownMovie(tmdb_id));
-            }
+            w.movie(tmdb_id)?;
             let Some(pos) = w
                 .jellyfin
                 .iter()
@@ -2217,7 +2211,7 @@ impl SimWorld {
             else {
                 return Err(SimError::NotInJellyfin(tmdb_id));
             };
-            let fresh = w.jellyfin_movie_item(tmdb_id, now)?;
+            let fresh = w.jellyfin_movie_item(tmdb_id, w.jellyfin[pos].id.clone(), now)?;
             let item = &mut w.jellyfin[pos];
             item.provider_ids = fresh.provider_ids;
             item.path = fresh.path;

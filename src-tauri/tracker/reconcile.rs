@@ -1547,7 +1547,6 @@ fn film_verdict<'a>(
             v.phase,
             Some(Phase::Downloading) | Some(Phase::DownloadDone)
         );
-    let rec_requested_at = rec.requested_at;
     if let Some(jf) = &ctx.jf {
         let item = rec
             .jellyfin_id
@@ -1568,7 +1567,7 @@ fn film_verdict<'a>(
         // older copy (a re-request after a deletion Jellyfin may not have
         // caught up with): it counts only once Radarr has this request's file.
         let older_copy = |i: &JellyfinItem| {
-            i.date_created.is_some_and(|d| d < rec_requested_at)
+            i.date_created.is_some_and(|d| d < rec.requested_at)
                 && ctx.radarr_configured
                 && !has_file
                 && !imported
@@ -2690,34 +2689,25 @@ fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> b
 #[derive(Default)]
 pub struct Reconciler {
     jellyfin: Option<(Arc<JellyfinData>, JfIndex)>,
-    /// Jellyfin's data of the last call that had some.
-    last_jellyfin: Option<Arc<JellyfinData>>,
 }
 
 impl Reconciler {
     pub fn reconcile(&mut self, prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+        // Jellyfin's data is new when it is not the allocation indexed last.
+        let mut jf_new = false;
         match &snap.jellyfin {
             Source::Ok(data) => {
-                let same = self
+                jf_new = !self
                     .jellyfin
                     .as_ref()
                     .is_some_and(|(kept, _)| Arc::ptr_eq(kept, data));
-                if !same {
+                if jf_new {
                     self.jellyfin = Some((data.clone(), JfIndex::build(data)));
                 }
             }
             // Kept: an outage does not make the next answer new.
             Source::Failed => {}
             Source::NotConfigured => self.jellyfin = None,
-        }
-        let jf_new = match &snap.jellyfin {
-            Source::Ok(data) => {
-                !matches!(&self.last_jellyfin, Some(last) if Arc::ptr_eq(last, data))
-            }
-            _ => false,
-        };
-        if let Source::Ok(data) = &snap.jellyfin {
-            self.last_jellyfin = Some(data.clone());
         }
         let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
         reconcile_with(prev, Ctx::build_with(snap, now, kept, jf_new), now)
@@ -2824,6 +2814,28 @@ fn claim(r: &RequestRecord) -> Option<((MediaType, i64), Claim)> {
     Some((key, (open, r.requested_at, r.id)))
 }
 
+/// A line on a finished record's timeline (its phase stays: it was true),
+/// once: nothing when the record says it already.
+fn note_on_finished(
+    rec: &mut Draft<'_>,
+    reason: &str,
+    now: DateTime<Utc>,
+    changes: &mut Vec<Change>,
+) {
+    if rec.reason.as_deref() == Some(reason) {
+        return;
+    }
+    changes.push(Change::ReasonChanged {
+        request_id: rec.id,
+        at: now,
+        phase: rec.phase,
+        reason: Some(reason.into()),
+    });
+    let rec = rec.to_mut();
+    rec.reason = Some(reason.into());
+    rec.updated_at = now;
+}
+
 /// `req`: the record's request in this cycle's Jellyseerr listing.
 fn evaluate<'a>(
     rec: &mut Draft<'_>,
@@ -2844,29 +2856,11 @@ fn evaluate<'a>(
                 set_jellyfin_id(rec, &i.id);
             }
             if facts.file_deleted && rec.phase == Phase::Available {
-                if rec.reason.as_deref() != Some(reasons::FILE_DELETED) {
-                    changes.push(Change::ReasonChanged {
-                        request_id: rec.id,
-                        at: now,
-                        phase: rec.phase,
-                        reason: Some(reasons::FILE_DELETED.into()),
-                    });
-                    let rec = rec.to_mut();
-                    rec.reason = Some(reasons::FILE_DELETED.into());
-                    rec.updated_at = now;
-                }
+                note_on_finished(rec, reasons::FILE_DELETED, now, changes);
                 return;
             }
             if let Some(ItemGone::Removed) = gone {
-                changes.push(Change::ReasonChanged {
-                    request_id: rec.id,
-                    at: now,
-                    phase: rec.phase,
-                    reason: Some(reasons::REMOVED_JELLYFIN.into()),
-                });
-                let rec = rec.to_mut();
-                rec.reason = Some(reasons::REMOVED_JELLYFIN.into());
-                rec.updated_at = now;
+                note_on_finished(rec, reasons::REMOVED_JELLYFIN, now, changes);
                 return;
             }
             let progress = (v.progress, v.eta, v.speed);
