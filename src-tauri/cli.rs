@@ -425,6 +425,9 @@ async fn poll_once(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
     if let Err(e) = tracker.save_client_states() {
         eprintln!("status-tracker: the service caches could not be saved: {e}");
     }
+    if let Some(line) = progress_line(tracker.first_contact_progress()) {
+        eprintln!("status-tracker: {line}");
+    }
     let now = Utc::now();
     let statuses = tracker.statuses();
     let records = sorted(tracker.records().values(), None, false);
@@ -581,6 +584,34 @@ fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
         }
     }
     let _ = out.flush();
+    // Progress goes to stderr, never into the JSON lines.
+    if let Some(line) = progress_line(tracker.first_contact_progress()) {
+        eprintln!("status-tracker: {line}");
+    }
+}
+
+/// "Reading your library: 340 of 1,000 requests", while the first contact
+/// with a big library takes several cycles.
+fn progress_line(progress: Option<(usize, usize)>) -> Option<String> {
+    let (read, listed) = progress?;
+    Some(format!(
+        "reading your library: {} of {} requests (the next cycles go on)",
+        thousands(read),
+        thousands(listed)
+    ))
+}
+
+/// 1234567 → "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 async fn watch(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
@@ -702,4 +733,20 @@ async fn demo(headless: bool) -> i32 {
     let code = run_watch(&mut tracker, false).await;
     stack.shutdown().await;
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_contact_progress_is_one_line_for_stderr_and_none_when_done() {
+        assert_eq!(
+            progress_line(Some((340, 1_000))).as_deref(),
+            Some("reading your library: 340 of 1,000 requests (the next cycles go on)")
+        );
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(progress_line(None), None);
+    }
 }

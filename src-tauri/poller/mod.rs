@@ -422,6 +422,14 @@ impl Tracker {
         v
     }
 
+    /// First contact with a big library: `(requests read whole, requests
+    /// listed)` while Jellyseerr's title pages are still being read over
+    /// several cycles; `None` once every listed request is read.
+    pub fn first_contact_progress(&self) -> Option<(usize, usize)> {
+        let (read, listed) = self.jellyseerr.client.as_ref().ok()?.progress();
+        (read < listed).then_some((read, listed))
+    }
+
     /// The current status of every configured service.
     pub fn statuses(&self) -> Vec<ServiceStatus> {
         let mut v = Vec::new();
