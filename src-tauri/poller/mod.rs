@@ -9,6 +9,7 @@
 
 mod cadence;
 mod check;
+mod follow_up;
 mod lock;
 
 use std::collections::HashSet;
@@ -546,8 +547,7 @@ impl Tracker {
             },
         );
 
-        let fetched = Instant::now();
-        let snapshot = Snapshot {
+        let mut snapshot = Snapshot {
             jellyseerr: self.jellyseerr.source(r_seerr.as_ref()),
             radarr: self.radarr.source(r_radarr.as_ref()),
             sonarr: self.sonarr.source(r_sonarr.as_ref()),
@@ -560,6 +560,74 @@ impl Tracker {
         };
 
         let now = Utc::now();
+        let mut reconcile_time = Duration::ZERO;
+        let mut fetch_time = started.elapsed();
+        let t = Instant::now();
+        let mut reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
+        reconcile_time += t.elapsed();
+
+        // Follow-ups: Shoko and Jellyfin asked again when this cycle's answers
+        // want more of them (see follow_up.rs).
+        let (mut r_shoko, mut r_jf, mut d_shoko, mut d_jf) = (r_shoko, r_jf, d_shoko, d_jf);
+        let mut asked = wants;
+        for _ in 0..follow_up::MAX_PASSES {
+            let Some(more) = follow_up::more(&asked, &self.records, &reconciled.changed) else {
+                break;
+            };
+            let t = Instant::now();
+            let Tracker {
+                shoko, jellyfin, ..
+            } = self;
+            let wants_ref = &more.wants;
+            let ask_shoko = more.shoko && !matches!(r_shoko, Some(Err(_)));
+            let ask_jf = more.jellyfin && !matches!(r_jf, Some(Err(_)));
+            let (f_shoko, f_jf) = tokio::join!(
+                async {
+                    let c = shoko.client.as_mut().ok().filter(|_| ask_shoko)?;
+                    Some(with_deadline("shoko", shoko.config.as_ref(), c.fetch(wants_ref)).await)
+                },
+                async {
+                    let c = jellyfin.client.as_mut().ok().filter(|_| ask_jf)?;
+                    let cfg = jellyfin.config.as_ref();
+                    Some(with_deadline("jellyfin", cfg, c.fetch(wants_ref, false)).await)
+                },
+            );
+            fetch_time += t.elapsed();
+            let mut read = false;
+            // A follow-up that fails keeps the pass's first answer: what was
+            // read stays read, and the next cycle asks again.
+            for (name, failed) in [
+                ("shoko", f_shoko.as_ref().and_then(|r| r.as_ref().err())),
+                ("jellyfin", f_jf.as_ref().and_then(|r| r.as_ref().err())),
+            ] {
+                if let Some(e) = failed {
+                    log::warn!("{name}: follow-up read failed: {}", e.message);
+                }
+            }
+            if let Some(Ok(d)) = f_shoko {
+                r_shoko = Some(Ok(d));
+                d_shoko = true;
+                read = true;
+            }
+            if let Some(Ok(d)) = f_jf {
+                r_jf = Some(Ok(d));
+                d_jf = true;
+                read = true;
+            }
+            asked = more.wants;
+            if !read {
+                break;
+            }
+            snapshot.shoko = self.shoko.source(r_shoko.as_ref());
+            snapshot.jellyfin = shared(
+                &mut self.jellyfin_shared,
+                self.jellyfin.source_ref(r_jf.as_ref()),
+            );
+            let t = Instant::now();
+            reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
+            reconcile_time += t.elapsed();
+        }
+
         let mut service_events = Vec::new();
         // Keep last data for cycles where a service is not due: one-shot feeds
         // (history, a partial Jellyseerr page) are not replayed.
@@ -583,7 +651,6 @@ impl Tracker {
         service_events.extend(self.jellyfin.record(r_jf.as_ref(), now, Clone::clone));
 
         let reconcile_start = Instant::now();
-        let reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
         let statuses = self.statuses();
         let notifications = match self.notify {
             Some(prefs) => {
@@ -638,8 +705,8 @@ impl Tracker {
             polled,
             first,
             stages: CycleStages {
-                fetch: fetched - started,
-                reconcile: persist_start - reconcile_start,
+                fetch: fetch_time,
+                reconcile: reconcile_time + (persist_start - reconcile_start),
                 persist: persisted - persist_start,
             },
         })

@@ -111,6 +111,9 @@ pub enum FailureMode {
     Html200,
     /// Status 200 with a truncated JSON body.
     Malformed,
+    /// Every answer is right but comes this many milliseconds late (a busy
+    /// server, a slow disk, a far-away VPN).
+    Slow(u32),
 }
 
 /// Base URLs of the six servers, e.g. `http://127.0.0.1:41234`.

@@ -4,6 +4,7 @@
 use chrono::Utc;
 
 use super::world::{hex_id, ShokoState, SimError, SimWorld};
+use crate::tracker::Phase;
 
 /// Where a generated request stands. The reconcile bench draws the same
 /// mix for its snapshots.
@@ -39,7 +40,9 @@ impl SimWorld {
     /// available in Jellyfin; the rest are pending, approved, downloading,
     /// blocked or imported. TMDB ids start at 1 000 000, TVDB ids at 2 000 000.
     /// Their history ends an hour ago (see [`SimWorld::age_history`]).
-    pub fn populate(&self, n: usize, seed: u64) -> Result<(), SimError> {
+    /// Returns each Jellyseerr request id with the phase it is in.
+    pub fn populate(&self, n: usize, seed: u64) -> Result<Vec<(u64, Phase)>, SimError> {
+        let mut truth = Vec::with_capacity(n);
         let mut rng = fastrand::Rng::with_seed(seed);
         let first_air = Utc::now().date_naive() - chrono::Duration::weeks(40);
         let users = ["alice", "bob", "carol", "dave", "erin"];
@@ -54,6 +57,7 @@ impl SimWorld {
                 let title = format!("Film {i}");
                 self.add_movie(tmdb, &title, year, anime);
                 let r = self.request_movie(tmdb, user)?;
+                truth.push((r, stage.phase(anime)));
                 if matches!(stage, Stage::Pending) {
                     continue;
                 }
@@ -78,6 +82,7 @@ impl SimWorld {
                 let title = format!("Series {i}");
                 self.add_series(tvdb, tmdb, &title, year, anime, &[(1, 8, first_air)]);
                 let r = self.request_series(tmdb, &[1], user)?;
+                truth.push((r, stage.phase(anime)));
                 if matches!(stage, Stage::Pending) {
                     continue;
                 }
@@ -96,7 +101,7 @@ impl SimWorld {
         }
         self.age_history(chrono::Duration::hours(1));
         self.age_requests();
-        Ok(())
+        Ok(truth)
     }
 
     /// Dates the requests as a library that grew over months: each request
@@ -143,6 +148,23 @@ impl SimWorld {
                 Ok(())
             }
             Stage::Pending | Stage::Approved => Ok(()),
+        }
+    }
+}
+
+impl Stage {
+    /// The phase the tracker must show a request of this stage in: what a
+    /// bench holds the tracker's answer to.
+    pub fn phase(self, anime: bool) -> Phase {
+        match self {
+            Stage::Pending => Phase::Requested,
+            Stage::Approved => Phase::Approved,
+            Stage::Downloading => Phase::Downloading,
+            // Downloaded; Radarr/Sonarr will not import it.
+            Stage::Blocked => Phase::DownloadDone,
+            Stage::Imported if anime => Phase::AnimeMatching,
+            Stage::Imported => Phase::Importing,
+            Stage::Available => Phase::Available,
         }
     }
 }

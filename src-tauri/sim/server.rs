@@ -147,6 +147,10 @@ async fn gate_requests(State(gate): State<Gate>, request: Request, next: Next) -
         }
         FailureMode::Html200 => html_200(),
         FailureMode::Malformed => malformed(),
+        FailureMode::Slow(ms) => {
+            tokio::time::sleep(Duration::from_millis(u64::from(ms))).await;
+            next.run(request).await
+        }
     }
 }
 

@@ -4,4 +4,4 @@ pub mod model;
 pub mod reconcile;
 
 pub use model::*;
-pub use reconcile::{episode_counts, is_open, reasons, reconcile, wants, Reconciler};
+pub use reconcile::{episode_counts, is_open, reasons, reconcile, wants, wants_after, Reconciler};

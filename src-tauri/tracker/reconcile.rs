@@ -2935,11 +2935,26 @@ fn evaluate<'a>(
 
 /// What the clients must fetch beyond their always-polled feeds.
 pub fn wants(records: &Records) -> Wants {
+    wants_of(records.values())
+}
+
+/// [`wants`] of `records` as they stand once `changed` (a cycle's changed
+/// records, not yet merged) replaces them.
+pub fn wants_after(records: &Records, changed: &[RequestRecord]) -> Wants {
+    let ids: FastSet<i64> = changed.iter().map(|r| r.id).collect();
+    wants_of(
+        changed
+            .iter()
+            .chain(records.values().filter(|r| !ids.contains(&r.id))),
+    )
+}
+
+fn wants_of<'a>(records: impl Iterator<Item = &'a RequestRecord>) -> Wants {
     let mut w = Wants::default();
     let mut movies = FastSet::default();
     let mut series = FastSet::default();
     let mut jf_series = FastSet::default();
-    for r in records.values().filter(|r| !r.deleted) {
+    for r in records.filter(|r| !r.deleted) {
         let open = is_open(r);
         let airing =
             r.media_type == MediaType::Tv && r.episodes.iter().any(|e| e.phase != Phase::Available);
