@@ -135,6 +135,19 @@
       banner.replaceChildren();
     }
 
+    // First contact with a big library: how far the reading got.
+    const fc = d.first_contact;
+    const box = $('first-contact');
+    if (fc && fc.listed > 0) {
+      box.hidden = false;
+      $('first-contact-text').textContent = fc.text + ' (the list fills in as it goes)';
+      const bar = $('first-contact-bar');
+      bar.max = fc.listed;
+      bar.value = Math.min(fc.read, fc.listed);
+    } else {
+      box.hidden = true;
+    }
+
     const parts = [];
     if (d.attention > 0) {
       parts.push(h('span', { class: 'attn-count', 'data-testid': 'attention-count',

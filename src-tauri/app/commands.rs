@@ -37,6 +37,7 @@ pub async fn list_requests(state: State<'_, AppState>) -> IpcResult<Value> {
             paused,
             demo,
             &[],
+            None,
         ))
     })
     .await

@@ -183,7 +183,7 @@ fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracke
         state.set_latest(payload.clone());
     }
     let _ = app.emit(view::EVENT_REQUESTS_CHANGED, payload);
-    tray::update(app, t.records(), paused);
+    tray::update(app, t.records(), paused, t.first_contact_progress());
     match t
         .store_mut()
         .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))

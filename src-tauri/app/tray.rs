@@ -104,9 +104,18 @@ fn pause_text(paused: bool) -> &'static str {
     }
 }
 
-/// Updates the icon, title and summary entry from the records.
-pub fn update<R: Runtime>(app: &AppHandle<R>, records: &Records, paused: bool) {
+/// Updates the icon, title and summary entry from the records; while first
+/// contact is still reading the library, the summary says how far it got.
+pub fn update<R: Runtime>(
+    app: &AppHandle<R>,
+    records: &Records,
+    paused: bool,
+    first_contact: Option<(usize, usize)>,
+) {
     let (mut summary, attention) = view::tray_summary(records);
+    if let Some(reading) = view::first_contact_text(first_contact) {
+        summary = reading;
+    }
     if paused {
         summary.push_str(" (paused)");
     }

@@ -4,13 +4,25 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::cli::RequestJson;
+use crate::cli::{thousands, RequestJson};
 use crate::poller::Tracker;
 use crate::store::ServiceStatus;
 use crate::tracker::{Phase, Records};
 
 /// Sent after every cycle that changed something, and on acknowledge/pause.
 pub const EVENT_REQUESTS_CHANGED: &str = "requests-changed";
+
+/// "Reading your library: 340 of 1,000 requests", while first contact with
+/// a big library is still reading it (`(read, listed)`), for the main
+/// window and the tray menu.
+pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
+    let (read, listed) = progress?;
+    Some(format!(
+        "Reading your library: {} of {} requests",
+        thousands(read),
+        thousands(listed)
+    ))
+}
 
 /// The main window's whole state.
 pub fn list_payload(
@@ -19,6 +31,7 @@ pub fn list_payload(
     paused: bool,
     demo: bool,
     changed_ids: &[i64],
+    first_contact: Option<(usize, usize)>,
 ) -> Value {
     let now = Utc::now();
     let mut counts = serde_json::Map::new();
@@ -43,11 +56,23 @@ pub fn list_payload(
         "attention": attention,
         "updated_at": now,
         "changed_ids": changed_ids,
+        "first_contact": first_contact.map(|(read, listed)| json!({
+            "read": read,
+            "listed": listed,
+            "text": first_contact_text(Some((read, listed))),
+        })),
     })
 }
 
 pub fn tracker_payload(t: &Tracker, paused: bool, demo: bool, changed_ids: &[i64]) -> Value {
-    list_payload(t.records(), &t.statuses(), paused, demo, changed_ids)
+    list_payload(
+        t.records(),
+        &t.statuses(),
+        paused,
+        demo,
+        changed_ids,
+        t.first_contact_progress(),
+    )
 }
 
 /// "2 downloading, 1 importing, 1 failed" for the tray.
@@ -72,5 +97,23 @@ pub fn tray_summary(records: &Records) -> (String, bool) {
         ("Nothing in progress".to_string(), attention)
     } else {
         (parts.join(", "), attention)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_contact_progress_reaches_the_window_and_goes_when_done() {
+        let p = list_payload(&Records::new(), &[], false, false, &[], Some((340, 1_000)));
+        assert_eq!(p["first_contact"]["read"], 340);
+        assert_eq!(p["first_contact"]["listed"], 1_000);
+        assert_eq!(
+            p["first_contact"]["text"],
+            "Reading your library: 340 of 1,000 requests"
+        );
+        let done = list_payload(&Records::new(), &[], false, false, &[], None);
+        assert!(done["first_contact"].is_null());
     }
 }
