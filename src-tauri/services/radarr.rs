@@ -117,6 +117,11 @@ struct SavedState {
     movies: Vec<RadarrMovie>,
     anime_tags: Option<Vec<i64>>,
     library_loaded: bool,
+    /// Kept so that `poll --once` does not ask again, every run, for each
+    /// wanted film Radarr does not have (cleared by the sweep, as in a
+    /// long-running process).
+    #[serde(default)]
+    absent: Vec<i64>,
 }
 
 impl RadarrClient {
@@ -130,6 +135,7 @@ impl RadarrClient {
                 .as_ref()
                 .map(|t| t.iter().copied().collect()),
             library_loaded: self.library_loaded,
+            absent: self.absent.iter().copied().collect(),
         })
         .ok()
     }
@@ -142,6 +148,7 @@ impl RadarrClient {
             self.movies = s.movies.into_iter().map(|m| (m.tmdb_id, m)).collect();
             self.anime_tags = s.anime_tags.map(|t| t.into_iter().collect());
             self.library_loaded = s.library_loaded;
+            self.absent = s.absent.into_iter().collect();
         }
     }
 
@@ -461,6 +468,36 @@ mod tests {
             stats.requests() - before,
             2,
             "the same event is not acted on twice"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_film_radarr_lacks_is_not_asked_for_again_after_a_restart() {
+        let fake = Arc::new(Fake::default());
+        let (mut c, stats) = client(fake.clone(), "k3y").await;
+        let wants = Wants {
+            movie_tmdb_ids: vec![438631, 999],
+            ..Wants::default()
+        };
+        c.fetch(&wants, false).await.unwrap();
+        let saved = c.save_state().unwrap();
+
+        // The next `poll --once`: a new process with the saved state.
+        let (mut c, stats2) = client(fake, "k3y").await;
+        c.restore_state(&saved);
+        let data = c.fetch(&wants, false).await.unwrap();
+        assert_eq!(data.movies.len(), 1);
+        assert_eq!(
+            stats2.requests(),
+            2,
+            "queue + history only: 999 was looked up in the run before"
+        );
+        assert_eq!(stats.requests(), 4);
+        // The sweep forgets it, and asks for it with the whole library.
+        c.fetch(&wants, true).await.unwrap();
+        assert!(
+            c.absent.contains(&999),
+            "still absent after the full listing"
         );
     }
 

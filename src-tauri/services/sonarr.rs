@@ -137,6 +137,10 @@ struct SavedState {
     history: HistoryCursor,
     series: Vec<CachedSeries>,
     library_loaded: bool,
+    /// Kept so that `poll --once` does not ask again, every run, for each
+    /// wanted series Sonarr does not have (cleared by the sweep).
+    #[serde(default)]
+    absent: Vec<i64>,
 }
 
 impl SonarrClient {
@@ -146,6 +150,7 @@ impl SonarrClient {
             history: self.history.clone(),
             series: self.series.values().cloned().collect(),
             library_loaded: self.library_loaded,
+            absent: self.absent.iter().copied().collect(),
         })
         .ok()
     }
@@ -161,6 +166,7 @@ impl SonarrClient {
                 .collect();
             self.series = s.series.into_iter().map(|c| (c.series.id, c)).collect();
             self.library_loaded = s.library_loaded;
+            self.absent = s.absent.into_iter().collect();
         }
     }
 
