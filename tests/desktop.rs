@@ -196,6 +196,39 @@ impl Desktop {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn the_tray_menu_says_how_far_first_contact_got() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.populate(300, 1).unwrap();
+    // 0.4 s per answer: the first cycles cannot read 300 titles at once.
+    w.set_mode(Service::Jellyseerr, FailureMode::Slow(400));
+    let _app = desktop.app(&stack);
+    let items = desktop.items();
+    wait_for("the tray icon to register", Duration::from_secs(30), || {
+        tray_item(&items).is_some()
+    });
+    let item = tray_item(&items).unwrap();
+    let summary = || tray_menu(&item).first().map(|(_, l)| l.clone());
+    wait_for(
+        "the progress in the tray menu",
+        Duration::from_secs(60),
+        || {
+            summary().is_some_and(|l| {
+                l.starts_with("Reading your library: ") && l.ends_with(" of 300 requests")
+            })
+        },
+    );
+    w.set_mode(Service::Jellyseerr, FailureMode::Up);
+    wait_for(
+        "the counts once every title is read",
+        Duration::from_secs(60),
+        || summary().is_some_and(|l| l.contains("downloading")),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
 async fn tray_notifications_exactly_once_and_quit() {
     let desktop = Desktop::start();
     let stack = SimStack::start().await.unwrap();

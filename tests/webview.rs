@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use status_tracker_lib::sim::{config_toml, sim_env, SimStack};
+use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimStack};
 use webdriver::Session;
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
@@ -753,4 +753,46 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
         log.lines().count()
     );
     stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
+async fn first_contact_progress_shows_in_the_main_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.populate(300, 1).unwrap();
+    // 0.4 s per answer: the first cycles cannot read 300 titles at once.
+    w.set_mode(Service::Jellyseerr, FailureMode::Slow(400));
+    let config = write_config(dir.path(), &stack);
+    let (_driver, s) = launch(dir.path(), &config, 4450, &[], &[]).await;
+
+    let text = until(
+        "the first-contact note",
+        Duration::from_secs(60),
+        async || {
+            s.texts("[data-testid=first-contact]:not([hidden])")
+                .await
+                .ok()?
+                .into_iter()
+                .find(|t| t.contains("Reading your library: "))
+        },
+    )
+    .await;
+    assert!(text.contains(" of 300 requests"), "{text}");
+    let listed = s.find_all("[data-request-id]").await.unwrap().len();
+    assert!(listed > 0, "the requests read so far are listed meanwhile");
+    webdriver_shot(&s, "first-contact.png", dir.path()).await;
+
+    // Every title read: the note goes.
+    w.set_mode(Service::Jellyseerr, FailureMode::Up);
+    until("the note to go", Duration::from_secs(60), async || {
+        s.find_all("[data-testid=first-contact]:not([hidden])")
+            .await
+            .ok()
+            .filter(Vec::is_empty)
+            .map(|_| ())
+    })
+    .await;
+    s.close().await;
 }
