@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::arr::{self, ArrApp, HistoryCursor};
 use super::http::Http;
-use super::{HttpStats, ServiceError, ServiceInfo};
+use super::{ErrorKind, HttpStats, ServiceError, ServiceInfo};
 use crate::config::ServiceConfig;
 use crate::secrets::Secret;
 use crate::tracker::model::{HistoryKind, SonarrData, SonarrEpisode, SonarrSeries, Wants};
@@ -116,6 +116,11 @@ impl CachedEpisodes {
         })
     }
 }
+
+/// Series whose episodes are read at once (first contact, the sweep): a
+/// few, so a library of thousands is read in a fraction of the time one by
+/// one takes, without crowding Sonarr.
+const EPISODE_CONCURRENCY: usize = 4;
 
 /// A Sonarr client with its caches.
 #[derive(Debug)]
@@ -267,21 +272,24 @@ impl SonarrClient {
             .iter()
             .filter_map(|t| by_tvdb.get(t).copied())
             .collect();
-        for id in &wanted_ids {
-            let Some(cached) = series.get_mut(id) else {
-                continue;
-            };
-            let stale = match &cached.episodes {
-                None => true,
-                Some(eps) => sweep || touched.contains(id) || eps.one_aired_since(now),
-            };
-            if stale {
-                let episodes = self.fetch_episodes(*id).await?;
-                cached.episodes = Some(CachedEpisodes {
-                    episodes,
-                    fetched_at: now,
-                });
-            }
+        let stale: Vec<i64> = wanted_ids
+            .iter()
+            .copied()
+            .filter(|id| match series.get(id).map(|c| &c.episodes) {
+                None => false,
+                Some(None) => true,
+                Some(Some(eps)) => sweep || touched.contains(id) || eps.one_aired_since(now),
+            })
+            .collect();
+        if let Err(e) = read_episodes(&self.http, &stale, &mut series, now).await {
+            // What was read stays read (first contact with a big library,
+            // Sonarr going down half-way): the library listing and every
+            // series' episodes read so far. The history cursor does not move.
+            self.series = series;
+            self.by_tvdb = by_tvdb;
+            self.absent = absent;
+            self.library_loaded = true;
+            return Err(e);
         }
 
         let wanted: Vec<SonarrSeries> = wanted_ids
@@ -317,46 +325,93 @@ impl SonarrClient {
             series: wanted,
         })
     }
+}
 
-    /// `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`; when an
-    /// episode has a file but no embedded path (older Sonarr), one
-    /// `GET /api/v3/episodefile?seriesId=` fills the paths in.
-    async fn fetch_episodes(&self, series_id: i64) -> Result<Vec<SonarrEpisode>, ServiceError> {
-        let wire: Vec<EpisodeWire> = arr::get_json(
-            &self.http,
-            "api/v3/episode",
-            &[
-                ("seriesId", series_id.to_string()),
-                ("includeEpisodeFile", "true".to_string()),
-            ],
-        )
-        .await?;
-        let needs_files = wire.iter().any(|e| {
-            e.has_file == Some(true)
-                && e.episode_file
-                    .as_ref()
-                    .and_then(|f| f.path.as_deref())
-                    .is_none_or(str::is_empty)
-        });
-        let mut file_paths = HashMap::new();
-        if needs_files {
-            let files: Vec<EpisodeFileWire> = arr::get_json(
-                &self.http,
-                "api/v3/episodefile",
-                &[("seriesId", series_id.to_string())],
-            )
-            .await?;
-            for f in files {
-                if let (Some(id), Some(path)) = (f.id, f.path) {
-                    file_paths.insert(id, path);
+/// Reads the episodes of the series `ids`, [`EPISODE_CONCURRENCY`] at a
+/// time, into `series` as each answer arrives. After a failure no new read
+/// starts; the ones under way finish and are kept; the failure is returned.
+async fn read_episodes(
+    http: &Http,
+    ids: &[i64],
+    series: &mut HashMap<i64, CachedSeries>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut ids = ids.iter().copied();
+    let mut running = tokio::task::JoinSet::new();
+    let mut failed = None;
+    loop {
+        while failed.is_none() && running.len() < EPISODE_CONCURRENCY {
+            let Some(id) = ids.next() else { break };
+            let http = http.clone();
+            running.spawn(async move { (id, fetch_episodes(&http, id).await) });
+        }
+        let Some(done) = running.join_next().await else {
+            break;
+        };
+        let result = done
+            .map_err(|e| {
+                ServiceError::new(
+                    "sonarr",
+                    ErrorKind::BadResponse,
+                    format!("episode read: {e}"),
+                )
+            })
+            .and_then(|(id, r)| r.map(|eps| (id, eps)));
+        match result {
+            Ok((id, episodes)) => {
+                if let Some(cached) = series.get_mut(&id) {
+                    cached.episodes = Some(CachedEpisodes {
+                        episodes,
+                        fetched_at: now,
+                    });
                 }
             }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         }
-        Ok(wire
-            .into_iter()
-            .map(|e| e.into_episode(&file_paths))
-            .collect())
     }
+    failed.map_or(Ok(()), Err)
+}
+
+/// `GET /api/v3/episode?seriesId=&includeEpisodeFile=true`; when an
+/// episode has a file but no embedded path (older Sonarr), one
+/// `GET /api/v3/episodefile?seriesId=` fills the paths in.
+async fn fetch_episodes(http: &Http, series_id: i64) -> Result<Vec<SonarrEpisode>, ServiceError> {
+    let wire: Vec<EpisodeWire> = arr::get_json(
+        http,
+        "api/v3/episode",
+        &[
+            ("seriesId", series_id.to_string()),
+            ("includeEpisodeFile", "true".to_string()),
+        ],
+    )
+    .await?;
+    let needs_files = wire.iter().any(|e| {
+        e.has_file == Some(true)
+            && e.episode_file
+                .as_ref()
+                .and_then(|f| f.path.as_deref())
+                .is_none_or(str::is_empty)
+    });
+    let mut file_paths = HashMap::new();
+    if needs_files {
+        let files: Vec<EpisodeFileWire> = arr::get_json(
+            http,
+            "api/v3/episodefile",
+            &[("seriesId", series_id.to_string())],
+        )
+        .await?;
+        for f in files {
+            if let (Some(id), Some(path)) = (f.id, f.path) {
+                file_paths.insert(id, path);
+            }
+        }
+    }
+    Ok(wire
+        .into_iter()
+        .map(|e| e.into_episode(&file_paths))
+        .collect())
 }
 
 #[cfg(test)]
@@ -364,6 +419,7 @@ mod tests {
     use super::*;
     use crate::services::http::test_support::*;
     use axum::extract::{Query, State};
+    use axum::response::IntoResponse;
     use axum::routing::get;
     use axum::{Json, Router};
     use serde_json::{json, Value};
@@ -404,6 +460,8 @@ mod tests {
     struct Fake {
         calls: Mutex<Vec<String>>,
         since: Mutex<Vec<Value>>,
+        /// The series whose episode read answers 500.
+        failing: Mutex<Option<String>>,
     }
 
     fn router(fake: Arc<Fake>) -> Router {
@@ -444,11 +502,15 @@ mod tests {
                             .lock()
                             .unwrap()
                             .push(format!("episode {}", q["seriesId"]));
+                        if f.failing.lock().unwrap().as_ref() == Some(&q["seriesId"]) {
+                            return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                        }
                         Json(
                             json!([{"id": 1, "seriesId": 64, "seasonNumber": 1, "episodeNumber": 1,
                                  "hasFile": true, "monitored": true, "episodeFileId": 7,
                                  "airDateUtc": "2004-11-17T02:00:00Z"}]),
                         )
+                        .into_response()
                     },
                 ),
             )
@@ -503,5 +565,38 @@ mod tests {
             vec!["episode 64", "episodefile"],
             "only the touched series is refreshed"
         );
+    }
+
+    #[tokio::test]
+    async fn episodes_read_before_sonarr_failed_are_kept() {
+        let fake = Arc::new(Fake::default());
+        *fake.failing.lock().unwrap() = Some("65".into());
+        let url = serve(router(fake.clone())).await;
+        let stats = stats();
+        let mut c =
+            SonarrClient::new(&config("sonarr", &url), Secret::new("k"), stats.clone()).unwrap();
+        let wants = Wants {
+            series_tvdb_ids: vec![73255, 81797],
+            ..Wants::default()
+        };
+        assert!(
+            c.fetch(&wants, false).await.is_err(),
+            "a failed read fails the fetch"
+        );
+        *fake.failing.lock().unwrap() = None;
+        fake.calls.lock().unwrap().clear();
+        let before = stats.requests();
+        let data = c.fetch(&wants, false).await.unwrap();
+        assert_eq!(
+            fake.calls.lock().unwrap().clone(),
+            vec!["episode 65", "episodefile"],
+            "House's episodes were read before the failure: only One Piece's are left"
+        );
+        assert_eq!(
+            stats.requests() - before,
+            4,
+            "queue + history + One Piece's episodes and files (the library listing is kept too)"
+        );
+        assert!(data.series.iter().all(|s| !s.episodes.is_empty()));
     }
 }
