@@ -146,40 +146,37 @@ impl<C, D: Clone> Slot<C, D> {
         self.configured() && self.next_due.is_none_or(|t| t <= now)
     }
 
-    /// The source for this cycle: fresh data, the last data when not polled,
-    /// nothing when it failed or was never reached.
-    fn source(&self, fresh: Option<&Result<D, ServiceError>>) -> Source<D> {
-        self.source_ref(fresh).map(D::clone)
-    }
-
-    /// [`Slot::source`], borrowed.
-    fn source_ref<'s>(&'s self, fresh: Option<&'s Result<D, ServiceError>>) -> Source<&'s D> {
+    /// This cycle's source and the poll's outcome without its data. Fresh
+    /// data moves into the source (no copy); when the service was not
+    /// polled, its last data stands in; a failed poll gives nothing.
+    fn take(&self, polled: Polled<D>) -> (Source<D>, Outcome) {
         if !self.configured() {
-            return Source::NotConfigured;
+            return (Source::NotConfigured, None);
         }
-        match fresh {
-            Some(Ok(d)) => Source::Ok(d),
-            Some(Err(_)) => Source::Failed,
-            None => match &self.last {
-                Some(d) => Source::Ok(d),
-                None => Source::Failed,
-            },
+        match polled {
+            Some(Ok(d)) => (Source::Ok(d), Some(Ok(()))),
+            Some(Err(e)) => (Source::Failed, Some(Err(e))),
+            None => (self.last.clone().map_or(Source::Failed, Source::Ok), None),
         }
     }
 
-    /// Records the outcome of a poll; returns a service event when it went
-    /// down or came back.
+    /// Records the outcome of a poll, and its fresh data (handed back by the
+    /// snapshot once reconciled) as the last data through `keep`; returns a
+    /// service event when it went down or came back.
     fn record(
         &mut self,
-        outcome: Option<&Result<D, ServiceError>>,
+        outcome: &Outcome,
+        data: Source<D>,
         at: DateTime<Utc>,
-        keep: impl FnOnce(&D) -> D,
+        keep: impl FnOnce(D) -> D,
     ) -> Option<ServiceEvent> {
-        let outcome = outcome?;
+        let outcome = outcome.as_ref()?;
         let was_ok = self.status.ok || self.status.last_success.is_none() && self.failures == 0;
         match outcome {
-            Ok(d) => {
-                self.last = Some(keep(d));
+            Ok(()) => {
+                if let Source::Ok(d) = data {
+                    self.last = Some(keep(d));
+                }
                 self.failures = 0;
                 self.status.ok = true;
                 self.status.error = None;
@@ -210,6 +207,11 @@ impl<C, D: Clone> Slot<C, D> {
         }
     }
 }
+
+/// What polling one service gave: nothing (not polled), its data, or why not.
+type Polled<D> = Option<Result<D, ServiceError>>;
+/// [`Polled`] without the data (which moved into the snapshot).
+type Outcome = Option<Result<(), ServiceError>>;
 
 fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {
@@ -265,14 +267,14 @@ pub struct Tracker {
     sonarr: Slot<SonarrClient, tracker::SonarrData>,
     qbittorrent: Slot<QbittorrentClient, tracker::QbitData>,
     shoko: Slot<ShokoClient, tracker::ShokoData>,
-    jellyfin: Slot<JellyfinClient, tracker::JellyfinData>,
+    /// Shared (`Arc`), so that the reconciler keeps its index of Jellyfin's
+    /// items while they stay the same allocation.
+    jellyfin: Slot<JellyfinClient, Arc<tracker::JellyfinData>>,
     /// Wall-clock time of the last full sweep (kept across runs in the store).
     last_sweep: Option<DateTime<Utc>>,
     cycles: u64,
     /// Record desktop notifications with the changes (the desktop app only).
     notify: Option<NotifyPrefs>,
-    /// Jellyfin's data as the last snapshot shared it.
-    jellyfin_shared: Option<Arc<tracker::JellyfinData>>,
     /// Keeps its index of Jellyfin's items while they stay the same.
     reconciler: tracker::Reconciler,
 }
@@ -307,7 +309,6 @@ impl Tracker {
             last_sweep: None,
             cycles: 0,
             notify: None,
-            jellyfin_shared: None,
             reconciler: tracker::Reconciler::default(),
         };
         // Carry the last known statuses (error_since, last_success) across runs.
@@ -541,22 +542,30 @@ impl Tracker {
                 }
                 let cfg = jellyfin.config.as_ref();
                 Some(match &mut jellyfin.client {
-                    Ok(c) => with_deadline("jellyfin", cfg, c.fetch(wants_ref, sweep)).await,
+                    Ok(c) => with_deadline("jellyfin", cfg, c.fetch(wants_ref, sweep))
+                        .await
+                        .map(Arc::new),
                     Err(e) => Err(e.clone()),
                 })
             },
         );
 
+        // Each service's data moves into the snapshot, and from it into the
+        // slot's last data once reconciled: a library is held once, not
+        // copied per stage.
+        let (jellyseerr, o_seerr) = self.jellyseerr.take(r_seerr);
+        let (radarr, o_radarr) = self.radarr.take(r_radarr);
+        let (sonarr, o_sonarr) = self.sonarr.take(r_sonarr);
+        let (qbittorrent, o_qbit) = self.qbittorrent.take(r_qbit);
+        let (shoko, mut o_shoko) = self.shoko.take(r_shoko);
+        let (jellyfin, mut o_jf) = self.jellyfin.take(r_jf);
         let mut snapshot = Snapshot {
-            jellyseerr: self.jellyseerr.source(r_seerr.as_ref()),
-            radarr: self.radarr.source(r_radarr.as_ref()),
-            sonarr: self.sonarr.source(r_sonarr.as_ref()),
-            qbittorrent: self.qbittorrent.source(r_qbit.as_ref()),
-            shoko: self.shoko.source(r_shoko.as_ref()),
-            jellyfin: shared(
-                &mut self.jellyfin_shared,
-                self.jellyfin.source_ref(r_jf.as_ref()),
-            ),
+            jellyseerr,
+            radarr,
+            sonarr,
+            qbittorrent,
+            shoko,
+            jellyfin: same_as_last(self.jellyfin.last.as_ref(), jellyfin),
         };
 
         let now = Utc::now();
@@ -568,7 +577,7 @@ impl Tracker {
 
         // Follow-ups: Shoko and Jellyfin asked again when this cycle's answers
         // want more of them (see follow_up.rs).
-        let (mut r_shoko, mut r_jf, mut d_shoko, mut d_jf) = (r_shoko, r_jf, d_shoko, d_jf);
+        let (mut d_shoko, mut d_jf) = (d_shoko, d_jf);
         let mut asked = wants;
         for _ in 0..follow_up::MAX_PASSES {
             let Some(more) = follow_up::more(&asked, &self.records, &reconciled.changed) else {
@@ -579,8 +588,8 @@ impl Tracker {
                 shoko, jellyfin, ..
             } = self;
             let wants_ref = &more.wants;
-            let ask_shoko = more.shoko && !matches!(r_shoko, Some(Err(_)));
-            let ask_jf = more.jellyfin && !matches!(r_jf, Some(Err(_)));
+            let ask_shoko = more.shoko && !matches!(o_shoko, Some(Err(_)));
+            let ask_jf = more.jellyfin && !matches!(o_jf, Some(Err(_)));
             let (f_shoko, f_jf) = tokio::join!(
                 async {
                     let c = shoko.client.as_mut().ok().filter(|_| ask_shoko)?;
@@ -605,12 +614,15 @@ impl Tracker {
                 }
             }
             if let Some(Ok(d)) = f_shoko {
-                r_shoko = Some(Ok(d));
+                snapshot.shoko = Source::Ok(d);
+                o_shoko = Some(Ok(()));
                 d_shoko = true;
                 read = true;
             }
             if let Some(Ok(d)) = f_jf {
-                r_jf = Some(Ok(d));
+                snapshot.jellyfin =
+                    same_as_last(self.jellyfin.last.as_ref(), Source::Ok(Arc::new(d)));
+                o_jf = Some(Ok(()));
                 d_jf = true;
                 read = true;
             }
@@ -618,11 +630,6 @@ impl Tracker {
             if !read {
                 break;
             }
-            snapshot.shoko = self.shoko.source(r_shoko.as_ref());
-            snapshot.jellyfin = shared(
-                &mut self.jellyfin_shared,
-                self.jellyfin.source_ref(r_jf.as_ref()),
-            );
             let t = Instant::now();
             reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
             reconcile_time += t.elapsed();
@@ -631,24 +638,29 @@ impl Tracker {
         let mut service_events = Vec::new();
         // Keep last data for cycles where a service is not due: one-shot feeds
         // (history, a partial Jellyseerr page) are not replayed.
-        service_events.extend(self.jellyseerr.record(r_seerr.as_ref(), now, |d| {
-            let mut d = d.clone();
+        let Snapshot {
+            jellyseerr,
+            radarr,
+            sonarr,
+            qbittorrent,
+            shoko,
+            jellyfin,
+        } = snapshot;
+        service_events.extend(self.jellyseerr.record(&o_seerr, jellyseerr, now, |mut d| {
             d.complete = false;
             d
         }));
-        service_events.extend(self.radarr.record(r_radarr.as_ref(), now, |d| {
-            let mut d = d.clone();
+        service_events.extend(self.radarr.record(&o_radarr, radarr, now, |mut d| {
             d.history.clear();
             d
         }));
-        service_events.extend(self.sonarr.record(r_sonarr.as_ref(), now, |d| {
-            let mut d = d.clone();
+        service_events.extend(self.sonarr.record(&o_sonarr, sonarr, now, |mut d| {
             d.history.clear();
             d
         }));
-        service_events.extend(self.qbittorrent.record(r_qbit.as_ref(), now, Clone::clone));
-        service_events.extend(self.shoko.record(r_shoko.as_ref(), now, Clone::clone));
-        service_events.extend(self.jellyfin.record(r_jf.as_ref(), now, Clone::clone));
+        service_events.extend(self.qbittorrent.record(&o_qbit, qbittorrent, now, |d| d));
+        service_events.extend(self.shoko.record(&o_shoko, shoko, now, |d| d));
+        service_events.extend(self.jellyfin.record(&o_jf, jellyfin, now, |d| d));
 
         let reconcile_start = Instant::now();
         let statuses = self.statuses();
@@ -861,24 +873,13 @@ pub fn stuck_notifications(prev: &Records, rec: &tracker::Reconciled) -> Vec<New
         .collect()
 }
 
-/// Jellyfin's data as the snapshot shares it: last cycle's allocation when
-/// nothing in it changed (most cycles), so that reconcile keeps its index;
-/// a copy only when it changed.
-fn shared<D: PartialEq + Clone>(kept: &mut Option<Arc<D>>, source: Source<&D>) -> Source<Arc<D>> {
-    match source {
-        Source::Ok(d) => {
-            if let Some(k) = kept.as_ref().filter(|k| ***k == *d) {
-                return Source::Ok(k.clone());
-            }
-            let d = Arc::new(d.clone());
-            *kept = Some(d.clone());
-            Source::Ok(d)
-        }
-        Source::Failed => Source::Failed,
-        Source::NotConfigured => {
-            *kept = None;
-            Source::NotConfigured
-        }
+/// Jellyfin's data as the snapshot shares it: the last cycle's allocation
+/// when nothing in it changed (most cycles), so that reconcile keeps its
+/// index; the new one only when it changed.
+fn same_as_last<D: PartialEq>(last: Option<&Arc<D>>, source: Source<Arc<D>>) -> Source<Arc<D>> {
+    match (source, last) {
+        (Source::Ok(d), Some(k)) if **k == *d => Source::Ok(k.clone()),
+        (source, _) => source,
     }
 }
 
