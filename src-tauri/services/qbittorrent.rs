@@ -37,9 +37,57 @@ pub(crate) struct MainData {
     #[serde(default)]
     pub full_update: Option<bool>,
     #[serde(default)]
-    pub torrents: Option<HashMap<String, Map<String, Value>>>,
+    pub torrents: Option<HashMap<String, TorrentFields>>,
     #[serde(default)]
     pub torrents_removed: Option<Vec<String>>,
+}
+
+/// The keys of a torrent object [`to_torrent`] reads. qBittorrent sends some
+/// fifty per torrent; only these are kept (a library of 10,000 torrents
+/// held whole is tens of megabytes).
+const TORRENT_KEYS: [&str; 9] = [
+    "name",
+    "progress",
+    "state",
+    "dlspeed",
+    "eta",
+    "size",
+    "amount_left",
+    "infohash_v1",
+    "infohash_v2",
+];
+
+/// One torrent object of `sync/maindata` (whole, or the keys that changed),
+/// reduced to [`TORRENT_KEYS`] as it is parsed; values are kept as sent, so
+/// that [`to_torrent`] reads them leniently.
+#[derive(Debug, Default)]
+pub(crate) struct TorrentFields(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for TorrentFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = TorrentFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a torrent object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<TorrentFields, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = m.next_key::<String>()? {
+                    if TORRENT_KEYS.contains(&key.as_str()) {
+                        out.insert(key, m.next_value()?);
+                    } else {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(TorrentFields(out))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
 }
 
 /// Folds 4.x and 5.x state names; anything else is `Unknown`.
@@ -241,7 +289,7 @@ impl QbittorrentClient {
         }
         for (hash, fields) in data.torrents.unwrap_or_default() {
             let entry = self.torrents.entry(hash.to_ascii_lowercase()).or_default();
-            for (k, v) in fields {
+            for (k, v) in fields.0 {
                 entry.insert(k, v);
             }
         }
@@ -404,7 +452,13 @@ mod tests {
         assert_eq!(data.rid, Some(2));
         let torrents = data.torrents.unwrap();
         assert_eq!(torrents.len(), 6);
-        let t = |h: &str| to_torrent(h, &torrents[h]);
+        let t = |h: &str| to_torrent(h, &torrents[h].0);
+        let kept = &torrents["cb48f83c1f1f7bb781e9c4af1602a14df7a915fa"].0;
+        assert!(
+            kept.keys().all(|k| TORRENT_KEYS.contains(&k.as_str())) && kept.contains_key("name"),
+            "only the keys the tracker reads are kept: {:?}",
+            kept.keys().collect::<Vec<_>>()
+        );
         let dl = t("cb48f83c1f1f7bb781e9c4af1602a14df7a915fa");
         assert_eq!(dl.state, TorrentState::Downloading);
         assert_eq!(dl.name, "ubuntu");
