@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::config::{self, Config, ConfigError};
 use crate::poller::{self, Command, CycleReport, PollerLock, Tracker};
@@ -266,17 +266,35 @@ fn sorted<'a>(
     v
 }
 
+/// Writes `value` as one line of JSON to stdout, as it serializes (a
+/// library of 10,000 requests is not built up as a string first).
 fn print_json(value: &impl Serialize) -> i32 {
-    match serde_json::to_string(value) {
-        Ok(s) => {
-            println!("{s}");
-            0
-        }
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer(&mut out, value)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            writeln!(out)
+                .and_then(|()| out.flush())
+                .map_err(|e| e.to_string())
+        });
+    match written {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("status-tracker: cannot write JSON: {e}");
             1
         }
     }
+}
+
+/// `poll --once --json` and `list --json`: the requests serialize straight
+/// to stdout, not through a `serde_json::Value` of the whole list.
+#[derive(Serialize)]
+struct Listing<'a> {
+    requests: Vec<RequestJson<'a>>,
+    services: Vec<ServiceJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cycle: Option<Value>,
 }
 
 fn display_title(r: &RequestRecord) -> String {
@@ -441,16 +459,16 @@ async fn poll_once(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
         .collect();
     if json {
         let requests: Vec<_> = records.iter().map(|r| RequestJson::new(r, now)).collect();
-        print_json(&json!({
-            "requests": requests,
-            "services": services_json(&statuses),
-            "cycle": {
+        print_json(&Listing {
+            requests,
+            services: services_json(&statuses),
+            cycle: Some(json!({
                 "http_requests": report.http_requests,
                 "bytes_received": report.bytes_received,
                 "duration_ms": report.duration.as_millis() as u64,
                 "per_service": per_service,
-            },
-        }))
+            })),
+        })
     } else {
         print_table(&records, now);
         println!("services:");
@@ -484,7 +502,11 @@ fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool
     let shown = sorted(records.values(), phase, include_deleted);
     if json {
         let requests: Vec<_> = shown.iter().map(|r| RequestJson::new(r, now)).collect();
-        print_json(&json!({ "requests": requests, "services": services_json(&statuses) }))
+        print_json(&Listing {
+            requests,
+            services: services_json(&statuses),
+            cycle: None,
+        })
     } else {
         print_table(&shown, now);
         0
