@@ -3,7 +3,9 @@
 #   1. reconcile cost (criterion, benches/reconcile.rs), and its work in
 #      instructions (the same bench under valgrind's cachegrind)
 #   2. requests/bytes per cycle, cycle latency, detection latency (benches/cycle.rs)
-#   3. footprint of the real app under Xvfb on the simulated stack: PSS in three
+#   3. first contact (issue 13): the release binary's first poll --once and
+#      watch at 1,000 and 10,000 requests (benches/first_contact.rs)
+#   4. footprint of the real app under Xvfb on the simulated stack: PSS in three
 #      states, idle CPU, time to tray icon, stripped binary size.
 # Needs: xvfb-run, dbus-run-session, /usr/bin/python3 with python3-dbus,
 # python3-gi, python3-xlib and valgrind (tools/setup.sh installs them).
@@ -31,8 +33,9 @@ for a in "$@"; do
   esac
 done
 
-# valgrind: the reconcile growth check counts instructions with cachegrind.
-bash tools/setup.sh valgrind
+# valgrind: the reconcile growth check counts instructions with cachegrind;
+# GNU time: the first-contact bench's peak RSS of each run.
+bash tools/setup.sh valgrind time
 
 out=docs/performance.md
 work=$(mktemp -d)
@@ -263,6 +266,13 @@ if not opened:
 open(sys.argv[3], "w").write("\n".join(out) + "\n")
 EOF
 
+# ---------------------------------------------------------------- first contact
+# The release binary copied above ($bin), not the bench build of it.
+echo "bench: first contact with a library of 1,000 and 10,000 requests" >&2
+STATUS_TRACKER_BIN=$bin cargo bench --locked --bench first_contact -- $quick \
+  >"$work/first_contact.md" 2>"$work/first_contact.log" \
+  || { cat "$work/first_contact.log" >&2; exit 1; }
+
 # ---------------------------------------------------------------- report
 {
   echo "# Performance"
@@ -274,6 +284,7 @@ EOF
   cat "$work/reconcile.md"
   echo
   cat "$work/cycle.md"
+  cat "$work/first_contact.md"
   cat "$work/footprint.md"
 } >"$out"
 echo "bench: wrote $out" >&2
