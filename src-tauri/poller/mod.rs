@@ -357,9 +357,7 @@ impl Tracker {
         macro_rules! save {
             ($($slot:ident),*) => {
                 $( if let Ok(client) = &self.$slot.client {
-                    if let Some(state) = client.save_state() {
-                        self.store.save_client_state(self.$slot.name, &state)?;
-                    }
+                    self.store.save_client_state_json(self.$slot.name, &client.saved())?;
                 } )*
             };
         }
@@ -367,9 +365,7 @@ impl Tracker {
         let state = PollerState {
             last_sweep: self.last_sweep,
         };
-        if let Ok(json) = serde_json::to_string(&state) {
-            self.store.save_client_state(POLLER_STATE, &json)?;
-        }
+        self.store.save_client_state_json(POLLER_STATE, &state)?;
         Ok(())
     }
 

@@ -205,21 +205,36 @@ struct SavedState {
     feed_seen: Vec<String>,
 }
 
+/// [`SavedState`], borrowed from the client: written as it is serialized,
+/// without a copy of the items.
+#[derive(serde::Serialize)]
+struct SavedRef<'a> {
+    server_id: &'a Option<String>,
+    index: Vec<&'a JellyfinItem>,
+    index_loaded: bool,
+    episodes: Vec<(&'a String, Vec<&'a JellyfinItem>)>,
+    feed_seen: Vec<&'a String>,
+}
+
 impl JellyfinClient {
-    /// The library index and episode caches, as JSON, to keep between runs.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&SavedState {
-            server_id: self.server_id.clone(),
-            index: self.index.values().cloned().collect(),
+    /// The library index and episode caches, to keep between runs.
+    pub fn saved(&self) -> impl serde::Serialize + '_ {
+        SavedRef {
+            server_id: &self.server_id,
+            index: self.index.values().collect(),
             index_loaded: self.index_loaded,
             episodes: self
                 .episodes
                 .iter()
-                .map(|(k, v)| (k.clone(), v.values().cloned().collect()))
+                .map(|(k, v)| (k, v.values().collect()))
                 .collect(),
-            feed_seen: self.feed_seen.iter().cloned().collect(),
-        })
-        .ok()
+            feed_seen: self.feed_seen.iter().collect(),
+        }
+    }
+
+    /// [`Self::saved`] as JSON.
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&self.saved()).ok()
     }
 
     /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.

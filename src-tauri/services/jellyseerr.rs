@@ -338,17 +338,31 @@ struct SavedState {
     known_ids: Vec<i64>,
 }
 
+/// [`SavedState`], borrowed from the client.
+#[derive(serde::Serialize)]
+struct SavedRef<'a> {
+    titles: Vec<(&'a (MediaType, i64), &'a TitleInfo)>,
+    title_failed: Vec<(MediaType, i64)>,
+    untitled: Vec<&'a RequestWire>,
+    cursor: &'a Cursor,
+    known_ids: Vec<i64>,
+}
+
 impl JellyseerrClient {
-    /// The title cache and change cursor, as JSON, to keep between runs.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&SavedState {
-            titles: self.titles.iter().map(|(k, v)| (*k, v.clone())).collect(),
+    /// The title cache and change cursor, to keep between runs.
+    pub fn saved(&self) -> impl serde::Serialize + '_ {
+        SavedRef {
+            titles: self.titles.iter().collect(),
             title_failed: self.title_failed.iter().copied().collect(),
-            untitled: self.untitled.values().cloned().collect(),
-            cursor: self.cursor.clone(),
+            untitled: self.untitled.values().collect(),
+            cursor: &self.cursor,
             known_ids: self.known_ids.iter().copied().collect(),
-        })
-        .ok()
+        }
+    }
+
+    /// [`Self::saved`] as JSON.
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&self.saved()).ok()
     }
 
     /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.

@@ -192,16 +192,17 @@ impl QbittorrentClient {
     /// from cron does not log in once per run into qBittorrent's IP ban. It
     /// lasts an hour (qBittorrent's ban length), or until the Settings window
     /// saves a new credential (which clears this state).
-    pub fn save_state(&self) -> Option<String> {
-        if self.wrong_passwords == 0 {
-            return Some(String::new());
-        }
-        serde_json::to_string(&LockoutState {
+    pub fn saved(&self) -> impl serde::Serialize {
+        (self.wrong_passwords > 0).then(|| LockoutState {
             username: self.username.clone(),
             wrong_passwords: self.wrong_passwords,
             locked_since: self.locked_since,
         })
-        .ok()
+    }
+
+    /// [`Self::saved`] as JSON (`null` when there is no lock-out).
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&self.saved()).ok()
     }
 
     /// Restores [`Self::save_state`]'s output (for the same user only).

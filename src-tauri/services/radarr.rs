@@ -124,20 +124,34 @@ struct SavedState {
     absent: Vec<i64>,
 }
 
+/// [`SavedState`], borrowed from the client.
+#[derive(serde::Serialize)]
+struct SavedRef<'a> {
+    history: &'a HistoryCursor,
+    movies: Vec<&'a RadarrMovie>,
+    anime_tags: Option<Vec<i64>>,
+    library_loaded: bool,
+    absent: Vec<i64>,
+}
+
 impl RadarrClient {
-    /// The caches and history cursor, as JSON, to keep between runs.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&SavedState {
-            history: self.history.clone(),
-            movies: self.movies.values().cloned().collect(),
+    /// The caches and history cursor, to keep between runs.
+    pub fn saved(&self) -> impl serde::Serialize + '_ {
+        SavedRef {
+            history: &self.history,
+            movies: self.movies.values().collect(),
             anime_tags: self
                 .anime_tags
                 .as_ref()
                 .map(|t| t.iter().copied().collect()),
             library_loaded: self.library_loaded,
             absent: self.absent.iter().copied().collect(),
-        })
-        .ok()
+        }
+    }
+
+    /// [`Self::saved`] as JSON.
+    pub fn save_state(&self) -> Option<String> {
+        serde_json::to_string(&self.saved()).ok()
     }
 
     /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.

@@ -145,9 +145,14 @@ pub struct ShokoClient {
 }
 
 impl ShokoClient {
-    /// The matched-file cache, as JSON, to keep between runs.
+    /// The matched-file cache, to keep between runs.
+    pub fn saved(&self) -> impl serde::Serialize + '_ {
+        &self.matched
+    }
+
+    /// [`Self::saved`] as JSON.
     pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.matched).ok()
+        serde_json::to_string(&self.saved()).ok()
     }
 
     /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.

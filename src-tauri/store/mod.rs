@@ -399,15 +399,60 @@ impl Store {
     }
 
     /// Per-service client state (cursors and caches) saved between runs.
+    /// (Saved as text by older versions, as a blob of JSON now.)
     pub fn client_state(&self, service: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
+        let bytes: Option<Vec<u8>> = self
             .conn
             .query_row(
                 "SELECT state FROM client_state WHERE service = ?1",
                 [service],
-                |r| r.get(0),
+                |r| Ok(r.get_ref(0)?.as_bytes()?.to_vec()),
             )
-            .optional()?)
+            .optional()?;
+        bytes
+            .map(|b| {
+                String::from_utf8(b).map_err(|_| {
+                    StoreError::Corrupt(format!("{service}'s saved state is not UTF-8"))
+                })
+            })
+            .transpose()
+    }
+
+    /// Saves per-service client state as JSON, written into the database as
+    /// it serializes: a cache of tens of megabytes (Jellyfin's items at
+    /// 10,000 requests) is never held as one string, nor copied by SQLite.
+    pub fn save_client_state_json(
+        &mut self,
+        service: &str,
+        state: &impl serde::Serialize,
+    ) -> Result<(), StoreError> {
+        use std::io::Write;
+        let corrupt = |e: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("{service}'s state cannot be saved: {e}"))
+        };
+        // Its length first, counted without keeping it.
+        let mut count = ByteCount(0);
+        serde_json::to_writer(&mut count, state).map_err(|e| corrupt(&e))?;
+        let len = i64::try_from(count.0).map_err(|e| corrupt(&e))?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO client_state(service, state) VALUES (?1, zeroblob(?2)) \
+             ON CONFLICT(service) DO UPDATE SET state = excluded.state",
+            params![service, len],
+        )?;
+        let rowid: i64 = tx.query_row(
+            "SELECT rowid FROM client_state WHERE service = ?1",
+            [service],
+            |r| r.get(0),
+        )?;
+        {
+            let blob = tx.blob_open(rusqlite::MAIN_DB, "client_state", "state", rowid, false)?;
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, blob);
+            serde_json::to_writer(&mut out, state).map_err(|e| corrupt(&e))?;
+            out.flush().map_err(|e| corrupt(&e))?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Saves per-service client state.
@@ -601,3 +646,16 @@ fn upsert_service(tx: &Transaction<'_>, s: &ServiceStatus) -> Result<(), StoreEr
 
 #[cfg(test)]
 mod tests;
+
+/// A writer that only counts what it is given.
+struct ByteCount(u64);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -195,3 +195,26 @@ fn client_state_is_saved_per_service() {
         Some("{\"rid\":6}")
     );
 }
+
+#[test]
+fn client_state_is_written_as_it_serializes_and_read_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in(dir.path()).unwrap();
+    // A state saved as text by an older version reads as before.
+    s.save_client_state("jellyfin", "{\"old\":1}").unwrap();
+    assert_eq!(
+        s.client_state("jellyfin").unwrap().as_deref(),
+        Some("{\"old\":1}")
+    );
+    let big: Vec<String> = (0..20_000).map(|i| format!("item {i} \u{e9}")).collect();
+    s.save_client_state_json("jellyfin", &big).unwrap();
+    let back: Vec<String> =
+        serde_json::from_str(&s.client_state("jellyfin").unwrap().unwrap()).unwrap();
+    assert_eq!(back, big);
+    // Saving again replaces it (shorter this time).
+    s.save_client_state_json("jellyfin", &vec!["x"]).unwrap();
+    assert_eq!(
+        s.client_state("jellyfin").unwrap().as_deref(),
+        Some("[\"x\"]")
+    );
+}
