@@ -270,7 +270,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                     format!("Film {i}"),
                 );
                 item.tmdb_id = Some(tmdb);
-                jf.items.push(item);
+                jf.items.push(Arc::new(item));
             }
         } else {
             let series_id = i + 1;
@@ -324,7 +324,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                 );
                 s.tvdb_id = Some(tvdb);
                 s.playable = false;
-                jf.items.push(s);
+                jf.items.push(Arc::new(s));
                 for e in &episodes {
                     let mut item = jf_item(
                         format!("{:032x}", 0xe000_0000_u64 + e.id as u64),
@@ -334,7 +334,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                     item.series_id = Some(jf_series.clone());
                     item.season = Some(1);
                     item.episode = Some(e.number);
-                    jf.items.push(item);
+                    jf.items.push(Arc::new(item));
                 }
             }
             sonarr.series.push(SonarrSeries {

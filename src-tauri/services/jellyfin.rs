@@ -132,6 +132,12 @@ impl ItemWire {
         on_disk && (has_path || has_sources)
     }
 
+    /// [`Self::into_item`], shared: the client's caches and the data it
+    /// hands over hold the same item.
+    pub fn into_shared(self) -> Item {
+        Arc::new(self.into_item())
+    }
+
     pub fn into_item(self) -> JellyfinItem {
         JellyfinItem {
             id: normalize_id(&self.id),
@@ -179,16 +185,19 @@ fn auth_header(cfg: &ServiceConfig, api_key: &Secret) -> Result<HeaderValue, Ser
     Ok(header)
 }
 
+/// An item as the client keeps it and hands it over.
+type Item = Arc<JellyfinItem>;
+
 /// A Jellyfin client with its library index and episode caches.
 #[derive(Debug)]
 pub struct JellyfinClient {
     http: Http,
     server_id: Option<String>,
     /// Movies and series by id.
-    index: HashMap<String, JellyfinItem>,
+    index: HashMap<String, Item>,
     index_loaded: bool,
     /// Episodes by series id, for wanted series.
-    episodes: HashMap<String, HashMap<String, JellyfinItem>>,
+    episodes: HashMap<String, HashMap<String, Item>>,
     /// Items the DateCreated feed already reported (episodes of series nobody
     /// follows included), so a steady cycle reads one page.
     feed_seen: HashSet<String>,
@@ -221,12 +230,12 @@ impl JellyfinClient {
     pub fn saved(&self) -> impl serde::Serialize + '_ {
         SavedRef {
             server_id: &self.server_id,
-            index: self.index.values().collect(),
+            index: self.index.values().map(|i| &**i).collect(),
             index_loaded: self.index_loaded,
             episodes: self
                 .episodes
                 .iter()
-                .map(|(k, v)| (k, v.values().collect()))
+                .map(|(k, v)| (k, v.values().map(|i| &**i).collect()))
                 .collect(),
             feed_seen: self.feed_seen.iter().collect(),
         }
@@ -241,12 +250,19 @@ impl JellyfinClient {
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<SavedState>(json) {
             self.server_id = s.server_id;
-            self.index = s.index.into_iter().map(|i| (i.id.clone(), i)).collect();
+            self.index = s
+                .index
+                .into_iter()
+                .map(|i| (i.id.clone(), Arc::new(i)))
+                .collect();
             self.index_loaded = s.index_loaded;
             self.episodes = s
                 .episodes
                 .into_iter()
-                .map(|(k, v)| (k, v.into_iter().map(|i| (i.id.clone(), i)).collect()))
+                .map(|(k, v)| {
+                    let eps = v.into_iter().map(|i| (i.id.clone(), Arc::new(i)));
+                    (k, eps.collect())
+                })
                 .collect();
             self.feed_seen = s.feed_seen.into_iter().collect();
         }
@@ -296,7 +312,7 @@ impl JellyfinClient {
         };
         let mut read_whole = sweep || !self.index_loaded;
         let mut index = HashMap::new();
-        let mut episodes: HashMap<String, HashMap<String, JellyfinItem>> = HashMap::new();
+        let mut episodes: HashMap<String, HashMap<String, Item>> = HashMap::new();
         let mut feed_new = Vec::new();
         // Items this fetch read: as Jellyfin has them now.
         let mut fresh: HashSet<String> = HashSet::new();
@@ -373,7 +389,7 @@ impl JellyfinClient {
             }
         }
 
-        let mut items: Vec<JellyfinItem> = index.values().cloned().collect();
+        let mut items: Vec<Item> = index.values().cloned().collect();
         for eps in episodes.values() {
             items.extend(eps.values().cloned());
         }
@@ -399,7 +415,7 @@ impl JellyfinClient {
     /// no longer has are dropped from `index`.
     async fn confirm(
         &self,
-        index: &mut HashMap<String, JellyfinItem>,
+        index: &mut HashMap<String, Item>,
         wants: &Wants,
         fresh: &HashSet<String>,
     ) -> Result<(), ServiceError> {
@@ -452,10 +468,10 @@ impl JellyfinClient {
                     ],
                 )
                 .await?;
-            let mut found: HashMap<String, JellyfinItem> = answer
+            let mut found: HashMap<String, Item> = answer
                 .items
                 .into_iter()
-                .map(ItemWire::into_item)
+                .map(ItemWire::into_shared)
                 .map(|i| (i.id.clone(), i))
                 .collect();
             for id in batch {
@@ -477,7 +493,7 @@ impl JellyfinClient {
     }
 
     /// Every movie and series, 500 per page. Other types are dropped.
-    async fn read_index(&self) -> Result<HashMap<String, JellyfinItem>, ServiceError> {
+    async fn read_index(&self) -> Result<HashMap<String, Item>, ServiceError> {
         let mut index = HashMap::new();
         self.read_library("Movie,Series", &[], |item| {
             if matches!(item.kind, JellyfinKind::Movie | JellyfinKind::Series) {
@@ -491,8 +507,8 @@ impl JellyfinClient {
     /// Every real episode of the library, 500 per page, by series id.
     async fn read_all_episodes(
         &self,
-    ) -> Result<HashMap<String, HashMap<String, JellyfinItem>>, ServiceError> {
-        let mut by_series: HashMap<String, HashMap<String, JellyfinItem>> = HashMap::new();
+    ) -> Result<HashMap<String, HashMap<String, Item>>, ServiceError> {
+        let mut by_series: HashMap<String, HashMap<String, Item>> = HashMap::new();
         let real = [("isMissing", "false".to_string())];
         self.read_library("Episode", &real, |item| {
             if item.kind != JellyfinKind::Episode {
@@ -516,7 +532,7 @@ impl JellyfinClient {
         &self,
         types: &str,
         extra: &[(&str, String)],
-        mut each: impl FnMut(JellyfinItem),
+        mut each: impl FnMut(Item),
     ) -> Result<(), ServiceError> {
         for page in 0..INDEX_MAX_PAGES {
             let start = page * INDEX_PAGE;
@@ -535,7 +551,7 @@ impl JellyfinClient {
             answer
                 .items
                 .into_iter()
-                .map(ItemWire::into_item)
+                .map(ItemWire::into_shared)
                 .for_each(&mut each);
             let total = answer.total_record_count.unwrap_or(0);
             if got < INDEX_PAGE || ((start + got) as i64) >= total {
@@ -548,7 +564,7 @@ impl JellyfinClient {
     /// The newest items (DateCreated descending), every one on the pages
     /// read, until a page holds one already seen. `None` when that took more
     /// than [`FEED_MAX_PAGES`] pages.
-    async fn read_new_items(&self) -> Result<Option<Vec<JellyfinItem>>, ServiceError> {
+    async fn read_new_items(&self) -> Result<Option<Vec<Item>>, ServiceError> {
         let known = |id: &str| {
             self.index.contains_key(id)
                 || self.feed_seen.contains(id)
@@ -572,7 +588,7 @@ impl JellyfinClient {
                 .await?;
             let got = answer.items.len();
             let mut reached_known = false;
-            for item in answer.items.into_iter().map(ItemWire::into_item) {
+            for item in answer.items.into_iter().map(ItemWire::into_shared) {
                 reached_known |= known(&item.id);
                 items.push(item);
             }
@@ -585,10 +601,7 @@ impl JellyfinClient {
 
     /// `GET /Shows/{id}/Episodes?isMissing=false`, keeping only real
     /// episodes of that series.
-    async fn read_episodes(
-        &self,
-        series_id: &str,
-    ) -> Result<HashMap<String, JellyfinItem>, ServiceError> {
+    async fn read_episodes(&self, series_id: &str) -> Result<HashMap<String, Item>, ServiceError> {
         let answer: ItemsWire = self
             .get_json(
                 &format!("Shows/{series_id}/Episodes"),
@@ -601,7 +614,7 @@ impl JellyfinClient {
         Ok(answer
             .items
             .into_iter()
-            .map(ItemWire::into_item)
+            .map(ItemWire::into_shared)
             .filter(|i| {
                 i.kind == JellyfinKind::Episode && i.series_id.as_deref() == Some(series_id)
             })

@@ -455,7 +455,8 @@ pub struct JellyfinItem {
 pub struct JellyfinData {
     /// The movies and series of the library index (kept up to date incrementally by
     /// the client), plus the episodes of the series the tracker asked for.
-    pub items: Vec<JellyfinItem>,
+    /// Shared with the client's caches: an item is held once.
+    pub items: Vec<Arc<JellyfinItem>>,
     /// `Id` from `/System/Info/Public`, for deep links.
     pub server_id: Option<String>,
 }

@@ -515,7 +515,7 @@ impl<'a> JfIdx<'a> {
     }
 
     fn at(&self, pos: u32) -> Option<&'a JellyfinItem> {
-        self.data.items.get(pos as usize)
+        self.data.items.get(pos as usize).map(|i| &**i)
     }
 
     fn by_id(&self, id: &str) -> Option<&'a JellyfinItem> {
@@ -599,7 +599,7 @@ impl<'a> Episodes<'a, '_> {
         let items = &self.data.items;
         self.positions
             .iter()
-            .filter_map(move |p| items.get(*p as usize))
+            .filter_map(move |p| items.get(*p as usize).map(|i| &**i))
     }
 }
 

@@ -430,7 +430,7 @@ impl Build for Snapshot {
         self
     }
     fn jf(mut self, i: JellyfinItem) -> Self {
-        ok_mut_shared(&mut self.jellyfin).items.push(i);
+        ok_mut_shared(&mut self.jellyfin).items.push(Arc::new(i));
         self
     }
 }
@@ -3626,7 +3626,9 @@ mod world {
 
     pub fn jellyfin() -> JellyfinData {
         JellyfinData {
-            items: (0..fastrand::usize(0..12)).map(|_| jf_item_of()).collect(),
+            items: (0..fastrand::usize(0..12))
+                .map(|_| Arc::new(jf_item_of()))
+                .collect(),
             server_id: None,
         }
     }
@@ -3736,7 +3738,7 @@ mod world {
             _ => {
                 if let Source::Ok(j) = &mut s.jellyfin {
                     // A new allocation when the engine still holds this one.
-                    Arc::make_mut(j).items.push(jf_item_of());
+                    Arc::make_mut(j).items.push(Arc::new(jf_item_of()));
                 }
             }
         }
@@ -4815,7 +4817,7 @@ fn jellyfin_index_answers_as_plain_maps_do() {
             })
             .collect();
         let data = JellyfinData {
-            items,
+            items: items.into_iter().map(Arc::new).collect(),
             server_id: None,
         };
         // The plain maps.
@@ -5096,7 +5098,8 @@ fn a_finished_film_follows_its_replaced_item_and_notes_it_gone_once() {
     // An upgrade: a new file is a new item with a new id.
     let new_id = "fedcba9876543210fedcba9876543210";
     let mut replaced = film_available();
-    Arc::make_mut(ok_mut(&mut replaced.jellyfin)).items = vec![jf_movie_at(new_id, t(50))];
+    Arc::make_mut(ok_mut(&mut replaced.jellyfin)).items =
+        vec![Arc::new(jf_movie_at(new_id, t(50)))];
     let out = step(&mut recs, &replaced, t(51));
     assert_eq!(
         rec(&recs, 1).jellyfin_id.as_deref(),
