@@ -241,12 +241,7 @@ impl JellyfinClient {
         }
     }
 
-    /// [`Self::saved`] as JSON.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.saved()).ok()
-    }
-
-    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    /// Restores what [`Self::saved`] kept; anything unreadable is ignored.
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<SavedState>(json) {
             self.server_id = s.server_id;

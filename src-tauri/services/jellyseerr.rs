@@ -360,12 +360,7 @@ impl JellyseerrClient {
         }
     }
 
-    /// [`Self::saved`] as JSON.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.saved()).ok()
-    }
-
-    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    /// Restores what [`Self::saved`] kept; anything unreadable is ignored.
     /// (A state saved by an older version has no cursor: the first cycle is
     /// then a full listing.)
     pub fn restore_state(&mut self, json: &str) {
@@ -1055,7 +1050,7 @@ mod tests {
         assert_eq!(c.progress(), (titled, 40));
 
         // What was read is kept between runs.
-        let saved = c.save_state().unwrap();
+        let saved = serde_json::to_string(&c.saved()).unwrap();
         let (mut c, stats) = client_for(&fake).await;
         c.restore_state(&saved);
         c.title_budget = std::time::Duration::from_secs(30);

@@ -186,7 +186,8 @@ pub struct QbittorrentClient {
 }
 
 impl QbittorrentClient {
-    /// Nothing to keep: the sync state belongs to the login session.
+    /// Nothing of the sync state is kept: it belongs to the login session
+    /// (`null` is saved when there is no lock-out).
     ///
     /// What is kept is the wrong-password lock-out, so that `poll --once` run
     /// from cron does not log in once per run into qBittorrent's IP ban. It
@@ -200,12 +201,7 @@ impl QbittorrentClient {
         })
     }
 
-    /// [`Self::saved`] as JSON (`null` when there is no lock-out).
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.saved()).ok()
-    }
-
-    /// Restores [`Self::save_state`]'s output (for the same user only).
+    /// Restores what [`Self::saved`] kept (for the same user only).
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<LockoutState>(json) {
             if s.username == self.username {

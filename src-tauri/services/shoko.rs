@@ -150,12 +150,7 @@ impl ShokoClient {
         &self.matched
     }
 
-    /// [`Self::saved`] as JSON.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.saved()).ok()
-    }
-
-    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    /// Restores what [`Self::saved`] kept; anything unreadable is ignored.
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(m) = serde_json::from_str(json) {
             self.matched = m;

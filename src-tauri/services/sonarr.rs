@@ -168,12 +168,7 @@ impl SonarrClient {
         }
     }
 
-    /// [`Self::saved`] as JSON.
-    pub fn save_state(&self) -> Option<String> {
-        serde_json::to_string(&self.saved()).ok()
-    }
-
-    /// Restores [`Self::save_state`]'s output; anything unreadable is ignored.
+    /// Restores what [`Self::saved`] kept; anything unreadable is ignored.
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<SavedState>(json) {
             self.history = s.history;
@@ -537,13 +532,18 @@ mod tests {
             .with_state(fake)
     }
 
+    async fn client(fake: Arc<Fake>) -> (SonarrClient, Arc<HttpStats>) {
+        let url = serve(router(fake)).await;
+        let stats = stats();
+        let c =
+            SonarrClient::new(&config("sonarr", &url), Secret::new("k"), stats.clone()).unwrap();
+        (c, stats)
+    }
+
     #[tokio::test]
     async fn episodes_are_read_once_and_again_only_when_history_touches_the_series() {
         let fake = Arc::new(Fake::default());
-        let url = serve(router(fake.clone())).await;
-        let stats = stats();
-        let mut c =
-            SonarrClient::new(&config("sonarr", &url), Secret::new("k"), stats.clone()).unwrap();
+        let (mut c, stats) = client(fake.clone()).await;
         let wants = Wants {
             series_tvdb_ids: vec![73255, 81797],
             ..Wants::default()
@@ -584,10 +584,7 @@ mod tests {
     async fn episodes_read_before_sonarr_failed_are_kept() {
         let fake = Arc::new(Fake::default());
         *fake.failing.lock().unwrap() = Some("65".into());
-        let url = serve(router(fake.clone())).await;
-        let stats = stats();
-        let mut c =
-            SonarrClient::new(&config("sonarr", &url), Secret::new("k"), stats.clone()).unwrap();
+        let (mut c, stats) = client(fake.clone()).await;
         let wants = Wants {
             series_tvdb_ids: vec![73255, 81797],
             ..Wants::default()
