@@ -426,7 +426,9 @@ pub enum JellyfinKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `Eq`, so that comparing two `Arc`s of the same item (the client hands the
+/// same ones over cycle after cycle) is a pointer comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JellyfinItem {
     /// 32-hex item id.
     pub id: String,
