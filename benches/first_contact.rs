@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use status_tracker_lib::cli::thousands;
 use status_tracker_lib::sim::{config_toml, sim_env, Service, SimStack, SimWorld};
 use status_tracker_lib::tracker::Phase;
 
@@ -241,18 +242,6 @@ async fn watch(s: &Setup) -> Res<Watch> {
         steady_served,
         steady_secs,
     })
-}
-
-fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn verdict(ok: bool) -> &'static str {

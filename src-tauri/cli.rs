@@ -449,15 +449,15 @@ async fn poll_once(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
     let now = Utc::now();
     let statuses = tracker.statuses();
     let records = sorted(tracker.records().values(), None, false);
-    // One process, one cycle: the clients' counts are this cycle's.
-    let per_service: Vec<_> = tracker
-        .service_stats()
-        .into_iter()
-        .map(|(name, requests, bytes)| {
-            json!({"name": name, "http_requests": requests, "bytes_received": bytes})
-        })
-        .collect();
     if json {
+        // One process, one cycle: the clients' counts are this cycle's.
+        let per_service: Vec<_> = tracker
+            .service_stats()
+            .into_iter()
+            .map(|(name, requests, bytes)| {
+                json!({"name": name, "http_requests": requests, "bytes_received": bytes})
+            })
+            .collect();
         let requests: Vec<_> = records.iter().map(|r| RequestJson::new(r, now)).collect();
         print_json(&Listing {
             requests,
@@ -633,7 +633,7 @@ fn progress_line(progress: Option<(usize, usize)>) -> Option<String> {
 }
 
 /// 1234567 → "1,234,567".
-pub(crate) fn thousands(n: usize) -> String {
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
