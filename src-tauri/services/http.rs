@@ -161,22 +161,40 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
             .map(|d| d.with_timezone(&chrono::Utc));
-        if let Some(len) = response.content_length() {
-            if len > MAX_BODY_BYTES as u64 {
-                return Err(self.too_large());
-            }
+        let announced = response.content_length();
+        if announced.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+            return Err(self.too_large());
         }
-        let mut body = Vec::new();
+        // A body of announced length is read into a buffer of that size; one
+        // of unknown length (a compressed answer) is kept in the chunks it
+        // arrives in and copied once into a buffer of its exact size. A buffer
+        // grown by doubling as chunks arrive holds up to three times a large
+        // body at the moment it grows (Radarr's whole library, qBittorrent's
+        // full listing, a page of Jellyfin items).
+        let mut body = Vec::with_capacity(announced.map_or(0, |len| len as usize));
+        let mut chunks = Vec::new();
+        let mut len = 0;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.transport_error(&e))?
         {
             self.stats.record_bytes(chunk.len() as u64);
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+            len += chunk.len();
+            if len > MAX_BODY_BYTES {
                 return Err(self.too_large());
             }
-            body.extend_from_slice(&chunk);
+            if announced.is_some() {
+                body.extend_from_slice(&chunk);
+            } else {
+                chunks.push(chunk);
+            }
+        }
+        if !chunks.is_empty() {
+            body.reserve_exact(len);
+            for chunk in chunks.drain(..) {
+                body.extend_from_slice(&chunk);
+            }
         }
         Ok(Answer { status, body, date })
     }
