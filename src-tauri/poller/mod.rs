@@ -148,15 +148,17 @@ impl<C, D: Clone> Slot<C, D> {
 
     /// This cycle's source and the poll's outcome without its data. Fresh
     /// data moves into the source (no copy); when the service was not
-    /// polled, its last data stands in; a failed poll gives nothing.
-    fn take(&self, polled: Polled<D>) -> (Source<D>, Outcome) {
+    /// polled, its last data is lent to the cycle (moved, not copied: at
+    /// 10,000 requests Sonarr's is ~10 MB) and [`Self::record`] takes it
+    /// back; a failed poll gives nothing.
+    fn take(&mut self, polled: Polled<D>) -> (Source<D>, Outcome) {
         if !self.configured() {
             return (Source::NotConfigured, None);
         }
         match polled {
             Some(Ok(d)) => (Source::Ok(d), Some(Ok(()))),
             Some(Err(e)) => (Source::Failed, Some(Err(e))),
-            None => (self.last.clone().map_or(Source::Failed, Source::Ok), None),
+            None => (self.last.take().map_or(Source::Failed, Source::Ok), None),
         }
     }
 
@@ -170,7 +172,13 @@ impl<C, D: Clone> Slot<C, D> {
         at: DateTime<Utc>,
         keep: impl FnOnce(D) -> D,
     ) -> Option<ServiceEvent> {
-        let outcome = outcome.as_ref()?;
+        let Some(outcome) = outcome.as_ref() else {
+            // Not polled: the last data lent to this cycle comes back.
+            if let Source::Ok(d) = data {
+                self.last = Some(d);
+            }
+            return None;
+        };
         let was_ok = self.status.ok || self.status.last_success.is_none() && self.failures == 0;
         match outcome {
             Ok(()) => {
@@ -616,8 +624,11 @@ impl Tracker {
                 read = true;
             }
             if let Some(Ok(d)) = f_jf {
-                snapshot.jellyfin =
-                    same_as_last(self.jellyfin.last.as_ref(), Source::Ok(Arc::new(d)));
+                let current = match &snapshot.jellyfin {
+                    Source::Ok(k) => Some(k.clone()),
+                    _ => self.jellyfin.last.clone(),
+                };
+                snapshot.jellyfin = same_as_last(current.as_ref(), Source::Ok(Arc::new(d)));
                 o_jf = Some(Ok(()));
                 d_jf = true;
                 read = true;

@@ -248,3 +248,32 @@ fn wants_gain_each_listed_media_once_and_never_a_declined_one() {
     assert_eq!(wants.movie_tmdb_ids, vec![7, 3]);
     assert_eq!(wants.series_tvdb_ids, vec![1005]);
 }
+
+#[test]
+fn a_service_not_polled_lends_its_last_data_to_the_cycle_and_gets_it_back() {
+    let cfg = crate::services::http::test_support::config("radarr", "http://127.0.0.1:1");
+    let mut slot: Slot<(), Vec<i64>> = Slot::new("radarr", Some(&cfg), |_, _| Ok(()));
+    let at = Utc::now();
+    let (fresh, outcome) = slot.take(Some(Ok(vec![1, 2, 3])));
+    slot.record(&outcome, fresh, at, |d| d);
+    for cycle in 0..3 {
+        let (lent, outcome) = slot.take(None);
+        assert!(
+            matches!(&lent, Source::Ok(d) if *d == [1, 2, 3]),
+            "cycle {cycle} without a poll sees the last data"
+        );
+        assert!(slot.record(&outcome, lent, at, |d| d).is_none());
+    }
+    let (failed, outcome) = slot.take(Some(Err(ServiceError::new(
+        "radarr",
+        ErrorKind::Unreachable,
+        "down",
+    ))));
+    assert!(matches!(failed, Source::Failed));
+    slot.record(&outcome, failed, at, |d| d);
+    assert_eq!(
+        slot.last.as_deref(),
+        Some(&[1, 2, 3][..]),
+        "a failed poll keeps the last data for the cycles after it"
+    );
+}
