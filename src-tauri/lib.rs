@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod memory;
 pub mod poller;
 pub mod secrets;
 pub mod services;
@@ -29,5 +30,6 @@ mod app;
 /// Entry point shared by the binary: headless subcommands first, the GUI otherwise.
 /// Returns the process exit code.
 pub fn run() -> i32 {
+    memory::tune();
     cli::main()
 }

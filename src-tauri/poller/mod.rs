@@ -927,6 +927,11 @@ fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
     }
 }
 
+/// A cycle that received at least this much (a first contact, a sweep)
+/// built and dropped as much again; the heap's free pages are returned to
+/// the system after it. A steady cycle receives a few KB.
+const GIVE_BACK_AFTER_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Runs the loop until `Stop` (or the sender is dropped). Each report goes to
 /// `publish` after its cycle is committed. A wall clock that jumped (the
 /// machine slept) triggers an immediate poll of everything.
@@ -951,7 +956,13 @@ pub async fn run(
         }
         if poll_all || !paused && tracker.next_due() <= Instant::now() {
             match tracker.cycle(poll_all).await {
-                Ok(report) => publish(&report, tracker),
+                Ok(report) => {
+                    publish(&report, tracker);
+                    if report.bytes_received >= GIVE_BACK_AFTER_BYTES {
+                        drop(report);
+                        crate::memory::give_back();
+                    }
+                }
                 Err(e) => on_error(&e),
             }
             poll_all = false;
