@@ -175,7 +175,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
     let (mut seerr, mut radarr, mut sonarr, mut qbit, mut shoko, mut jf) = empty();
     let mut history_id = 0_i64;
     let add_torrent = |qbit: &mut QbitData, hash: String, name: String, p: f64| {
-        qbit.torrents.insert(hash.clone(), torrent(&hash, &name, p));
+        std::sync::Arc::make_mut(&mut qbit.torrents).insert(hash.clone(), torrent(&hash, &name, p));
     };
     for i in 0..n as i64 {
         let st = Stage::draw(&mut rng);
@@ -342,7 +342,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                 tvdb_id: tvdb,
                 title: format!("Series {i}"),
                 is_anime: anime,
-                episodes,
+                episodes: episodes.into(),
             });
         }
     }

@@ -130,29 +130,50 @@ fn nonempty_string(v: Option<&Value>) -> Option<String> {
         .map(|s| s.to_ascii_lowercase())
 }
 
-/// One merged torrent object into the snapshot type.
+/// One torrent object into the snapshot type.
 pub(crate) fn to_torrent(hash: &str, t: &Map<String, Value>) -> Torrent {
-    let progress = t
-        .get("progress")
-        .and_then(Value::as_f64)
-        .filter(|p| p.is_finite())
-        .unwrap_or(0.0)
-        .clamp(0.0, 1.0);
-    Torrent {
+    let mut torrent = Torrent {
         hash: hash.to_ascii_lowercase(),
-        infohash_v1: nonempty_string(t.get("infohash_v1")),
-        infohash_v2: nonempty_string(t.get("infohash_v2")),
-        name: t
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        progress,
-        state: torrent_state(t.get("state").and_then(Value::as_str).unwrap_or("unknown")),
-        dlspeed: int(t.get("dlspeed")).max(0),
-        eta_secs: eta_secs(t.get("eta")),
-        size: int(t.get("size")).max(0),
-        amount_left: int(t.get("amount_left")).max(0),
+        infohash_v1: None,
+        infohash_v2: None,
+        name: String::new(),
+        progress: 0.0,
+        state: torrent_state("unknown"),
+        dlspeed: 0,
+        eta_secs: None,
+        size: 0,
+        amount_left: 0,
+    };
+    update_torrent(&mut torrent, t);
+    torrent
+}
+
+/// Applies the keys of a torrent object (whole, or a delta's changed keys)
+/// to a torrent: each field of [`Torrent`] is read from one key, so a key
+/// absent from a delta leaves its field as it was.
+pub(crate) fn update_torrent(torrent: &mut Torrent, t: &Map<String, Value>) {
+    for (key, v) in t {
+        let v = Some(v);
+        match key.as_str() {
+            "name" => torrent.name = v.and_then(Value::as_str).unwrap_or_default().to_string(),
+            "progress" => {
+                torrent.progress = v
+                    .and_then(Value::as_f64)
+                    .filter(|p| p.is_finite())
+                    .unwrap_or(0.0)
+                    .clamp(0.0, 1.0)
+            }
+            "state" => {
+                torrent.state = torrent_state(v.and_then(Value::as_str).unwrap_or("unknown"))
+            }
+            "dlspeed" => torrent.dlspeed = int(v).max(0),
+            "eta" => torrent.eta_secs = eta_secs(v),
+            "size" => torrent.size = int(v).max(0),
+            "amount_left" => torrent.amount_left = int(v).max(0),
+            "infohash_v1" => torrent.infohash_v1 = nonempty_string(v),
+            "infohash_v2" => torrent.infohash_v2 = nonempty_string(v),
+            _ => {}
+        }
     }
 }
 
@@ -181,8 +202,10 @@ pub struct QbittorrentClient {
     /// When the lock-out after repeated wrong passwords began.
     locked_since: Option<chrono::DateTime<chrono::Utc>>,
     rid: i64,
-    /// Raw merged torrent objects by lower-case hash.
-    torrents: HashMap<String, Map<String, Value>>,
+    /// Every torrent by lower-case hash, with each delta applied as it came
+    /// (held typed: ~50 keys of JSON per torrent kept as sent were most of
+    /// the client's memory at 10,000 torrents).
+    torrents: Arc<HashMap<String, Torrent>>,
 }
 
 impl QbittorrentClient {
@@ -232,7 +255,7 @@ impl QbittorrentClient {
             wrong_passwords: 0,
             locked_since: None,
             rid: 0,
-            torrents: HashMap::new(),
+            torrents: Arc::default(),
         })
     }
 
@@ -271,29 +294,40 @@ impl QbittorrentClient {
         let data: MainData = self.http.json(&answer)?;
         self.apply(data);
         Ok(QbitData {
-            torrents: self
-                .torrents
-                .iter()
-                .map(|(h, t)| (h.clone(), to_torrent(h, t)))
-                .collect(),
+            torrents: Arc::clone(&self.torrents),
         })
     }
 
     /// Merges one maindata answer into the cache.
     fn apply(&mut self, data: MainData) {
-        if data.full_update == Some(true) {
-            self.torrents.clear();
+        let changed = data.full_update == Some(true)
+            || data.torrents.as_ref().is_some_and(|t| !t.is_empty())
+            || data
+                .torrents_removed
+                .as_ref()
+                .is_some_and(|r| !r.is_empty());
+        self.rid = data.rid.unwrap_or(0);
+        if !changed {
+            return;
         }
+        if data.full_update == Some(true) {
+            self.torrents = Arc::default();
+        }
+        // Copied here only when the last listing handed out is still held.
+        let torrents = Arc::make_mut(&mut self.torrents);
         for (hash, fields) in data.torrents.unwrap_or_default() {
-            let entry = self.torrents.entry(hash.to_ascii_lowercase()).or_default();
-            for (k, v) in fields.0 {
-                entry.insert(k, v);
+            let hash = hash.to_ascii_lowercase();
+            match torrents.get_mut(&hash) {
+                Some(torrent) => update_torrent(torrent, &fields.0),
+                None => {
+                    let torrent = to_torrent(&hash, &fields.0);
+                    torrents.insert(hash, torrent);
+                }
             }
         }
         for hash in data.torrents_removed.unwrap_or_default() {
-            self.torrents.remove(&hash.to_ascii_lowercase());
+            torrents.remove(&hash.to_ascii_lowercase());
         }
-        self.rid = data.rid.unwrap_or(0);
     }
 
     /// GET an API path: logs in first when there is no session, and on 403
@@ -652,10 +686,20 @@ mod tests {
             1,
             "torrents_removed removes from the listing"
         );
+        assert_eq!(
+            (first.torrents.len(), first.torrents[HASH].progress),
+            (2, 0.5),
+            "a listing handed out is not changed by the deltas after it"
+        );
         let t = &second.torrents[HASH];
         assert_eq!(t.state, TorrentState::Completed, "changed keys are merged");
         assert_eq!(t.name, "Dune", "unchanged keys are kept from the cache");
         assert_eq!(t.progress, 1.0);
+        assert_eq!(
+            (t.size, t.eta_secs, t.infohash_v1.as_deref()),
+            (100, Some(60), Some(HASH)),
+            "every field a delta does not name is kept"
+        );
         assert_eq!(
             fake.rids.lock().unwrap().clone(),
             vec!["0", "1"],

@@ -103,7 +103,7 @@ struct CachedSeries {
 
 #[derive(Debug, Clone, serde::Serialize, Deserialize)]
 struct CachedEpisodes {
-    episodes: Vec<SonarrEpisode>,
+    episodes: Arc<Vec<SonarrEpisode>>,
     fetched_at: DateTime<Utc>,
 }
 
@@ -369,7 +369,7 @@ async fn read_episodes(
             Ok((id, episodes)) => {
                 if let Some(cached) = series.get_mut(&id) {
                     cached.episodes = Some(CachedEpisodes {
-                        episodes,
+                        episodes: Arc::new(episodes),
                         fetched_at: now,
                     });
                 }

@@ -341,7 +341,9 @@ pub struct SonarrSeries {
     pub title: String,
     /// `seriesType == "anime"`.
     pub is_anime: bool,
-    pub episodes: Vec<SonarrEpisode>,
+    /// Shared with the Sonarr client's cache (read once per series, held
+    /// once).
+    pub episodes: Arc<Vec<SonarrEpisode>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -395,8 +397,10 @@ pub struct Torrent {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QbitData {
-    /// Every torrent qBittorrent has, keyed by lower-case hash (a complete listing).
-    pub torrents: HashMap<String, Torrent>,
+    /// Every torrent qBittorrent has, keyed by lower-case hash (a complete
+    /// listing). Shared with the qBittorrent client's cache, which copies it
+    /// only when a delta changes it while a cycle still holds it.
+    pub torrents: Arc<HashMap<String, Torrent>>,
 }
 
 /// Shoko's view of one imported file.

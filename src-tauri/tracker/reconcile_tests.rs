@@ -235,13 +235,13 @@ fn series(id: i64, tvdb: i64, episodes: Vec<SonarrEpisode>) -> SonarrSeries {
         tvdb_id: tvdb,
         title: format!("Series {tvdb}"),
         is_anime: false,
-        episodes,
+        episodes: episodes.into(),
     }
 }
 
 /// Mark the episodes with these ids as having a file at `/tv/<id>.mkv`.
 fn eps_with_files(mut s: SonarrSeries, ids: &[i64]) -> SonarrSeries {
-    for e in &mut s.episodes {
+    for e in Arc::make_mut(&mut s.episodes) {
         if ids.contains(&e.id) {
             e.has_file = true;
             e.file_path = Some(ep_path(e.id));
@@ -420,9 +420,7 @@ impl Build for Snapshot {
         self
     }
     fn torrent(mut self, t: Torrent) -> Self {
-        ok_mut(&mut self.qbittorrent)
-            .torrents
-            .insert(t.hash.clone(), t);
+        Arc::make_mut(&mut ok_mut(&mut self.qbittorrent).torrents).insert(t.hash.clone(), t);
         self
     }
     fn shoko(mut self, path: &str, m: ShokoMatch) -> Self {
@@ -1648,12 +1646,10 @@ fn torrent_lookup_by_key_by_own_hash_and_by_alias() {
     let upper_key = "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD";
     let mut s = snap().torrent(downloading(lower, 0.1));
     let q = ok_mut(&mut s.qbittorrent);
-    q.torrents
-        .insert(v2[..40].to_string(), hybrid(&v2[..40], v1, v2, 0.2));
+    Arc::make_mut(&mut q.torrents).insert(v2[..40].to_string(), hybrid(&v2[..40], v1, v2, 0.2));
     // A key that is not the lower-case hash (not what the client writes, but
     // the lookup must not depend on it).
-    q.torrents
-        .insert(upper_key.to_string(), downloading(upper_key, 0.3));
+    Arc::make_mut(&mut q.torrents).insert(upper_key.to_string(), downloading(upper_key, 0.3));
     let ctx = Ctx::build(&s, t(0));
     let progress = |id: &str| ctx.torrent(id).map(|t| t.progress);
     assert_eq!(
@@ -2978,7 +2974,7 @@ fn sonarr_episode_order_does_not_matter() {
     let ids = [101, 102, 103];
     let sorted = || eps_with_files(series(SERIES, TVDB, aired_eps(101, 1, 3)), &ids);
     let mut reversed = sorted();
-    reversed.episodes.reverse();
+    Arc::make_mut(&mut reversed.episodes).reverse();
     let with = |s: SonarrSeries| {
         snap()
             .req(seerr_tv(5, TVDB, &[1]))
@@ -3491,7 +3487,7 @@ mod world {
                 tvdb_id: tvdb,
                 title: format!("Series {tvdb}"),
                 is_anime: chance(15),
-                episodes: sonarr_episodes(tvdb, now),
+                episodes: sonarr_episodes(tvdb, now).into(),
             })
             .collect();
         let episode = || {
@@ -3556,7 +3552,9 @@ mod world {
                 torrents.insert(t.hash.to_ascii_lowercase(), t);
             }
         }
-        QbitData { torrents }
+        QbitData {
+            torrents: torrents.into(),
+        }
     }
 
     pub fn shoko() -> ShokoData {
@@ -3684,9 +3682,12 @@ mod world {
                 if let Source::Ok(q) = &mut s.qbittorrent {
                     let n = pick(&DOWNLOADS);
                     let key = qh(n);
-                    match (q.torrents.get_mut(&key), fastrand::u32(..3)) {
+                    match (
+                        Arc::make_mut(&mut q.torrents).get_mut(&key),
+                        fastrand::u32(..3),
+                    ) {
                         (Some(_), 0) => {
-                            q.torrents.remove(&key);
+                            Arc::make_mut(&mut q.torrents).remove(&key);
                         }
                         (Some(t), _) => {
                             t.progress = (t.progress + 0.25).min(1.0);
@@ -3695,7 +3696,7 @@ mod world {
                             }
                         }
                         (None, _) => {
-                            q.torrents.insert(key, torrent_of(n));
+                            Arc::make_mut(&mut q.torrents).insert(key, torrent_of(n));
                         }
                     }
                 }
@@ -3726,7 +3727,10 @@ mod world {
             10 => {
                 if let Source::Ok(d) = &mut s.sonarr {
                     if let Some(series) = d.series.first_mut() {
-                        for e in series.episodes.iter_mut().filter(|_| chance(40)) {
+                        for e in Arc::make_mut(&mut series.episodes)
+                            .iter_mut()
+                            .filter(|_| chance(40))
+                        {
                             e.has_file = !e.has_file;
                             e.file_path = e.has_file.then(path);
                             e.air_date_utc = Some(when(now));
