@@ -2001,16 +2001,20 @@ fn episode_verdict<'a>(
     v
 }
 
-/// Marks episodes that Jellyfin can play.
+/// Marks episodes that Jellyfin can play. An item Jellyfin had before the
+/// request was made (a re-request after a deletion Jellyfin has not caught
+/// up with) counts only once Sonarr has the episode's file, as for films.
 fn jellyfin_episodes(
     episodes: &Episodes<'_, '_>,
     season: i32,
     number: i32,
+    newer_than: Option<DateTime<Utc>>,
 ) -> Option<&'static str> {
     episodes
         .iter()
         .any(|it| {
             it.playable
+                && newer_than.is_none_or(|t| it.date_created.is_none_or(|d| d >= t))
                 && it.season == Some(season)
                 && it.episode.is_some_and(|first| {
                     let last = it.episode_end.unwrap_or(first).max(first);
@@ -2062,7 +2066,9 @@ fn series_eval<'a>(
                 for (i, mut v) in verdicts.into_iter().enumerate() {
                     let e = &rec.episodes[i];
                     if let Some(eps) = &jf_eps {
-                        if jellyfin_episodes(eps, e.season, e.number).is_some() {
+                        let sonarr_file = by_id.get(e.arr_episode_id).is_some_and(|se| se.has_file);
+                        let newer_than = (!sonarr_file).then_some(rec.requested_at);
+                        if jellyfin_episodes(eps, e.season, e.number, newer_than).is_some() {
                             v.available = Some(Evidence::JellyfinEpisode {
                                 season: e.season,
                                 number: e.number,

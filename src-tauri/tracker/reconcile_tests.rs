@@ -2186,6 +2186,54 @@ fn series_season_pack() {
 }
 
 #[test]
+fn a_re_requested_series_never_inherits_episodes_jellyfin_had_before_the_request() {
+    // The user deleted a broken season in Sonarr and requested it again;
+    // Jellyfin has not scanned since, so it still lists the old episodes
+    // (created before the request, at t(-60)).
+    let eps = ids(101..=103);
+    let old_items = |mut s: Snapshot| {
+        s = s.jf(jf_series(JFS, TVDB));
+        for n in 1..=3 {
+            s = s.jf(JellyfinItem {
+                date_created: Some(days(-10)),
+                ..jf_ep(JFS, 1, n)
+            });
+        }
+        s
+    };
+    let mut recs = Records::new();
+    let out = step(
+        &mut recs,
+        &old_items(tv(&[1], series(SERIES, TVDB, aired_eps(101, 1, 3)))),
+        t(0),
+    );
+    assert_eq!(
+        phase(&recs, 5),
+        Phase::Approved,
+        "Jellyfin's leftover episodes are not this request's"
+    );
+    assert!(
+        episode_events(&out).is_empty(),
+        "no episode became available"
+    );
+
+    // Sonarr imported this request's files: the items count now (Jellyfin
+    // keeps a replaced file's item when the path is the same).
+    let imported = import_eps(
+        tv(
+            &[1],
+            eps_with_files(series(SERIES, TVDB, aired_eps(101, 1, 3)), &eps),
+        ),
+        &dl(50),
+        &eps,
+        2000,
+    );
+    let out = step(&mut recs, &old_items(imported), t(5));
+    assert_eq!(phase(&recs, 5), Phase::Available);
+    assert_eq!(episode_events(&out), vec![(1, 1), (1, 2), (1, 3)]);
+}
+
+#[test]
 fn series_per_episode_grabs_grabbing_counts() {
     let s0 = || series(SERIES, TVDB, aired_eps(101, 1, 12));
     let mut recs = Records::new();
@@ -4374,7 +4422,10 @@ mod reference {
                     let request_id = rec.id;
                     for (e, mut v) in rec.episodes.iter_mut().zip(verdicts) {
                         if let Some(eps) = &jf_eps {
-                            if jellyfin_episodes(eps, e.season, e.number).is_some() {
+                            let sonarr_file =
+                                by_id.get(&e.arr_episode_id).is_some_and(|se| se.has_file);
+                            let newer_than = (!sonarr_file).then_some(requested_at);
+                            if jellyfin_episodes(eps, e.season, e.number, newer_than).is_some() {
                                 v.available = Some(Evidence::JellyfinEpisode {
                                     season: e.season,
                                     number: e.number,
