@@ -20,10 +20,8 @@ use crate::config::ServiceConfig;
 use crate::secrets::Secret;
 use crate::tracker::model::{ArrHistoryEvent, ArrQueueItem, HistoryKind};
 
-/// Records per queue/history page (the server default of 10 silently truncates).
+/// Records per history page (the server default of 10 silently truncates).
 pub(crate) const PAGE_SIZE: u32 = 200;
-/// A safety stop for paging: 100 pages of 200 records.
-const MAX_PAGES: u32 = 100;
 /// The first history read looks this far back.
 const FIRST_HISTORY_WINDOW_DAYS: i64 = 14;
 /// ... reading at most this many pages of it.
@@ -124,31 +122,6 @@ pub(crate) struct Page<T> {
     pub records: Vec<T>,
 }
 
-/// Reads every page of a paged endpoint with `pageSize=200`, until
-/// `page * pageSize >= totalRecords` or an empty page.
-pub(crate) async fn read_all_pages<T: DeserializeOwned>(
-    http: &Http,
-    path: &str,
-    query: &[(&str, String)],
-) -> Result<Vec<T>, ServiceError> {
-    let mut all = Vec::new();
-    for page in 1..=MAX_PAGES {
-        let mut q: Vec<(&str, String)> = vec![
-            ("page", page.to_string()),
-            ("pageSize", PAGE_SIZE.to_string()),
-        ];
-        q.extend(query.iter().cloned());
-        let answer: Page<T> = get_json(http, path, &q).await?;
-        let got = answer.records.len();
-        all.extend(answer.records);
-        let total = answer.total_records.unwrap_or(0);
-        if got == 0 || i64::from(page) * i64::from(PAGE_SIZE) >= total {
-            break;
-        }
-    }
-    Ok(all)
-}
-
 // ---------------------------------------------------------------------------
 // Queue
 // ---------------------------------------------------------------------------
@@ -230,20 +203,26 @@ impl QueueRecord {
     }
 }
 
-/// The whole queue, every page. `unknown_param` is
-/// `includeUnknownMovieItems` or `includeUnknownSeriesItems`.
+/// The whole queue in one request: `GET /api/v3/queue/details`, the
+/// non-paged listing Radarr's and Sonarr's own UI reads. The paged `/queue`
+/// costs one request per 200 records, and Sonarr lists a season pack as one
+/// record per episode, so a steady cycle would grow with the queue. The
+/// listing includes downloads of media the *arr does not know (no movie or
+/// series id); they are dropped, as the paged queue's
+/// `includeUnknown…Items=false` does.
 pub(crate) async fn fetch_queue(
     http: &Http,
     app: ArrApp,
-    unknown_param: &str,
 ) -> Result<Vec<ArrQueueItem>, ServiceError> {
-    let records: Vec<QueueRecord> = read_all_pages(
-        http,
-        "api/v3/queue",
-        &[(unknown_param, "false".to_string())],
-    )
-    .await?;
-    Ok(records.into_iter().map(|r| r.into_item(app)).collect())
+    let records: Vec<QueueRecord> = get_json(http, "api/v3/queue/details", &[]).await?;
+    Ok(records
+        .into_iter()
+        .filter(|r| match app {
+            ArrApp::Radarr => r.movie_id.is_some(),
+            ArrApp::Sonarr => r.series_id.is_some(),
+        })
+        .map(|r| r.into_item(app))
+        .collect())
 }
 
 /// Parses a .NET `TimeSpan` (`hh:mm:ss`, `d.hh:mm:ss`, optional `.fffffff`)

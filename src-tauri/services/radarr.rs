@@ -186,8 +186,7 @@ impl RadarrClient {
     /// The queue, the history since the last call, and the wanted movies.
     /// Caches change only when the whole call succeeds.
     pub async fn fetch(&mut self, wants: &Wants, sweep: bool) -> Result<RadarrData, ServiceError> {
-        let queue =
-            arr::fetch_queue(&self.http, ArrApp::Radarr, "includeUnknownMovieItems").await?;
+        let queue = arr::fetch_queue(&self.http, ArrApp::Radarr).await?;
         let (history, next_cursor) = self
             .history
             .fetch(&self.http, ArrApp::Radarr, Utc::now())
@@ -320,22 +319,20 @@ mod tests {
     fn router(fake: Arc<Fake>) -> Router {
         Router::new()
             .route(
-                "/api/v3/queue",
+                "/api/v3/queue/details",
                 get(
                     |State(f): State<Arc<Fake>>, h: HeaderMap, Query(q): Query<Map<String, String>>| async move {
                         if !authorized(&h) {
                             return StatusCode::UNAUTHORIZED.into_response();
                         }
                         f.calls.lock().unwrap().push(format!("queue {q:?}"));
-                        let page: usize = q["page"].parse().unwrap();
-                        let size: usize = q["pageSize"].parse().unwrap();
-                        let records: Vec<Value> = (0..f.queue_total)
-                            .skip((page - 1) * size)
-                            .take(size)
-                            .map(queue_record)
-                            .collect();
-                        Json(json!({"page": page, "pageSize": size, "totalRecords": f.queue_total, "records": records}))
-                            .into_response()
+                        // The whole queue, with a download Radarr cannot
+                        // match to a movie (no movieId) among them.
+                        let mut records: Vec<Value> = (0..f.queue_total).map(queue_record).collect();
+                        let mut unknown = queue_record(f.queue_total);
+                        unknown.as_object_mut().unwrap().remove("movieId");
+                        records.insert(records.len() / 2, unknown);
+                        Json(Value::Array(records)).into_response()
                     },
                 ),
             )
@@ -386,7 +383,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_queue_is_read_to_the_end_when_it_exceeds_a_page() {
+    async fn the_whole_queue_is_one_request_and_downloads_of_unknown_movies_are_dropped() {
         let fake = Arc::new(Fake {
             queue_total: 450,
             ..Fake::default()
@@ -400,18 +397,13 @@ mod tests {
         assert_eq!(
             data.queue.len(),
             450,
-            "every record of every page must be read"
+            "every record of the queue, and not the unknown download"
         );
         let calls = fake.calls.lock().unwrap().clone();
         assert_eq!(
             calls.len(),
-            3,
-            "450 records at 200 per page are three pages: {calls:?}"
-        );
-        assert!(
-            calls.iter().all(|c| c.contains("\"pageSize\": \"200\"")
-                && c.contains("\"includeUnknownMovieItems\": \"false\"")),
-            "{calls:?}"
+            1,
+            "a queue of 450 records is one request: {calls:?}"
         );
         assert_eq!(data.queue[0].sizeleft, 50.5);
     }

@@ -208,8 +208,7 @@ impl SonarrClient {
     /// with their episodes. Caches change only when the whole call succeeds.
     pub async fn fetch(&mut self, wants: &Wants, sweep: bool) -> Result<SonarrData, ServiceError> {
         let now = Utc::now();
-        let queue =
-            arr::fetch_queue(&self.http, ArrApp::Sonarr, "includeUnknownSeriesItems").await?;
+        let queue = arr::fetch_queue(&self.http, ArrApp::Sonarr).await?;
         let (history, next_cursor) = self.history.fetch(&self.http, ArrApp::Sonarr, now).await?;
 
         let mut series = self.series.clone();
@@ -474,12 +473,7 @@ mod tests {
 
     fn router(fake: Arc<Fake>) -> Router {
         Router::new()
-            .route(
-                "/api/v3/queue",
-                get(|| async {
-                    Json(json!({"page": 1, "pageSize": 200, "totalRecords": 0, "records": []}))
-                }),
-            )
+            .route("/api/v3/queue/details", get(|| async { Json(json!([])) }))
             .route(
                 "/api/v3/history",
                 get(|| async {
