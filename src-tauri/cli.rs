@@ -621,15 +621,22 @@ fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
     }
 }
 
-/// "Reading your library: 340 of 1,000 requests", while the first contact
-/// with a big library takes several cycles.
-fn progress_line(progress: Option<(usize, usize)>) -> Option<String> {
+/// "Reading your library: 340 of 1,000 requests", while first contact with
+/// a big library is still reading it over several cycles (`(read, listed)`,
+/// [`Tracker::first_contact_progress`]): the CLI's stderr, the main window
+/// and the tray menu say it in these words.
+pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
     let (read, listed) = progress?;
     Some(format!(
-        "reading your library: {} of {} requests (the next cycles go on)",
+        "Reading your library: {} of {} requests",
         thousands(read),
         thousands(listed)
     ))
+}
+
+/// [`first_contact_text`] as the CLI prints it to stderr.
+fn progress_line(progress: Option<(usize, usize)>) -> Option<String> {
+    first_contact_text(progress).map(|text| format!("{text} (the next cycles go on)"))
 }
 
 /// 1234567 → "1,234,567".
@@ -774,7 +781,7 @@ mod tests {
     fn first_contact_progress_is_one_line_for_stderr_and_none_when_done() {
         assert_eq!(
             progress_line(Some((340, 1_000))).as_deref(),
-            Some("reading your library: 340 of 1,000 requests (the next cycles go on)")
+            Some("Reading your library: 340 of 1,000 requests (the next cycles go on)")
         );
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(0), "0");

@@ -31,7 +31,7 @@ fn wrong(poll: &Poll, truth: &[(u64, Phase)]) -> Vec<String> {
 fn progress(out: &std::process::Output) -> Option<String> {
     String::from_utf8_lossy(&out.stderr)
         .lines()
-        .find(|l| l.contains("reading your library"))
+        .find(|l| l.contains("Reading your library"))
         .map(str::to_string)
 }
 

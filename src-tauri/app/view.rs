@@ -4,25 +4,14 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use crate::cli::{thousands, RequestJson};
+pub use crate::cli::first_contact_text;
+use crate::cli::RequestJson;
 use crate::poller::Tracker;
 use crate::store::ServiceStatus;
 use crate::tracker::{Phase, Records};
 
 /// Sent after every cycle that changed something, and on acknowledge/pause.
 pub const EVENT_REQUESTS_CHANGED: &str = "requests-changed";
-
-/// "Reading your library: 340 of 1,000 requests", while first contact with
-/// a big library is still reading it (`(read, listed)`), for the main
-/// window and the tray menu.
-pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
-    let (read, listed) = progress?;
-    Some(format!(
-        "Reading your library: {} of {} requests",
-        thousands(read),
-        thousands(listed)
-    ))
-}
 
 /// The main window's whole state.
 pub fn list_payload(
