@@ -143,23 +143,14 @@ pub async fn open_link(state: State<'_, AppState>, id: i64, kind: String) -> Ipc
     open_in_browser(&url)
 }
 
-/// Opens a URL built from the configured service URLs (never one from the UI).
+/// Opens a URL built from the configured service URLs (never one from the
+/// UI) in the desktop's browser: xdg-open, or gio, gnome-open, kde-open
+/// where it is missing (`open` on macOS, the shell on Windows). The `open`
+/// crate waits for the opener on a thread of its own: no exited child is
+/// left behind (a spawned xdg-open left a zombie per click).
 fn open_in_browser(url: &str) -> IpcResult<()> {
-    let program = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
-    };
-    std::process::Command::new(program)
-        .arg(url)
-        .spawn()
-        .map(|_| ())
-        .map_err(|e| {
-            IpcError::new(
-                "internal",
-                format!("cannot open the browser ({program}): {e}"),
-            )
-        })
+    open::that_detached(url)
+        .map_err(|e| IpcError::new("internal", format!("cannot open the browser: {e}")))
 }
 
 #[tauri::command]
