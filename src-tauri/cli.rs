@@ -37,6 +37,10 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub data_dir: Option<PathBuf>,
+    /// Start the desktop app in the tray without opening the main window
+    /// (what the login autostart runs)
+    #[arg(long)]
+    pub hidden: bool,
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -113,11 +117,11 @@ pub fn main() -> i32 {
         }
     };
     let Some(command) = cli.command else {
-        return crate::app::run_gui();
+        return crate::app::run_gui(cli.config, cli.data_dir, cli.hidden);
     };
     if let Cmd::Demo { headless: false } = command {
         // The GUI demo runs on Tauri's own runtime.
-        return crate::app::run_demo();
+        return crate::app::run_demo(cli.hidden);
     }
     let config_path = cli.config.unwrap_or_else(config::default_config_path);
     let data_dir = cli.data_dir.unwrap_or_else(config::default_data_dir);

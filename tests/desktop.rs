@@ -891,3 +891,68 @@ async fn closing_the_window_restarts_in_place_and_gives_the_memory_back() {
     quit_from_tray(&mut app, &item);
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn the_app_takes_hidden_config_and_data_dir_from_its_command_line() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    w.request_movie(693134, "alice").unwrap();
+    let dir = desktop.dir.path();
+    let config = dir.join("my config.toml");
+    std::fs::write(&config, config_toml(stack.urls())).unwrap();
+    let data = dir.join("my data");
+    // The defaults live elsewhere: nothing may be created there.
+    let (xdg_data, xdg_config) = (dir.join("xdg-data"), dir.join("xdg-config"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_status-tracker"));
+    cmd.arg("--hidden")
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .env_remove("STATUS_TRACKER_CONFIG")
+        .env_remove("STATUS_TRACKER_DATA_DIR")
+        .env("XDG_DATA_HOME", &xdg_data)
+        .env("XDG_CONFIG_HOME", &xdg_config)
+        .stdout(Stdio::null())
+        .stderr(File::create(dir.join("app.log")).unwrap());
+    for (k, v) in sim_env() {
+        cmd.env(k, v);
+    }
+    let app = Proc(cmd.spawn().unwrap());
+    let pid = app.0.id();
+    let items = desktop.items();
+    wait_for("the tray icon to register", Duration::from_secs(30), || {
+        tray_item(&items).is_some()
+    });
+    wait_for(
+        "the poller's database in the --data-dir",
+        Duration::from_secs(30),
+        || data.join("status-tracker.sqlite3").exists(),
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        app_windows(pid, false).is_empty(),
+        "--hidden: tray only, no window: {:?}",
+        app_windows(pid, false)
+    );
+    assert!(
+        !xdg_data.join("status-tracker").exists(),
+        "the default data dir is not created when --data-dir is given"
+    );
+    let listed = Command::new(env!("CARGO_BIN_EXE_status-tracker"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("Dune: Part Two"),
+        "the app polled the services of the --config file into the --data-dir: {}",
+        desktop.app_log()
+    );
+    drop(app);
+    stack.shutdown().await;
+}

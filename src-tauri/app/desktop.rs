@@ -143,6 +143,47 @@ pub fn listen_for_second_launch(data_dir: &Path, on_show: impl Fn() + Send + 'st
 #[cfg(not(unix))]
 pub fn listen_for_second_launch(_data_dir: &Path, _on_show: impl Fn() + Send + 'static) {}
 
+/// One argument of a desktop entry's `Exec` line, quoted as the Desktop Entry
+/// Specification asks (the autostart entry joins its arguments with spaces
+/// and quotes none): a path with a space stays one argument.
+pub fn exec_arg(arg: &str) -> String {
+    let arg = arg.replace('%', "%%");
+    let plain = !arg.is_empty()
+        && !arg.chars().any(|c| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    '"' | '\''
+                        | '\\'
+                        | '>'
+                        | '<'
+                        | '~'
+                        | '|'
+                        | '&'
+                        | ';'
+                        | '$'
+                        | '*'
+                        | '?'
+                        | '#'
+                        | '('
+                        | ')'
+                        | '`'
+                )
+        });
+    if plain {
+        return arg;
+    }
+    let mut quoted = String::from("\"");
+    for c in arg.chars() {
+        if matches!(c, '"' | '`' | '$' | '\\') {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
 /// Set by [`restart_in_place`] for the new image: start in the tray.
 pub const ENV_START_HIDDEN: &str = "STATUS_TRACKER_START_HIDDEN";
 /// Set by [`restart_in_place`] for the new image: polling was paused.
@@ -239,3 +280,24 @@ pub fn reap_inherited_children() {
 
 #[cfg(not(target_os = "linux"))]
 pub fn reap_inherited_children() {}
+
+#[cfg(test)]
+mod tests {
+    use super::exec_arg;
+
+    #[test]
+    fn exec_arguments_are_quoted_as_desktop_entries_want() {
+        assert_eq!(exec_arg("--hidden"), "--hidden");
+        assert_eq!(exec_arg("/home/me/st.toml"), "/home/me/st.toml");
+        assert_eq!(
+            exec_arg("/home/me/My Config/st.toml"),
+            "\"/home/me/My Config/st.toml\""
+        );
+        assert_eq!(exec_arg("/tmp/a\"b$c"), "\"/tmp/a\\\"b\\$c\"");
+        assert_eq!(
+            exec_arg("/tmp/100%"),
+            "/tmp/100%%",
+            "% is the field-code escape"
+        );
+    }
+}

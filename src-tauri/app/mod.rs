@@ -22,48 +22,52 @@ use tauri::{Manager, RunEvent, Runtime, WindowEvent};
 
 use state::AppState;
 
-/// Where the GUI keeps things: the same defaults as the CLI.
-fn paths() -> (PathBuf, PathBuf) {
-    let config = std::env::var_os("STATUS_TRACKER_CONFIG")
-        .map(PathBuf::from)
-        .unwrap_or_else(crate::config::default_config_path);
-    let data = std::env::var_os("STATUS_TRACKER_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(crate::config::default_data_dir);
-    (config, data)
-}
-
-/// How a run begins: `STATUS_TRACKER_START_HIDDEN=1` starts in the tray
-/// without opening the main window (autostart, footprint measurements, and a
-/// restart in place); `STATUS_TRACKER_PAUSED=1` starts with polling paused.
-#[derive(Debug, Clone, Copy, Default)]
-struct Start {
+/// How a run begins: `--hidden` (or `STATUS_TRACKER_START_HIDDEN=1`, which
+/// a restart in place sets) starts in the tray without opening the main
+/// window: the login autostart runs `status-tracker --hidden`;
+/// `STATUS_TRACKER_PAUSED=1` starts with polling paused.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Start {
     hidden: bool,
     paused: bool,
+    /// The arguments the login autostart entry runs this program with:
+    /// `--hidden`, and the config and data dir given to this run.
+    autostart_args: Vec<String>,
 }
 
 impl Start {
-    fn from_env() -> Start {
+    fn new(hidden: bool, config: Option<&PathBuf>, data_dir: Option<&PathBuf>) -> Start {
+        let mut autostart_args = vec!["--hidden".to_string()];
+        for (flag, path) in [("--config", config), ("--data-dir", data_dir)] {
+            if let Some(path) = path {
+                autostart_args.push(flag.to_string());
+                autostart_args.push(desktop::exec_arg(&path.display().to_string()));
+            }
+        }
         Start {
-            hidden: desktop::take_flag(desktop::ENV_START_HIDDEN),
+            hidden: desktop::take_flag(desktop::ENV_START_HIDDEN) || hidden,
             paused: desktop::take_flag(desktop::ENV_PAUSED),
+            autostart_args,
         }
     }
 }
 
-/// Runs the GUI on the user's config. Returns the exit code.
-pub fn run_gui() -> i32 {
+/// Runs the GUI on the user's config: `config` and `data_dir` as the
+/// command line (or its environment variables) gave them, the defaults
+/// otherwise, as for every command. Returns the exit code.
+pub fn run_gui(config: Option<PathBuf>, data_dir: Option<PathBuf>, hidden: bool) -> i32 {
     desktop::prefer_software_rendering();
     desktop::reap_inherited_children();
-    let start = Start::from_env();
-    let (config, data) = paths();
-    run(config, data, start, false, None)
+    let start = Start::new(hidden, config.as_ref(), data_dir.as_ref());
+    let config = config.unwrap_or_else(crate::config::default_config_path);
+    let data_dir = data_dir.unwrap_or_else(crate::config::default_data_dir);
+    run(config, data_dir, start, false, None)
 }
 
 /// Runs the GUI on the built-in simulated stack, with its own data dir.
-pub fn run_demo() -> i32 {
+pub fn run_demo(hidden: bool) -> i32 {
     desktop::prefer_software_rendering();
-    let start = Start::from_env();
+    let start = Start::new(hidden, None, None);
     if let Some(msg) = desktop::no_display() {
         eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
         return 2;
@@ -132,7 +136,7 @@ fn run(
         tauri::Builder::default(),
         state,
         tray_missing.is_none(),
-        start.hidden,
+        &start,
     ) {
         Ok(app) => app,
         Err(e) => {
@@ -170,13 +174,15 @@ pub fn build<R: Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
     with_tray: bool,
-    hidden: bool,
+    start: &Start,
 ) -> tauri::Result<tauri::App<R>> {
+    let hidden = start.hidden;
     builder
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
-        ))
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .args(start.autostart_args.iter().cloned())
+                .build(),
+        )
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::list_requests,
@@ -226,4 +232,30 @@ pub fn build<R: Runtime>(
             Ok(())
         })
         .build(tauri::generate_context!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_entry_starts_hidden_with_the_paths_this_run_was_given() {
+        let plain = Start::new(false, None, None);
+        assert!(!plain.hidden, "a plain start shows the main window");
+        assert_eq!(plain.autostart_args, ["--hidden"]);
+        let config = PathBuf::from("/home/me/My Media/st.toml");
+        let data = PathBuf::from("/srv/st-data");
+        let given = Start::new(true, Some(&config), Some(&data));
+        assert!(given.hidden);
+        assert_eq!(
+            given.autostart_args,
+            [
+                "--hidden",
+                "--config",
+                "\"/home/me/My Media/st.toml\"",
+                "--data-dir",
+                "/srv/st-data"
+            ]
+        );
+    }
 }
