@@ -421,10 +421,13 @@ async fn check(config_path: &Path, json: bool) -> i32 {
 fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Tracker, PollerLock), i32> {
     let config = load_config(config_path).map_err(usage_error)?;
     let lock = PollerLock::acquire(data_dir).map_err(usage_error)?;
-    let store = Store::open_in(data_dir).map_err(|e| {
+    let (store, moved) = Store::open_or_recover(data_dir).map_err(|e| {
         eprintln!("status-tracker: {e}");
         1
     })?;
+    if let Some(moved) = moved {
+        eprintln!("status-tracker: {}", moved.message());
+    }
     let tracker = Tracker::new(&config, store).map_err(|e| {
         eprintln!("status-tracker: {e}");
         1

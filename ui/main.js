@@ -130,6 +130,10 @@
       banner.hidden = false;
       banner.replaceChildren(h('strong', { text: 'Demo mode' }),
         ' — the requests below are simulated; nothing talks to a real server.');
+    } else if (d.notice) {
+      banner.hidden = false;
+      banner.classList.add('warn');
+      banner.replaceChildren(d.notice);
     } else {
       banner.hidden = true;
       banner.replaceChildren();

@@ -29,6 +29,7 @@ pub async fn list_requests(state: State<'_, AppState>) -> IpcResult<Value> {
         return Ok(v);
     }
     let (dir, paused, demo) = (state.data_dir.clone(), state.is_paused(), state.demo);
+    let notice = state.notice();
     blocking(move || {
         let store = Store::open_in(&dir)?;
         Ok(view::list_payload(
@@ -38,6 +39,7 @@ pub async fn list_requests(state: State<'_, AppState>) -> IpcResult<Value> {
             demo,
             &[],
             None,
+            notice.as_deref(),
         ))
     })
     .await

@@ -32,6 +32,9 @@ pub struct AppState {
     pub releasing: AtomicBool,
     /// When a notification was last put on screen.
     last_notification: Mutex<Option<Instant>>,
+    /// What the main window must say that no request shows (a database
+    /// moved aside at start).
+    notice: Mutex<Option<String>>,
 }
 
 impl AppState {
@@ -48,7 +51,12 @@ impl AppState {
             quitting: AtomicBool::new(false),
             releasing: AtomicBool::new(false),
             last_notification: Mutex::new(None),
+            notice: Mutex::new(None),
         }
+    }
+
+    pub fn notice(&self) -> Option<String> {
+        self.notice.lock().ok().and_then(|g| g.clone())
     }
 
     pub fn load_config(&self) -> Result<Config, ConfigError> {
@@ -107,7 +115,15 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
     if config.jellyseerr.is_none() {
         return Ok(false);
     }
-    let store = Store::open_in(&state.data_dir).map_err(|e| e.to_string())?;
+    let (store, moved) = Store::open_or_recover(&state.data_dir).map_err(|e| e.to_string())?;
+    if let Some(moved) = moved {
+        let message = moved.message();
+        eprintln!("status-tracker: {message}");
+        log::warn!("{message}");
+        if let Ok(mut g) = state.notice.lock() {
+            *g = Some(message);
+        }
+    }
     let mut tracker = Tracker::new(&config, store).map_err(|e| e.to_string())?;
     tracker.set_notify(Some(config.notifications));
     // Notifications recorded by a run that died before showing them are shown
@@ -178,7 +194,8 @@ fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracke
     let mut changed: Vec<i64> = report.changes.iter().map(|c| c.request_id()).collect();
     changed.sort_unstable();
     changed.dedup();
-    let payload = view::tracker_payload(t, paused, demo, &changed);
+    let notice = app.try_state::<AppState>().and_then(|s| s.notice());
+    let payload = view::tracker_payload(t, paused, demo, &changed, notice.as_deref());
     if let Some(state) = app.try_state::<AppState>() {
         state.set_latest(payload.clone());
     }

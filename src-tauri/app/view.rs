@@ -21,6 +21,7 @@ pub fn list_payload(
     demo: bool,
     changed_ids: &[i64],
     first_contact: Option<(usize, usize)>,
+    notice: Option<&str>,
 ) -> Value {
     let now = Utc::now();
     let mut counts = serde_json::Map::new();
@@ -50,10 +51,19 @@ pub fn list_payload(
             "listed": listed,
             "text": first_contact_text(Some((read, listed))),
         })),
+        // Something the user must know that no request shows (a database
+        // moved aside at start).
+        "notice": notice,
     })
 }
 
-pub fn tracker_payload(t: &Tracker, paused: bool, demo: bool, changed_ids: &[i64]) -> Value {
+pub fn tracker_payload(
+    t: &Tracker,
+    paused: bool,
+    demo: bool,
+    changed_ids: &[i64],
+    notice: Option<&str>,
+) -> Value {
     list_payload(
         t.records(),
         &t.statuses(),
@@ -61,6 +71,7 @@ pub fn tracker_payload(t: &Tracker, paused: bool, demo: bool, changed_ids: &[i64
         demo,
         changed_ids,
         t.first_contact_progress(),
+        notice,
     )
 }
 
@@ -95,14 +106,22 @@ mod tests {
 
     #[test]
     fn first_contact_progress_reaches_the_window_and_goes_when_done() {
-        let p = list_payload(&Records::new(), &[], false, false, &[], Some((340, 1_000)));
+        let p = list_payload(
+            &Records::new(),
+            &[],
+            false,
+            false,
+            &[],
+            Some((340, 1_000)),
+            None,
+        );
         assert_eq!(p["first_contact"]["read"], 340);
         assert_eq!(p["first_contact"]["listed"], 1_000);
         assert_eq!(
             p["first_contact"]["text"],
             "Reading your library: 340 of 1,000 requests"
         );
-        let done = list_payload(&Records::new(), &[], false, false, &[], None);
+        let done = list_payload(&Records::new(), &[], false, false, &[], None, None);
         assert!(done["first_contact"].is_null());
     }
 }

@@ -3,6 +3,7 @@
 //! foreign keys on and a busy timeout, so the CLI can read while a poller writes.
 
 mod migrations;
+mod recover;
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::tracker::{Change, EpisodeRecord, Phase, Records, RequestRecord};
 
 pub use migrations::MIGRATIONS;
+pub use recover::MovedAside;
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "status-tracker.sqlite3";
@@ -33,6 +35,13 @@ pub enum StoreError {
     },
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error("the database failed SQLite's integrity check: {0}")]
+    Damaged(String),
+    #[error("cannot move the unusable database {path} aside: {source}")]
+    MoveAside {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The last known state of one service.

@@ -218,3 +218,104 @@ fn client_state_is_written_as_it_serializes_and_read_back_whole() {
         Some("[\"x\"]")
     );
 }
+
+/// A data dir holding a store with one record, closed.
+fn dir_with_a_record() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Store::open_in(dir.path()).unwrap();
+    let rec = record(1, Phase::Downloading);
+    s.commit_cycle_with(&[rec], &[], &[], &[], t(2)).unwrap();
+    drop(s);
+    dir
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Opens with recovery; checks the old file was moved aside (named with
+/// `tag`), kept byte for byte, and a new empty store started.
+fn assert_moved_aside(dir: &Path, tag: &str, before: &[u8], why: &str) {
+    let (store, moved) = Store::open_or_recover(dir).unwrap();
+    let moved = moved.expect("the unusable database is moved aside");
+    assert!(moved.why.contains(why), "{moved:?}");
+    let name = moved.to.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(&format!("status-tracker.{tag}-")) && name.ends_with(".sqlite3"),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read(&moved.to).unwrap(),
+        before,
+        "the user's file is kept as it was"
+    );
+    assert!(store.load_records().unwrap().is_empty(), "a new store");
+    assert!(
+        moved.message().contains(&moved.to.display().to_string()),
+        "the message says where the old file went"
+    );
+    drop(store);
+    // The next start opens the new store as it is.
+    let (_, again) = Store::open_or_recover(dir).unwrap();
+    assert_eq!(again, None, "{:?}", files(dir));
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_moved_aside_and_a_new_store_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is not a database, it is a shopping list".repeat(100);
+    std::fs::write(dir.path().join(DB_FILE), &garbage).unwrap();
+    assert!(
+        Store::open_in(dir.path()).is_err(),
+        "the plain open refuses it"
+    );
+    assert_moved_aside(dir.path(), "corrupt", &garbage, "is not a SQLite database");
+}
+
+#[test]
+fn a_database_that_fails_the_integrity_check_is_moved_aside() {
+    let dir = dir_with_a_record();
+    let path = dir.path().join(DB_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() >= 4 * page, "a few pages: {}", bytes.len());
+    // Scribble over the pages after the schema page (b-tree headers and cells).
+    for b in &mut bytes[page..] {
+        *b = 0x5a;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(
+        Store::open_in(dir.path()).is_ok(),
+        "the damage is past what opening reads"
+    );
+    assert_moved_aside(dir.path(), "corrupt", &bytes, "integrity check");
+}
+
+#[test]
+fn a_database_of_a_newer_build_is_moved_aside_not_migrated() {
+    let dir = dir_with_a_record();
+    let path = dir.path().join(DB_FILE);
+    let newer = MIGRATIONS.len() + 1;
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {newer};"))
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    assert_moved_aside(dir.path(), "newer", &before, "newer Status Tracker");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_for_another_reason_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the database file should be: an error, not a
+    // reason to move anything.
+    std::fs::create_dir(dir.path().join(DB_FILE)).unwrap();
+    assert!(Store::open_or_recover(dir.path()).is_err());
+    assert_eq!(files(dir.path()), vec![DB_FILE.to_string()]);
+}
