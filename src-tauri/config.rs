@@ -553,14 +553,130 @@ fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// Writes a config file atomically (a temp file renamed over it).
+/// Writes a config file atomically (a temp file renamed over it). An
+/// existing file is edited in place ([`edit_toml`]): the user's comments,
+/// order and formatting stay; only what changed is written.
 pub fn save(path: &Path, c: &Config) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // The edited file must read back as `c`; otherwise it is written anew.
+    let text = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|old| edit_toml(&old, c))
+        .filter(|text| parse(text, path).is_ok_and(|back| back == *c))
+        .unwrap_or_else(|| to_toml(c));
     let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, to_toml(c))?;
+    std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
+}
+
+/// `old` (a config file's text) changed to say `c`, keeping comments, key
+/// order, blank lines and every value that did not change as it was
+/// written. `None` when `old` is not TOML (then the file is written anew).
+pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
+    use toml_edit::{value, DocumentMut, Item, Table};
+    let mut doc: DocumentMut = old.parse().ok()?;
+    /// A value as written, without its spacing and comment.
+    fn bare(v: &toml_edit::Value) -> String {
+        let mut v = v.clone();
+        v.decor_mut().clear();
+        v.to_string()
+    }
+    /// Sets `key` in `section` unless it already says `v` (a new value keeps
+    /// the old one's spacing and comment); `None` removes it.
+    fn put(doc: &mut DocumentMut, section: &str, key: &str, v: Option<toml_edit::Value>) {
+        match v {
+            Some(mut new) => {
+                if !doc.contains_table(section) {
+                    doc.insert(section, Item::Table(Table::new()));
+                }
+                let Some(table) = doc[section].as_table_like_mut() else {
+                    return;
+                };
+                match table.get_mut(key).and_then(Item::as_value_mut) {
+                    Some(old) if bare(old) == bare(&new) => {}
+                    Some(old) => {
+                        *new.decor_mut() = old.decor().clone();
+                        *old = new;
+                    }
+                    None => {
+                        table.insert(key, value(new));
+                    }
+                }
+            }
+            None => {
+                if let Some(table) = doc.get_mut(section).and_then(Item::as_table_like_mut) {
+                    table.remove(key);
+                }
+            }
+        }
+    }
+    let secs = |d: Duration| Some(toml_edit::Value::from(d.as_secs() as i64));
+    let d = PollConfig::default();
+    for (key, v, dv) in [
+        ("downloading_secs", c.poll.downloading, d.downloading),
+        ("active_secs", c.poll.active, d.active),
+        ("jellyseerr_secs", c.poll.jellyseerr, d.jellyseerr),
+        ("idle_secs", c.poll.idle, d.idle),
+        ("sweep_secs", c.poll.sweep, d.sweep),
+    ] {
+        // A default is written only where the file already names the key.
+        let named = doc.get("poll").and_then(|t| t.get(key)).is_some();
+        if v != dv || named {
+            put(&mut doc, "poll", key, secs(v));
+        }
+    }
+    let n = c.notifications;
+    let dn = NotifyPrefs::default();
+    for (key, v, dv) in [
+        ("available", n.available, dn.available),
+        ("failed", n.failed, dn.failed),
+        ("stuck", n.stuck, dn.stuck),
+        ("episodes", n.episodes, dn.episodes),
+    ] {
+        let named = doc.get("notifications").and_then(|t| t.get(key)).is_some();
+        if v != dv || named {
+            put(&mut doc, "notifications", key, Some(v.into()));
+        }
+    }
+    put(
+        &mut doc,
+        "app",
+        "log_level",
+        c.log_level.as_deref().map(Into::into),
+    );
+    for name in SERVICE_NAMES {
+        let Some(s) = c.services().into_iter().find(|s| s.name == name) else {
+            doc.remove(name);
+            continue;
+        };
+        put(&mut doc, name, "url", Some(s.url.as_str().into()));
+        put(
+            &mut doc,
+            name,
+            "username",
+            s.username.as_deref().map(Into::into),
+        );
+        let named = doc.get(name).and_then(|t| t.get("timeout_secs")).is_some();
+        let timeout = (s.timeout != DEFAULT_TIMEOUT || named).then(|| secs(s.timeout));
+        put(&mut doc, name, "timeout_secs", timeout.flatten());
+        let ca = s
+            .ca_file
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned().into());
+        put(&mut doc, name, "ca_file", ca);
+    }
+    for empty in ["poll", "notifications", "app"] {
+        if doc
+            .get(empty)
+            .and_then(Item::as_table_like)
+            .is_some_and(|t| t.is_empty())
+        {
+            doc.remove(empty);
+        }
+    }
+    Some(doc.to_string())
 }
 
 /// Builds one service's settings from what a user typed (the Settings window).
@@ -739,6 +855,74 @@ timeout_secs = 3
         assert_eq!(c.log_level.as_deref(), Some("debug"));
         let again = parse_str(&to_toml(&c)).unwrap();
         assert_eq!(again, c, "to_toml and parse round-trip");
+    }
+
+    #[test]
+    fn saving_edits_the_users_file_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let text = r#"# My media stack. Keys in my order.
+
+[jellyseerr]
+url = "http://seerr.lan:5055/"   # the LAN name, not the IP
+
+# Radarr lives on the NAS
+[radarr]
+timeout_secs = 10  # explicit default, kept
+url = "http://nas.lan:7878/"
+
+[poll]
+idle_secs = 600    # quiet at night
+"#;
+        std::fs::write(&path, text).unwrap();
+        let mut c = parse(text, &path).unwrap();
+        // What the Settings window does: change a URL, add a service.
+        c.radarr =
+            Some(service_from_input("radarr", "http://nas.lan:7979", None, Some(10)).unwrap());
+        c.sonarr = Some(service_from_input("sonarr", "http://nas.lan:8989", None, None).unwrap());
+        save(&path, &c).unwrap();
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(parse(&saved, &path).unwrap(), c, "it says what was saved");
+        for kept in [
+            "# My media stack. Keys in my order.",
+            "url = \"http://seerr.lan:5055/\"   # the LAN name, not the IP",
+            "# Radarr lives on the NAS",
+            "timeout_secs = 10  # explicit default, kept",
+            "idle_secs = 600    # quiet at night",
+        ] {
+            assert!(saved.contains(kept), "{kept:?} kept in:\n{saved}");
+        }
+        let order = |k: &str| saved.find(k).unwrap();
+        assert!(
+            order("[jellyseerr]") < order("[radarr]") && order("[radarr]") < order("[poll]"),
+            "the user's order: {saved}"
+        );
+        assert!(
+            order("timeout_secs = 10") < order("url = \"http://nas.lan:7979/\""),
+            "keys stay where they were; the changed URL in its place: {saved}"
+        );
+        assert!(
+            saved.contains("[sonarr]\nurl = \"http://nas.lan:8989/\""),
+            "{saved}"
+        );
+
+        // Removing a service removes its section, and nothing else.
+        c.sonarr = None;
+        save(&path, &c).unwrap();
+        let again = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !again.contains("[sonarr]") && again.contains("# quiet at night"),
+            "{again}"
+        );
+
+        // A file that is not TOML any more is written anew (it could not
+        // have been loaded, so nothing of it is lost that the app knew).
+        std::fs::write(&path, "[radarr\nurl =").unwrap();
+        save(&path, &c).unwrap();
+        assert_eq!(
+            parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap(),
+            c
+        );
     }
 
     #[test]
