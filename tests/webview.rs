@@ -594,24 +594,70 @@ async fn hostile_text_renders_inert_and_fits_both_windows() {
 
 // ---------------------------------------------------------------- secrets
 
-/// Calls every read command the UI uses, with what the UI passes, and returns
-/// all answers together with every `requests-changed` payload seen so far.
-const READ_EVERYTHING: &str = "const done = arguments[arguments.length - 1];
+/// The main window's read command, and every `requests-changed` payload
+/// seen so far.
+const MAIN_READS: &str = "const done = arguments[arguments.length - 1];
 (async () => {
     const invoke = window.__TAURI__.core.invoke;
-    const out = { list: await invoke('list_requests'), details: [], tests: [] };
-    for (const r of out.list.requests) out.details.push(await invoke('request_detail', { id: r.id }));
+    const out = { list: await invoke('list_requests') };
+    out.events = window.__events.slice();
+    return out;
+})().then((v) => done(JSON.stringify(v)), (e) => done('failed: ' + String(e)));";
+
+/// A detail window's read command, for every request id in `arguments[0]`
+/// and one that does not exist.
+const DETAIL_READS: &str = "const done = arguments[arguments.length - 1];
+const ids = arguments[0];
+(async () => {
+    const invoke = window.__TAURI__.core.invoke;
+    const out = { details: [] };
+    for (const id of ids) out.details.push(await invoke('request_detail', { id }));
     out.missing = await invoke('request_detail', { id: 999999 }).catch((e) => e);
-    out.settings = await invoke('get_settings');
+    return out;
+})().then((v) => done(JSON.stringify(v)), (e) => done('failed: ' + String(e)));";
+
+/// The settings window's reads: the settings and a connection test per
+/// enabled service, with what the UI passes.
+const SETTINGS_READS: &str = "const done = arguments[arguments.length - 1];
+(async () => {
+    const invoke = window.__TAURI__.core.invoke;
+    const out = { settings: await invoke('get_settings'), tests: [] };
     for (const s of out.settings.services) {
         if (!s.enabled) continue;
         out.tests.push(await invoke('test_connection', { service: {
             name: s.name, url: s.url, username: s.username, timeout_secs: s.timeout_secs,
         } }).catch((e) => e));
     }
-    out.events = window.__events.slice();
     return out;
 })().then((v) => done(JSON.stringify(v)), (e) => done('failed: ' + String(e)));";
+
+/// Calls the command `arguments[0]` with the arguments `arguments[1]`;
+/// answers what it answered or the error it was refused with.
+const CALL: &str = "const done = arguments[arguments.length - 1];
+window.__TAURI__.core.invoke(arguments[0], arguments[1])
+    .then((v) => done('answered: ' + JSON.stringify(v)), (e) => done('refused: ' + String(e)));";
+
+/// The three windows of the secrets test: every read command the UI uses,
+/// each from the window that uses it, merged into one object.
+async fn read_everything(s: &Session, windows: &[String; 3], ids: &serde_json::Value) -> String {
+    let mut all = serde_json::Map::new();
+    for (window, script, args) in [
+        (&windows[0], MAIN_READS, vec![]),
+        (&windows[1], DETAIL_READS, vec![ids.clone()]),
+        (&windows[2], SETTINGS_READS, vec![]),
+    ] {
+        s.switch_to(window).await.unwrap();
+        let v = s.execute_async(script, args).await.unwrap();
+        let text = v.as_str().unwrap_or_default();
+        let part: serde_json::Value = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the UI's calls answered ({e}): {text:.500}"));
+        if let serde_json::Value::Object(m) = part {
+            all.extend(m);
+        }
+    }
+    s.switch_to(&windows[0]).await.unwrap();
+    serde_json::Value::Object(all).to_string()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
@@ -673,16 +719,88 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
     w.complete_download(HASH).unwrap();
     w.import(HASH).unwrap();
     w.jellyfin_add_movie(693134).unwrap();
+    // A detail window and the settings window, opened as the main window's
+    // buttons open them.
+    let main = s.windows().await.unwrap()[0].clone();
+    let ids = s
+        .execute(
+            "return [...document.querySelectorAll('[data-request-id]')].map((r) => Number(r.dataset.requestId));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    s.execute(
+        "window.__TAURI__.core.invoke('open_detail', { id: arguments[0] }); return 1;",
+        vec![ids[0].clone()],
+    )
+    .await
+    .unwrap();
+    let detail = switch_to_new_window(&s, "the detail window", &[&main]).await;
+    s.switch_to(&main).await.unwrap();
+    s.execute(
+        "window.__TAURI__.core.invoke('open_settings'); return 1;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let settings = switch_to_new_window(&s, "the settings window", &[&main, &detail]).await;
+    let windows = [main.clone(), detail.clone(), settings.clone()];
+
+    // Each window may call only what its page needs: a detail window (or
+    // the main window) asking for the settings or saving a service is
+    // refused, whatever it passes.
+    let save =
+        json!({ "service": { "name": "radarr", "url": "http://evil.example", "secret": "x" } });
+    for (window, command, args) in [
+        (&detail, "save_service", save.clone()),
+        (&detail, "remove_service", json!({ "name": "radarr" })),
+        (&detail, "get_settings", json!({})),
+        (&detail, "start_demo", json!({})),
+        (&main, "save_service", save.clone()),
+        (&main, "get_settings", json!({})),
+        (
+            &main,
+            "test_connection",
+            json!({ "service": { "name": "radarr", "url": "http://x" } }),
+        ),
+        (&settings, "list_requests", json!({})),
+        (&settings, "open_link", json!({ "id": 1, "kind": "arr" })),
+    ] {
+        s.switch_to(window).await.unwrap();
+        let answer = s
+            .execute_async(CALL, vec![json!(command), args])
+            .await
+            .unwrap();
+        let answer = answer.as_str().unwrap_or_default();
+        assert!(
+            answer.starts_with("refused:") && answer.contains("not allowed"),
+            "{command} from the {} window: {answer:.300}",
+            if *window == detail {
+                "detail"
+            } else if *window == main {
+                "main"
+            } else {
+                "settings"
+            }
+        );
+    }
+    s.switch_to(&main).await.unwrap();
+    let config_text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        !config_text.contains("evil.example"),
+        "nothing was saved: {config_text}"
+    );
+
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let healthy = s.execute_async(READ_EVERYTHING, vec![]).await.unwrap();
+    let healthy = read_everything(&s, &windows, &ids).await;
     for svc in Service::ALL {
         w.set_mode(svc, FailureMode::Unauthorized);
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let refused = s.execute_async(READ_EVERYTHING, vec![]).await.unwrap();
+    let refused = read_everything(&s, &windows, &ids).await;
 
-    for (when, v) in [("healthy", &healthy), ("refused", &refused)] {
-        let text = v.as_str().unwrap_or_default();
+    for (when, text) in [("healthy", &healthy), ("refused", &refused)] {
+        let text = text.as_str();
         let parsed: serde_json::Value = serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("{when}: the UI's calls answered ({e}): {text:.500}"));
         // The search is meaningful: the answers are the real ones.
@@ -715,10 +833,10 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
         }
     }
     assert!(
-        healthy.as_str().unwrap().contains("\"ok\":true"),
+        healthy.contains("\"ok\":true"),
         "healthy: a connection test succeeded"
     );
-    let refused_text = refused.as_str().unwrap();
+    let refused_text = refused.as_str();
     assert!(
         refused_text.contains("\"ok\":false") && refused_text.contains("401"),
         "refused: the errors reached the UI"
@@ -748,7 +866,7 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
     eprintln!(
         "IPC: 2 sweeps of list_requests, request_detail x2, get_settings, test_connection x6 and \
          the requests-changed events ({} + {} bytes); trace log {} lines: no secret",
-        healthy.as_str().unwrap().len(),
+        healthy.len(),
         refused_text.len(),
         log.lines().count()
     );

@@ -198,12 +198,12 @@ pub fn set_paused<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn open_detail<R: Runtime>(app: AppHandle<R>, id: i64) -> IpcResult<()> {
+pub async fn open_detail<R: Runtime>(app: AppHandle<R>, id: i64) -> IpcResult<()> {
     Ok(windows::open_detail(&app, id)?)
 }
 
 #[tauri::command]
-pub fn open_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<()> {
+pub async fn open_settings<R: Runtime>(app: AppHandle<R>) -> IpcResult<()> {
     Ok(windows::open_settings(&app)?)
 }
 
