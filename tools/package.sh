@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Builds the Debian package with tauri-cli, installs it with apt, and checks
-# that the installed binary starts. Usage: bash tools/package-deb.sh
+# Builds the Debian and RPM packages with tauri-cli; installs the .deb with
+# apt and checks that the installed binary starts; checks with rpm that the
+# .rpm declares its runtime dependencies and holds the binary, the desktop
+# entry and the icons. Usage: bash tools/package.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash tools/setup.sh
-# Bundling needs the appindicator headers; tauri-cli comes from crates.io.
-if ! dpkg-query -W -f='${Status}' libayatana-appindicator3-dev 2>/dev/null | grep -q "install ok installed"; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends libayatana-appindicator3-dev >/dev/null
-fi
+# Bundling needs the appindicator headers; rpm reads the .rpm back;
+# tauri-cli comes from crates.io.
+for pkg in libayatana-appindicator3-dev rpm; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null
+  fi
+done
 if ! cargo tauri --version >/dev/null 2>&1; then
   echo "package: installing tauri-cli (takes several minutes on 2 cores)"
   cargo install tauri-cli --version ^2 --locked --quiet
 fi
 
-cargo tauri build --bundles deb
+cargo tauri build --bundles deb,rpm
 target="${CARGO_TARGET_DIR:-target}"
 built=$(ls -t "$target"/release/bundle/deb/*.deb | head -n 1)
 # tauri names the file after the product name ("Status Tracker_..."); the
@@ -37,4 +42,22 @@ ls /usr/share/applications/ | grep -i status
 out=$(timeout 8 /usr/bin/status-tracker demo --headless 2>&1 || true)
 echo "$out" | head -5
 echo "$out" | grep -q "demo: simulated stack on http://127.0.0.1:" || { echo "package: the installed binary did not start" >&2; exit 1; }
+
+# The .rpm (for Fedora/openSUSE; not installed here): its requirements and files.
+built_rpm=$(ls -t "$target"/release/bundle/rpm/*.rpm | head -n 1)
+# As for the .deb: the usual name-version-release.arch.rpm.
+rpm_file="$target/release/bundle/rpm/$(rpm -qp --qf '%{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm' "$built_rpm" 2>/dev/null)"
+[ "$built_rpm" = "$rpm_file" ] || cp "$built_rpm" "$rpm_file"
+echo "package: built $rpm_file ($(du -h "$rpm_file" | cut -f1))"
+requires=$(rpm -qpR "$rpm_file" 2>/dev/null)
+files=$(rpm -qpl "$rpm_file" 2>/dev/null)
+echo "$requires" | grep -v '^rpmlib' | sed 's/^/package: rpm requires /'
+for dep in webkit2gtk4.1 gtk3 libayatana-appindicator-gtk3; do
+  echo "$requires" | grep -qx "$dep" || { echo "package: the .rpm does not require $dep" >&2; exit 1; }
+done
+for f in '/usr/bin/status-tracker' '/usr/share/applications/.*\.desktop' \
+         '/usr/share/icons/hicolor/128x128/apps/status-tracker\.png'; do
+  echo "$files" | grep -qx "$f" || { echo "package: the .rpm lacks $f" >&2; echo "$files" >&2; exit 1; }
+done
+echo "package: rpm holds $(echo "$files" | wc -l) files, the binary, the desktop entry and the icons among them"
 echo "package: ok"
