@@ -131,6 +131,9 @@ struct Run {
     rss_mb: f64,
     served: Vec<u64>,
     kb: f64,
+    /// KB each service sent, as the client counted it (`cycle.per_service`),
+    /// in `Service::ALL` order.
+    kb_per_service: Vec<f64>,
     wrong: usize,
     progress: Option<String>,
 }
@@ -164,6 +167,16 @@ async fn poll_runs(s: &Setup) -> Res<Vec<Run>> {
             rss_mb: peak_rss_mb(&rss),
             served,
             kb: json["cycle"]["bytes_received"].as_f64().unwrap_or(f64::NAN) / 1024.0,
+            kb_per_service: Service::ALL
+                .iter()
+                .map(|svc| {
+                    json["cycle"]["per_service"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|p| p["name"] == svc.name()))
+                        .and_then(|p| p["bytes_received"].as_f64())
+                        .map_or(0.0, |b| b / 1024.0)
+                })
+                .collect(),
             wrong: s.wrong(&json["requests"]),
             progress: String::from_utf8_lossy(&out.stderr)
                 .lines()
@@ -347,6 +360,21 @@ async fn main() -> Res<()> {
                 r.kb,
                 r.wrong,
                 r.progress.as_deref().unwrap_or("")
+            );
+        }
+        println!();
+        println!("KB received per service in those runs:\n");
+        println!("| run | {} |", names.join(" | "));
+        println!("|---:|{}", "---:|".repeat(names.len()));
+        for (i, r) in runs.iter().enumerate() {
+            println!(
+                "| {} | {} |",
+                i + 1,
+                r.kb_per_service
+                    .iter()
+                    .map(|kb| format!("{kb:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             );
         }
         println!();
