@@ -914,3 +914,128 @@ async fn first_contact_progress_shows_in_the_main_window() {
     .await;
     s.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session and tauri-driver: tools/desktop-test.sh"]
+async fn a_link_opens_in_the_browser_and_leaves_no_process_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    let dune = w.request_movie(693134, "alice").unwrap();
+    w.approve(dune).unwrap();
+    // The desktop's opener, as the app finds it on PATH: it notes the URL.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let opened = dir.path().join("opened.txt");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+
+    let config = write_config(dir.path(), &stack);
+    let (_driver, s) = launch(
+        dir.path(),
+        &config,
+        4452,
+        &[("PATH", path.as_os_str())],
+        &[],
+    )
+    .await;
+    s.wait_for("[data-request-id]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    let main = s.windows().await.unwrap()[0].clone();
+    let id = s
+        .execute(
+            "return Number(document.querySelector('[data-request-id]').dataset.requestId);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    s.execute(
+        "window.__TAURI__.core.invoke('open_detail', { id: arguments[0] }); return 1;",
+        vec![id.clone()],
+    )
+    .await
+    .unwrap();
+    switch_to_new_window(&s, "the detail window", &[&main]).await;
+    for _ in 0..3 {
+        let answer = s
+            .execute_async(
+                CALL,
+                vec![
+                    json!("open_link"),
+                    json!({ "id": id, "kind": "jellyseerr" }),
+                ],
+            )
+            .await
+            .unwrap();
+        assert!(
+            answer.as_str().is_some_and(|a| a.starts_with("answered:")),
+            "open_link: {answer}"
+        );
+    }
+    let urls = until(
+        "the opener to run three times",
+        Duration::from_secs(10),
+        async || {
+            let text = std::fs::read_to_string(&opened).unwrap_or_default();
+            (text.lines().count() >= 3).then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        urls.lines().all(
+            |u| u.starts_with(stack.urls().jellyseerr.trim_end_matches('/'))
+                && u.contains("693134")
+        ),
+        "Jellyseerr's page of the film, from the configured URL: {urls}"
+    );
+    // The app reaped every opener: none of its children is a zombie.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let app = app_pid(dir.path());
+    let zombies: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // "pid (comm) state ppid ..."
+            let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+            let mut f = rest.split_whitespace();
+            let (state, ppid) = (f.next(), f.next());
+            state == Some("Z") && ppid == Some(app.to_string().as_str())
+        })
+        .collect();
+    assert!(
+        zombies.is_empty(),
+        "no exited opener left unreaped: {zombies:?}"
+    );
+    s.close().await;
+    stack.shutdown().await;
+}
+
+/// The app's PID: the status-tracker process whose environment names this
+/// test's data dir.
+fn app_pid(dir: &Path) -> u32 {
+    let want = format!("STATUS_TRACKER_DATA_DIR={}", dir.join("data").display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            exe.file_name().is_some_and(|n| n == "status-tracker")
+                && env.split(|b| *b == 0).any(|v| v == want.as_bytes())
+        })
+        .expect("the app is running")
+}
