@@ -498,18 +498,36 @@ fn default_port(name: &str) -> u16 {
     }
 }
 
+/// `[poll]`'s keys with their values in `p` and their defaults, in
+/// [`POLL_KEYS`] order: what both writers ([`to_toml`], [`edit_toml`]) walk.
+fn poll_fields(p: &PollConfig) -> [(&'static str, Duration, Duration); 5] {
+    let d = PollConfig::default();
+    [
+        (POLL_KEYS[0], p.downloading, d.downloading),
+        (POLL_KEYS[1], p.active, d.active),
+        (POLL_KEYS[2], p.jellyseerr, d.jellyseerr),
+        (POLL_KEYS[3], p.idle, d.idle),
+        (POLL_KEYS[4], p.sweep, d.sweep),
+    ]
+}
+
+/// `[notifications]`'s keys with their values in `n` and their defaults,
+/// in [`NOTIFY_KEYS`] order.
+fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 4] {
+    let d = NotifyPrefs::default();
+    [
+        (NOTIFY_KEYS[0], n.available, d.available),
+        (NOTIFY_KEYS[1], n.failed, d.failed),
+        (NOTIFY_KEYS[2], n.stuck, d.stuck),
+        (NOTIFY_KEYS[3], n.episodes, d.episodes),
+    ]
+}
+
 /// Writes a config as TOML text (what [`parse`] reads back).
 pub fn to_toml(c: &Config) -> String {
     let mut out = String::new();
-    let d = PollConfig::default();
     let mut poll = String::new();
-    for (key, v, dv) in [
-        ("downloading_secs", c.poll.downloading, d.downloading),
-        ("active_secs", c.poll.active, d.active),
-        ("jellyseerr_secs", c.poll.jellyseerr, d.jellyseerr),
-        ("idle_secs", c.poll.idle, d.idle),
-        ("sweep_secs", c.poll.sweep, d.sweep),
-    ] {
+    for (key, v, dv) in poll_fields(&c.poll) {
         if v != dv {
             poll.push_str(&format!("{key} = {}\n", v.as_secs()));
         }
@@ -613,28 +631,14 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
         }
     }
     let secs = |d: Duration| Some(toml_edit::Value::from(d.as_secs() as i64));
-    let d = PollConfig::default();
-    for (key, v, dv) in [
-        ("downloading_secs", c.poll.downloading, d.downloading),
-        ("active_secs", c.poll.active, d.active),
-        ("jellyseerr_secs", c.poll.jellyseerr, d.jellyseerr),
-        ("idle_secs", c.poll.idle, d.idle),
-        ("sweep_secs", c.poll.sweep, d.sweep),
-    ] {
+    for (key, v, dv) in poll_fields(&c.poll) {
         // A default is written only where the file already names the key.
         let named = doc.get("poll").and_then(|t| t.get(key)).is_some();
         if v != dv || named {
             put(&mut doc, "poll", key, secs(v));
         }
     }
-    let n = c.notifications;
-    let dn = NotifyPrefs::default();
-    for (key, v, dv) in [
-        ("available", n.available, dn.available),
-        ("failed", n.failed, dn.failed),
-        ("stuck", n.stuck, dn.stuck),
-        ("episodes", n.episodes, dn.episodes),
-    ] {
+    for (key, v, dv) in notify_fields(&c.notifications) {
         let named = doc.get("notifications").and_then(|t| t.get(key)).is_some();
         if v != dv || named {
             put(&mut doc, "notifications", key, Some(v.into()));
