@@ -107,7 +107,7 @@ struct Slot<C, D> {
     stats: Arc<HttpStats>,
 }
 
-impl<C, D: Clone> Slot<C, D> {
+impl<C, D> Slot<C, D> {
     fn new(
         name: &'static str,
         config: Option<&ServiceConfig>,
