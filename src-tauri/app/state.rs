@@ -118,8 +118,10 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
     let (store, moved) = Store::open_or_recover(&state.data_dir).map_err(|e| e.to_string())?;
     if let Some(moved) = moved {
         let message = moved.message();
+        // Said once on stderr; the log file keeps it (at info: the logger
+        // echoes warnings to stderr, which would say it twice).
         eprintln!("status-tracker: {message}");
-        log::warn!("{message}");
+        log::info!("{message}");
         if let Ok(mut g) = state.notice.lock() {
             *g = Some(message);
         }
