@@ -103,31 +103,22 @@ fn tray_menu(item: &str) -> Vec<(bool, String)> {
 
 struct Desktop {
     dir: tempfile::TempDir,
-    _watcher: Proc,
+    /// The stand-in panel's StatusNotifierWatcher (none until
+    /// [`Desktop::start_tray`] for a desktop whose tray comes late).
+    watcher: Option<Proc>,
     _monitor: Proc,
     _dunst: Option<Proc>,
 }
 
 impl Desktop {
-    fn start() -> Desktop {
+    /// A virtual desktop: notifications watched, and a tray if `with_tray`.
+    fn start_with(with_tray: bool) -> Desktop {
         assert!(
             std::env::var_os("DISPLAY").is_some()
                 && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
             "run through tools/desktop-test.sh (needs DISPLAY and a D-Bus session)"
         );
         let dir = tempfile::tempdir().unwrap();
-        let items = dir.path().join("tray-items");
-        let watcher = Proc(
-            Command::new(PY)
-                .arg(support("sni_watcher.py"))
-                .arg(&items)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("python3 with dbus and gi (python3-dbus, python3-gi)"),
-        );
-        wait_for("the tray watcher", Duration::from_secs(10), || {
-            items.exists()
-        });
         let monitor = Proc(
             Command::new("dbus-monitor")
                 .arg("interface='org.freedesktop.Notifications',member='Notify'")
@@ -141,12 +132,37 @@ impl Desktop {
             .ok()
             .map(Proc);
         std::thread::sleep(Duration::from_millis(500));
-        Desktop {
+        let mut desktop = Desktop {
             dir,
-            _watcher: watcher,
+            watcher: None,
             _monitor: monitor,
             _dunst: dunst,
+        };
+        if with_tray {
+            desktop.start_tray();
         }
+        desktop
+    }
+
+    fn start() -> Desktop {
+        Desktop::start_with(true)
+    }
+
+    /// Starts the stand-in panel's tray (the StatusNotifierWatcher).
+    fn start_tray(&mut self) {
+        let items = self.items();
+        let watcher = Proc(
+            Command::new(PY)
+                .arg(support("sni_watcher.py"))
+                .arg(&items)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("python3 with dbus and gi (python3-dbus, python3-gi)"),
+        );
+        wait_for("the tray watcher", Duration::from_secs(10), || {
+            items.exists()
+        });
+        self.watcher = Some(watcher);
     }
 
     fn items(&self) -> PathBuf {
@@ -314,6 +330,73 @@ async fn tray_notifications_exactly_once_and_quit() {
         text.lines().last().unwrap().to_string()
     };
     wait_for("the restarted tray menu", Duration::from_secs(20), || {
+        tray_menu(&item).len() >= 6
+    });
+    quit_from_tray(&mut app, &item);
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn the_tray_tooltip_has_the_counts_and_a_left_click_opens_the_window() {
+    let desktop = Desktop::start();
+    let stack = SimStack::start().await.unwrap();
+    let w = stack.world();
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    let dune = w.request_movie(693134, "alice").unwrap();
+    w.approve(dune).unwrap();
+    let app = desktop.app_with(&stack, &[("STATUS_TRACKER_START_HIDDEN", OsStr::new("1"))]);
+    let pid = app.0.id();
+    let items = desktop.items();
+    wait_for("the tray icon to register", Duration::from_secs(30), || {
+        tray_item(&items).is_some()
+    });
+    let item = tray_item(&items).unwrap();
+    wait_for("the counts in the tooltip", Duration::from_secs(30), || {
+        tray_tooltip(&item).is_some_and(|(_, text)| text == "1 approved")
+    });
+    let (title, _) = tray_tooltip(&item).unwrap();
+    assert_eq!(title, "Status Tracker", "the tooltip's heading");
+    assert!(app_windows(pid, false).is_empty(), "tray only at start");
+    activate(&item);
+    wait_for(
+        "the main window after a left click on the icon",
+        Duration::from_secs(30),
+        || !app_windows(pid, false).is_empty(),
+    );
+    // The icon is served by the app itself: no appindicator library.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    assert!(
+        !maps.contains("appindicator"),
+        "no appindicator library in the app's memory"
+    );
+    stack.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb and a D-Bus session: tools/desktop-test.sh"]
+async fn a_tray_that_starts_after_the_app_still_gets_the_icon() {
+    let mut desktop = Desktop::start_with(false);
+    let stack = SimStack::start().await.unwrap();
+    let mut app = desktop.app_with(&stack, &[("STATUS_TRACKER_START_HIDDEN", OsStr::new("1"))]);
+    wait_for(
+        "the app to say there is no tray",
+        Duration::from_secs(30),
+        || {
+            desktop
+                .app_log()
+                .contains("no system tray on this desktop yet")
+        },
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    // The panel starts (as at login, after the autostarted app).
+    desktop.start_tray();
+    let items = desktop.items();
+    wait_for("the icon on the late tray", Duration::from_secs(20), || {
+        tray_item(&items).is_some()
+    });
+    let item = tray_item(&items).unwrap();
+    wait_for("the tray menu", Duration::from_secs(10), || {
         tray_menu(&item).len() >= 6
     });
     quit_from_tray(&mut app, &item);
@@ -711,6 +794,28 @@ fn open_files(pid: u32) -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+/// The icon's tooltip as a panel reads it: (title, text).
+fn tray_tooltip(item: &str) -> Option<(String, String)> {
+    let out = Command::new(PY)
+        .arg(support("tray_menu.py"))
+        .args([item, "tooltip"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (title, body) = text.trim_end_matches('\n').split_once('\t')?;
+    Some((title.to_string(), body.to_string()))
+}
+
+/// Left-clicks the icon, as a panel does (StatusNotifierItem.Activate).
+fn activate(item: &str) {
+    let status = Command::new(PY)
+        .arg(support("tray_menu.py"))
+        .args([item, "activate"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "activated the tray icon");
 }
 
 fn click(item: &str, label: &str) {

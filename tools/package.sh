@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash tools/setup.sh
-# Bundling needs the appindicator headers; rpm reads the .rpm back;
+# tauri-cli looks up the appindicator library when bundling any tray app
+# (the app itself never loads it: its tray speaks D-Bus, see below); rpm
+# reads the .rpm back;
 # tauri-cli comes from crates.io.
 for pkg in libayatana-appindicator3-dev rpm; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
@@ -29,7 +31,19 @@ built=$(ls -t "$target"/release/bundle/deb/*.deb | head -n 1)
 version=$(dpkg-deb --field "$built" Version)
 arch=$(dpkg-deb --field "$built" Architecture)
 deb="$target/release/bundle/deb/status-tracker_${version}_${arch}.deb"
-[ "$built" = "$deb" ] || cp "$built" "$deb"
+# tauri-cli declares libayatana-appindicator3-1 for every tray app; this
+# one's tray is a StatusNotifierItem served over D-Bus by the app itself
+# (tray-icon's ksni backend) and never loads the library: take the
+# dependency out so a desktop without it can install the package.
+unpacked=$(mktemp -d)
+dpkg-deb -R "$built" "$unpacked"
+sed -i -E '/^Depends:/{s/libayatana-appindicator3-1(, )?//; s/, *$//}' "$unpacked/DEBIAN/control"
+rm -f "$deb"
+dpkg-deb --root-owner-group -b "$unpacked" "$deb" >/dev/null
+rm -rf "$unpacked"
+if dpkg-deb --field "$deb" Depends | grep -q appindicator; then
+  echo "package: the .deb still depends on appindicator" >&2; exit 1
+fi
 echo "package: built $deb ($(du -h "$deb" | cut -f1))"
 dpkg-deb --field "$deb" Package Version Depends
 
@@ -52,9 +66,12 @@ echo "package: built $rpm_file ($(du -h "$rpm_file" | cut -f1))"
 requires=$(rpm -qpR "$rpm_file" 2>/dev/null)
 files=$(rpm -qpl "$rpm_file" 2>/dev/null)
 echo "$requires" | grep -v '^rpmlib' | sed 's/^/package: rpm requires /'
-for dep in webkit2gtk4.1 gtk3 libayatana-appindicator-gtk3; do
+for dep in webkit2gtk4.1 gtk3; do
   echo "$requires" | grep -qx "$dep" || { echo "package: the .rpm does not require $dep" >&2; exit 1; }
 done
+if echo "$requires" | grep -q appindicator; then
+  echo "package: the .rpm requires appindicator, which the app never loads" >&2; exit 1
+fi
 for f in '/usr/bin/status-tracker' '/usr/share/applications/.*\.desktop' \
          '/usr/share/icons/hicolor/128x128/apps/status-tracker\.png'; do
   echo "$files" | grep -qx "$f" || { echo "package: the .rpm lacks $f" >&2; echo "$files" >&2; exit 1; }

@@ -7,8 +7,6 @@ set -euo pipefail
 pkgs=(
   # build
   build-essential pkg-config libwebkit2gtk-4.1-dev
-  # run (tray icon)
-  libayatana-appindicator3-1
   # headless run and tests: X server, D-Bus session, Secret Service, notifications
   xvfb xauth dbus-daemon dbus-bin gnome-keyring dunst
   # desktop tests: a tray watcher, a menu client and a window closer

@@ -1,5 +1,5 @@
-//! What the desktop offers: a display, a tray host, the appindicator library,
-//! and the single-instance handshake.
+//! What the desktop offers: a display, a tray host, and the single-instance
+//! handshake.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -46,55 +46,28 @@ pub fn no_display() -> Option<String> {
     }
 }
 
-/// The tray icon on Linux needs libayatana-appindicator3 (or the older
-/// libappindicator3); without it building the icon would panic.
-pub fn appindicator_missing() -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let names = [
-        "libayatana-appindicator3.so.1",
-        "libappindicator3.so.1",
-        "libayatana-appindicator3.so",
-        "libappindicator3.so",
-    ];
-    let dirs = [
-        "/usr/lib/x86_64-linux-gnu",
-        "/usr/lib/aarch64-linux-gnu",
-        "/usr/lib64",
-        "/usr/lib",
-        "/lib/x86_64-linux-gnu",
-        "/usr/local/lib",
-    ];
-    let found = dirs
-        .iter()
-        .any(|d| names.iter().any(|n| Path::new(d).join(n).exists()));
-    (!found).then(|| {
-        "the tray icon needs libayatana-appindicator3-1 (Debian/Ubuntu: sudo apt install \
-         libayatana-appindicator3-1); running without a tray icon"
-            .to_string()
-    })
-}
-
 /// Is a StatusNotifierItem host on the session bus? (GNOME without the
 /// AppIndicator extension has none: the icon would be invisible.)
 pub fn tray_host_present() -> bool {
+    tauri::async_runtime::block_on(tray_host_on_bus())
+}
+
+/// [`tray_host_present`] for async callers. Always true off Linux.
+pub async fn tray_host_on_bus() -> bool {
     if !cfg!(target_os = "linux") {
         return true;
     }
-    tauri::async_runtime::block_on(async {
-        let check = async {
-            let conn = zbus::Connection::session().await.ok()?;
-            let proxy = zbus::fdo::DBusProxy::new(&conn).await.ok()?;
-            let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher").ok()?;
-            proxy.name_has_owner(name).await.ok()
-        };
-        tokio::time::timeout(std::time::Duration::from_secs(3), check)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(false)
-    })
+    let check = async {
+        let conn = zbus::Connection::session().await.ok()?;
+        let proxy = zbus::fdo::DBusProxy::new(&conn).await.ok()?;
+        let name = zbus::names::BusName::try_from("org.kde.StatusNotifierWatcher").ok()?;
+        proxy.name_has_owner(name).await.ok()
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(3), check)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
 }
 
 /// The socket a running GUI listens on for "show yourself" from a second launch.

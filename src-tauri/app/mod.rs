@@ -110,16 +110,12 @@ fn run(
             return 2;
         }
     };
-    let tray_missing = desktop::appindicator_missing();
-    if let Some(msg) = &tray_missing {
-        eprintln!("status-tracker: {msg}");
-    }
-    let tray_host = tray_missing.is_none() && desktop::tray_host_present();
-    if tray_missing.is_none() && !tray_host {
+    let tray_host = desktop::tray_host_present();
+    if !tray_host {
         eprintln!(
-            "status-tracker: no system tray on this desktop (on GNOME, install the AppIndicator \
-             extension, e.g. gnome-shell-extension-appindicator); closing the window will \
-             minimize it instead"
+            "status-tracker: no system tray on this desktop yet (on GNOME, install the \
+             AppIndicator extension, e.g. gnome-shell-extension-appindicator); the icon appears \
+             when a tray starts, and until then closing the window minimizes it"
         );
     }
     let level = crate::config::load(&config_path)
@@ -132,12 +128,7 @@ fn run(
     state
         .paused
         .store(start.paused, std::sync::atomic::Ordering::Relaxed);
-    let app = match build(
-        tauri::Builder::default(),
-        state,
-        tray_missing.is_none(),
-        &start,
-    ) {
+    let app = match build(tauri::Builder::default(), state, true, &start) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("status-tracker: the desktop app could not start: {e}");
@@ -156,7 +147,7 @@ fn run(
         // the window's memory back); Quit exits.
         RunEvent::ExitRequested {
             code: None, api, ..
-        } if app.state::<AppState>().tray_host => {
+        } if app.state::<AppState>().has_tray() => {
             api.prevent_exit();
             release::schedule(app);
         }
@@ -202,7 +193,7 @@ pub fn build<R: Runtime>(
         ])
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
-                let tray_host = window.state::<AppState>().tray_host;
+                let tray_host = window.state::<AppState>().has_tray();
                 if window.label() == windows::MAIN && !tray_host {
                     // No tray to come back from: minimize instead of closing.
                     api.prevent_close();
@@ -213,9 +204,7 @@ pub fn build<R: Runtime>(
         .setup(move |app| {
             let handle = app.handle().clone();
             if with_tray {
-                if let Err(e) = tray::build(&handle) {
-                    eprintln!("status-tracker: no tray icon: {e}");
-                }
+                tray::show(&handle);
             }
             let state = app.state::<AppState>();
             match state::start_poller(&handle, &state) {

@@ -33,7 +33,7 @@ pub const DELAY: Duration = Duration::from_secs(3);
 /// Is restarting in place possible and wanted for this run?
 fn wanted(state: &AppState) -> bool {
     cfg!(unix)
-        && state.tray_host
+        && state.has_tray()
         && !state.demo
         && std::env::var_os("STATUS_TRACKER_KEEP_PROCESS").is_none_or(|v| v != "1")
 }

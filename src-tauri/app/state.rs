@@ -20,8 +20,10 @@ pub struct AppState {
     pub data_dir: PathBuf,
     pub demo: bool,
     pub paused: AtomicBool,
-    /// A StatusNotifierItem host exists (closing the main window hides it).
-    pub tray_host: bool,
+    /// The tray icon is up on a StatusNotifierItem host: closing the main
+    /// window keeps the app in the tray. False until a host shows the icon
+    /// (one may start after the app, e.g. a panel at login).
+    tray_host: AtomicBool,
     commands: Mutex<Option<mpsc::Sender<Command>>>,
     /// The last list payload, for a window that opens between cycles.
     latest: Mutex<Option<Value>>,
@@ -44,7 +46,7 @@ impl AppState {
             data_dir,
             demo,
             paused: AtomicBool::new(false),
-            tray_host,
+            tray_host: AtomicBool::new(tray_host),
             commands: Mutex::new(None),
             latest: Mutex::new(None),
             task: Mutex::new(None),
@@ -53,6 +55,15 @@ impl AppState {
             last_notification: Mutex::new(None),
             notice: Mutex::new(None),
         }
+    }
+
+    /// See the field: is the app's tray icon on a host?
+    pub fn has_tray(&self) -> bool {
+        self.tray_host.load(Ordering::SeqCst)
+    }
+
+    pub fn set_tray(&self, shown: bool) {
+        self.tray_host.store(shown, Ordering::SeqCst);
     }
 
     pub fn notice(&self) -> Option<String> {

@@ -1,19 +1,26 @@
-//! The tray icon: attention state, per-phase counts (Linux tray icons have
-//! no tooltip and no click, so the counts go into the first, disabled, menu
-//! entry and the title), and the menu.
+//! The tray icon: attention state, per-phase counts (in the tooltip and in
+//! the first, disabled, menu entry, which hosts without tooltips still show),
+//! a left click that opens the main window, and the menu.
+//!
+//! On Linux the icon is a StatusNotifierItem served over D-Bus by the app
+//! itself (tray-icon's `ksni` backend, chosen in Cargo.toml): no
+//! appindicator library, and the host gets a tooltip and click events.
 
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
+use tauri::tray::{MouseButton, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::poller::Command;
 use crate::tracker::Records;
 
 use super::state::{self, AppState};
-use super::{view, windows};
+use super::{desktop, view, windows};
 
 const TRAY_ID: &str = "status-tracker";
+/// The tray's title: the app's name (the tooltip's heading; KDE shows no
+/// label beside the icon, so the counts are in the tooltip and the menu).
+const TITLE: &str = "Status Tracker";
 const ICON_OK: &[u8] = include_bytes!("../../icons/tray.png");
 const ICON_ATTENTION: &[u8] = include_bytes!("../../icons/tray-attention.png");
 
@@ -23,7 +30,41 @@ pub struct TrayItems<R: Runtime> {
     pause: MenuItem<R>,
 }
 
-pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+/// Puts the icon on the tray host, now if there is one, else as soon as one
+/// appears on the session bus (a panel that starts after the app at login):
+/// the StatusNotifierItem must register with a watcher that exists.
+pub fn show<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if state.has_tray() {
+        if let Err(e) = build(app) {
+            eprintln!("status-tracker: no tray icon: {e}");
+            state.set_tray(false);
+        }
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(HOST_CHECK).await;
+            if desktop::tray_host_on_bus().await {
+                break;
+            }
+        }
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || match build(&handle) {
+            Ok(()) => {
+                log::info!("a tray appeared: the icon is on it");
+                handle.state::<AppState>().set_tray(true);
+            }
+            Err(e) => eprintln!("status-tracker: no tray icon: {e}"),
+        });
+    });
+}
+
+/// How often the app looks for a tray host that was missing at start.
+const HOST_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let summary = MenuItem::with_id(app, "summary", "Starting…", false, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
     let refresh = MenuItem::with_id(app, "refresh", "Refresh now", true, None::<&str>)?;
@@ -47,10 +88,16 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(ICON_OK)?)
         .menu(&menu)
-        .show_menu_on_left_click(true)
-        .title("Status Tracker")
-        .tooltip("Status Tracker")
+        // Left click opens the window; the menu is on the right button.
+        .show_menu_on_left_click(false)
+        .title(TITLE)
+        .tooltip("Starting…")
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .on_tray_icon_event(|tray, event| {
+            if is_left_click(&event) {
+                let _ = windows::open_main(tray.app_handle());
+            }
+        })
         .build(app)?;
     app.manage(TrayItems { summary, pause });
     Ok(())
@@ -96,6 +143,17 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     }
 }
 
+/// A left click on the icon (on Linux, the host's "Activate").
+fn is_left_click(event: &TrayIconEvent) -> bool {
+    matches!(
+        event,
+        TrayIconEvent::Click {
+            button: MouseButton::Left,
+            ..
+        }
+    )
+}
+
 fn pause_text(paused: bool) -> &'static str {
     if paused {
         "Resume polling"
@@ -104,7 +162,7 @@ fn pause_text(paused: bool) -> &'static str {
     }
 }
 
-/// Updates the icon, title and summary entry from the records; while first
+/// Updates the icon, tooltip and summary entry from the records; while first
 /// contact is still reading the library, the summary says how far it got.
 pub fn update<R: Runtime>(
     app: &AppHandle<R>,
@@ -127,6 +185,6 @@ pub fn update<R: Runtime>(
         if let Ok(img) = Image::from_bytes(icon) {
             let _ = tray.set_icon(Some(img));
         }
-        let _ = tray.set_title(Some(&summary));
+        let _ = tray.set_tooltip(Some(&summary));
     }
 }

@@ -3,6 +3,8 @@
 
     tray_menu.py ITEM dump          prints one line per entry: id<TAB>enabled<TAB>label
     tray_menu.py ITEM click LABEL   clicks the entry with that label
+    tray_menu.py ITEM tooltip       prints the icon's tooltip: title<TAB>text
+    tray_menu.py ITEM activate      left-clicks the icon (the host's Activate)
 
 ITEM is "busname/object/path" as written by sni_watcher.py.
 """
@@ -33,6 +35,14 @@ def main():
     bus = dbus.SessionBus()
     obj = bus.get_object(bus_name, "/" + path)
     props = dbus.Interface(obj, dbus.PROPERTIES_IFACE)
+    if action == "tooltip":
+        _icon, _pixmaps, title, text = props.Get("org.kde.StatusNotifierItem", "ToolTip")
+        print(f"{title}\t{text}")
+        return 0
+    if action == "activate":
+        item_iface = dbus.Interface(obj, "org.kde.StatusNotifierItem")
+        item_iface.Activate(dbus.Int32(0), dbus.Int32(0))
+        return 0
     menu_path = props.Get("org.kde.StatusNotifierItem", "Menu")
     menu = dbus.Interface(bus.get_object(bus_name, menu_path), "com.canonical.dbusmenu")
     entries = layout(menu)
