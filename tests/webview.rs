@@ -217,6 +217,34 @@ async fn the_app_in_its_real_webview() {
         .await
         .unwrap();
     assert_eq!(injected, json!(0), "no element was created from a title");
+    // Every row shows its poster, served by the app's poster: protocol from
+    // the user's own services (here Seerr's image proxy), never from TMDB.
+    let srcs = until("the posters", Duration::from_secs(30), async || {
+        let v = s
+            .execute(
+                "const imgs = [...document.querySelectorAll('[data-request-id] .poster img')];\
+                 return imgs.length >= 3 && imgs.every((i) => i.complete && i.naturalWidth > 0)\
+                 ? imgs.map((i) => i.src) : null;",
+                vec![],
+            )
+            .await
+            .ok()?;
+        v.as_array().cloned()
+    })
+    .await;
+    assert!(
+        srcs.iter().all(|src| src
+            .as_str()
+            .is_some_and(|u| u.starts_with("poster://localhost/"))),
+        "posters come from the app: {srcs:?}"
+    );
+    let cached = std::fs::read_dir(dir.path().join("data/posters"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(
+        cached >= 3,
+        "the posters are cached in the data dir: {cached}"
+    );
     shot("main-window.png", (1000, 720)).await;
 
     // Dune moves to AVAILABLE, live.
@@ -249,6 +277,22 @@ async fn the_app_in_its_real_webview() {
     s.wait_for("[data-testid=timeline-row]", Duration::from_secs(15))
         .await
         .unwrap();
+    until(
+        "the detail window's poster",
+        Duration::from_secs(20),
+        async || {
+            let v = s
+                .execute(
+                    "const i = document.querySelector('.poster img');\
+                 return i && i.complete && i.naturalWidth > 0 ? i.src : null;",
+                    vec![],
+                )
+                .await
+                .ok()?;
+            v.as_str().map(str::to_string)
+        },
+    )
+    .await;
     let timeline = s
         .texts("[data-testid=timeline-row]")
         .await

@@ -40,7 +40,6 @@
     jellyfin: 'Jellyfin',
   };
 
-  const POSTER_BASE = 'https://image.tmdb.org/t/p/';
 
   function tauri() {
     const t = window.__TAURI__;
@@ -115,19 +114,23 @@
     while (el.firstChild) el.removeChild(el.firstChild);
   }
 
-  /** A poster frame: the TMDB image, or a neutral placeholder box when the
-   *  path is missing or the image cannot load (offline, 404, CSP). The frame
-   *  element itself is stable, so callers may cache and re-insert it. */
-  function poster(path, size, mediaType) {
+  /** A poster frame: the request's poster, which the app serves on its
+   *  `poster:` protocol (from its cache, or fetched through the user's own
+   *  Jellyseerr, Radarr/Sonarr or Jellyfin), or a neutral placeholder box when
+   *  no service has one. `size` is 'list' or 'detail'. The frame element
+   *  itself is stable, so callers may cache and re-insert it. */
+  function poster(id, size, mediaType) {
     const glyph = () => h('span', { class: 'poster-glyph', text: mediaType === 'tv' ? 'TV' : 'FILM' });
     const frame = h('div', { class: 'poster', 'aria-hidden': 'true' });
-    if (!path || typeof path !== 'string' || !/^\/[\w.\-]+$/.test(path)) {
+    const core = window.__TAURI__ && window.__TAURI__.core;
+    if (!Number.isSafeInteger(id) || !core || typeof core.convertFileSrc !== 'function') {
       frame.classList.add('poster-placeholder');
       frame.append(glyph());
       return frame;
     }
     const img = h('img', {
-      alt: '', decoding: 'async', referrerpolicy: 'no-referrer', src: POSTER_BASE + size + path,
+      alt: '', decoding: 'async', referrerpolicy: 'no-referrer',
+      src: core.convertFileSrc(id + '/' + size, 'poster'),
     });
     img.addEventListener('error', () => {
       frame.classList.add('poster-placeholder');

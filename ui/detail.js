@@ -106,7 +106,7 @@
     if (linkError) actions.append(h('span', { class: 'error-text', role: 'alert', 'data-testid': 'link-error', text: linkError }));
 
     return h('section', { class: 'detail-head', 'data-request-id': String(r.id), 'data-phase': r.phase },
-      ST.poster(r.poster_path, 'w185', r.media_type),
+      ST.poster(r.id, 'detail', r.media_type),
       h('div', { class: 'detail-body' },
         h('div', { class: 'detail-title' },
           h('h1', { dir: 'auto', 'data-testid': 'title', text: r.title || '(untitled)' }),

@@ -372,7 +372,7 @@
     const key = r.id + '|' + (r.poster_path || '') + '|' + r.media_type;
     let el = state.posters.get(key);
     if (!el) {
-      el = ST.poster(r.poster_path, 'w92', r.media_type);
+      el = ST.poster(r.id, 'list', r.media_type);
       state.posters.set(key, el);
     }
     return el;

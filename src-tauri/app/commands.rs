@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::cli::RequestJson;
 use crate::config::{self, Config};
@@ -313,6 +313,10 @@ async fn restart_clearing<R: Runtime>(
     clear: Option<String>,
 ) -> IpcResult<()> {
     state::stop_poller(state).await;
+    // New credentials or addresses: the posters are fetched anew from them.
+    if let Some(posters) = app.try_state::<super::posters::Posters>() {
+        posters.forget_sources();
+    }
     if let Some(name) = clear {
         let dir = state.data_dir.clone();
         blocking(move || {

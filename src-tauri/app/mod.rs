@@ -10,6 +10,7 @@ mod commands;
 mod desktop;
 mod error;
 mod notify;
+mod posters;
 mod release;
 mod state;
 mod tray;
@@ -168,6 +169,7 @@ pub fn build<R: Runtime>(
     start: &Start,
 ) -> tauri::Result<tauri::App<R>> {
     let hidden = start.hidden;
+    let poster_state = posters::Posters::new(state.data_dir.clone());
     builder
         .plugin(
             tauri_plugin_autostart::Builder::new()
@@ -175,6 +177,13 @@ pub fn build<R: Runtime>(
                 .build(),
         )
         .manage(state)
+        .manage(poster_state)
+        .register_asynchronous_uri_scheme_protocol(posters::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            tauri::async_runtime::spawn(async move {
+                responder.respond(posters::answer(&app, &request).await);
+            });
+        })
         .invoke_handler(tauri::generate_handler![
             commands::list_requests,
             commands::request_detail,

@@ -85,6 +85,7 @@ pub(crate) mod arr;
 pub(crate) mod http;
 pub mod jellyfin;
 pub mod jellyseerr;
+pub mod posters;
 pub mod qbittorrent;
 pub mod radarr;
 pub mod shoko;

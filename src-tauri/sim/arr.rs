@@ -81,6 +81,7 @@ pub(crate) fn router(world: SimWorld, sonarr: bool) -> Router {
         .route("/api/v3/queue/details", get(queue_details))
         .route("/api/v3/history", get(history))
         .route("/api/v3/history/since", get(history_since))
+        .route("/api/v3/mediacover/{id}/{file}", get(media_cover))
         .route("/api/v3/tag", get(tags));
     let specific = if sonarr {
         common
@@ -101,6 +102,47 @@ pub(crate) fn router(world: SimWorld, sonarr: bool) -> Router {
 
 async fn fallback() -> Response {
     not_found()
+}
+
+/// `GET /api/v3/mediacover/{movieId|seriesId}/{poster.jpg|poster-500.jpg|poster-250.jpg}`
+/// (API key required): the cover the *arr keeps for that movie or series;
+/// 404 for an unknown id or file. (Sonarr's art comes from TVDB, so it is
+/// another picture than Seerr's TMDB poster.)
+async fn media_cover(
+    State(arr): State<Arr>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+    Query(q): Q,
+) -> Response {
+    if !arr.authorized(&headers, &q) {
+        return unauthorized();
+    }
+    let Ok(id) = id.parse::<u64>() else {
+        return not_found();
+    };
+    if !matches!(
+        file.as_str(),
+        "poster.jpg" | "poster-500.jpg" | "poster-250.jpg"
+    ) {
+        return not_found();
+    }
+    let seed = arr.world.with(|w| {
+        if arr.sonarr {
+            w.series
+                .values()
+                .find(|s| s.sonarr_id == id)
+                .map(|s| s.tvdb_id * 7 + 1)
+        } else {
+            w.movies
+                .values()
+                .find(|m| m.radarr_id == id)
+                .map(|m| m.tmdb_id * 100)
+        }
+    });
+    match seed {
+        Some(seed) => super::posters::png_response(seed),
+        None => not_found(),
+    }
 }
 
 async fn ping() -> Response {

@@ -30,6 +30,7 @@ pub(crate) fn router(world: SimWorld) -> Router {
         .route("/items", get(items))
         .route("/items/{id}", get(item_by_id))
         .route("/shows/{id}/episodes", get(episodes))
+        .route("/items/{id}/images/{kind}", get(item_image))
         .fallback(not_found)
         .with_state(world);
     case_insensitive(inner)
@@ -333,6 +334,33 @@ async fn item_by_id(
             None => text(StatusCode::NOT_FOUND, ""),
         },
     )
+}
+
+/// `GET /Items/{id}/Images/Primary` (anonymous): the item's poster; 404
+/// for an unknown item or another image type. Movies and series draw the
+/// TMDB poster's picture (Jellyfin fetches its art from TMDB too).
+async fn item_image(
+    State(world): State<SimWorld>,
+    Path((id, kind)): Path<(String, String)>,
+) -> Response {
+    if kind != "primary" {
+        return text(StatusCode::NOT_FOUND, "");
+    }
+    let seed = world.with(|w| {
+        let item = w
+            .jellyfin
+            .iter()
+            .find(|i| i.id.eq_ignore_ascii_case(&id) && i.kind != JfKind::Episode)?;
+        let tmdb = item
+            .provider_ids
+            .get("Tmdb")
+            .and_then(|t| t.parse::<u64>().ok())?;
+        Some(tmdb * 100)
+    });
+    match seed {
+        Some(seed) => super::posters::png_response(seed),
+        None => text(StatusCode::NOT_FOUND, ""),
+    }
 }
 
 async fn episodes(

@@ -20,6 +20,7 @@ mod arr;
 mod demo;
 mod jellyfin;
 mod populate;
+mod posters;
 mod qbit;
 mod seerr;
 mod server;

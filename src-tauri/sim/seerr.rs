@@ -15,7 +15,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::server::{json_ok, json_response};
+use super::server::{json_ok, json_response, text};
 use super::world::{media_status, request_status, MediaRef, Request, SeerrMedia, User, World};
 use super::{FailureMode, Service, SimWorld, SIM_JELLYSEERR_API_KEY};
 
@@ -32,6 +32,7 @@ pub(crate) fn router(world: SimWorld) -> Router {
         .route("/api/v1/request/{id}", get(one_request))
         .route("/api/v1/movie/{tmdb_id}", get(movie_details))
         .route("/api/v1/tv/{tmdb_id}", get(tv_details))
+        .route("/imageproxy/{kind}/{*rest}", get(image_proxy))
         .fallback(not_found)
         .with_state(world)
 }
@@ -292,6 +293,42 @@ async fn one_request(
             &json!({"message": "Request not found."}),
         ),
     })
+}
+
+/// `GET /imageproxy/{tmdb|tvdb}/...` (2.6.0 and later; no credential): the
+/// image TMDB has at that path. Seerr answers 400 to another type (so the
+/// pre-2.6 form `/imageproxy/t/p/...` fails), 403 to a path that names a host, and 500
+/// when the image cannot be had (TMDB unreachable, no such file), not 404.
+async fn image_proxy(
+    State(world): State<SimWorld>,
+    Path((kind, rest)): Path<(String, String)>,
+) -> Response {
+    if kind != "tmdb" && kind != "tvdb" {
+        return text(StatusCode::BAD_REQUEST, "Unsupported image type");
+    }
+    if rest.starts_with('/') || rest.contains("://") {
+        return text(StatusCode::FORBIDDEN, "Invalid URL for image proxy");
+    }
+    let seed = rest
+        .strip_prefix("t/p/")
+        .and_then(|r| r.split_once('/'))
+        .and_then(|(_size, file)| file.strip_prefix("sim-poster-"))
+        .and_then(|f| f.strip_suffix(".jpg"))
+        .and_then(|f| {
+            let (tmdb, season) = f.split_once("-s").unwrap_or((f, "0"));
+            Some((tmdb.parse::<u64>().ok()?, season.parse::<u64>().ok()?))
+        });
+    let known = seed.filter(|(tmdb, _)| {
+        world.with(|w| {
+            !w.tmdb_unreachable
+                && (w.movies.values().any(|m| m.tmdb_id == *tmdb)
+                    || w.series.values().any(|s| s.tmdb_id == *tmdb))
+        })
+    });
+    match known {
+        Some((tmdb, season)) => super::posters::png_response(tmdb * 100 + season),
+        None => text(StatusCode::INTERNAL_SERVER_ERROR, ""),
+    }
 }
 
 async fn movie_details(

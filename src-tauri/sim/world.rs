@@ -520,6 +520,9 @@ pub(crate) struct World {
     /// While set, Seerr stamps every change with this second
     /// ([`SimWorld::seerr_in_second_of`]).
     seerr_held: Option<DateTime<Utc>>,
+    /// Seerr cannot reach TMDB: its image proxy answers 500 to everything
+    /// ([`SimWorld::set_tmdb_reachable`]).
+    pub tmdb_unreachable: bool,
     next_id: u64,
 }
 
@@ -561,6 +564,7 @@ impl World {
             shoko_keys: HashMap::new(),
             urls: None,
             seerr_held: None,
+            tmdb_unreachable: false,
             next_id: 100,
         }
     }
@@ -1212,6 +1216,12 @@ impl SimWorld {
     }
 
     // ----- failure modes and counters -----
+
+    /// Whether Seerr reaches TMDB (its image proxy fetches from there; the
+    /// API keeps answering either way).
+    pub fn set_tmdb_reachable(&self, reachable: bool) {
+        self.with(|w| w.tmdb_unreachable = !reachable);
+    }
 
     /// Switches how a service answers from now on.
     pub fn set_mode(&self, service: Service, mode: FailureMode) {

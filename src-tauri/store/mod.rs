@@ -3,6 +3,7 @@
 //! foreign keys on and a busy timeout, so the CLI can read while a poller writes.
 
 mod migrations;
+mod poster_cache;
 mod recover;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::tracker::{Change, EpisodeRecord, Phase, Records, RequestRecord};
 
 pub use migrations::MIGRATIONS;
+pub use poster_cache::PosterCache;
 pub use recover::MovedAside;
 
 /// The database file inside the data dir.
@@ -172,6 +174,21 @@ impl Store {
     }
 
     /// Every record, deleted ones included, with their episodes.
+    /// One request as stored, without its episodes (`None`: no such id).
+    pub fn load_record(&self, id: i64) -> Result<Option<RequestRecord>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row("SELECT record FROM requests WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        json.map(|json| {
+            serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("request {id}: {e}")))
+        })
+        .transpose()
+    }
+
     pub fn load_records(&self) -> Result<Records, StoreError> {
         let mut records = Records::new();
         let mut stmt = self.conn.prepare("SELECT id, record FROM requests")?;

@@ -215,6 +215,8 @@
 
   window.__TAURI__ = {
     core: {
+      // The app's poster: protocol does not exist here: every poster falls back to its placeholder.
+      convertFileSrc: (path, protocol) => protocol + '://localhost/' + encodeURIComponent(path),
       invoke: async (cmd, args) => {
         console.log('invoke', cmd, JSON.stringify(args || {}));
         if (failCmd === cmd) return reject('internal', cmd + ' failed (mock ?fail)');

@@ -6,7 +6,7 @@
 # /tests/ui-dev/index.html.
 set -eu
 cd "$(dirname "$0")"
-CSP="default-src 'self'; img-src 'self' https://image.tmdb.org data:; style-src 'self'; script-src 'self'"
+CSP="default-src 'self'; img-src 'self' poster: http://poster.localhost data:; style-src 'self'; script-src 'self'"
 for page in index detail settings; do
   sed -e "s#href=\"styles.css\"#href=\"../../ui/styles.css\"#" \
       -e "s#src=\"\([a-z]*\.js\)\" defer#src=\"../../ui/\1\" defer#" \
