@@ -6,6 +6,7 @@
 //! the OS keyring (service `status-tracker`, account = the service name).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The keyring service name under which every credential is stored.
 pub const KEYRING_SERVICE: &str = "status-tracker";
@@ -100,30 +101,66 @@ pub fn lookup(service: &str) -> Result<Secret, SecretError> {
     }
 }
 
+/// This system's credential store: the Secret Service over D-Bus (Linux and
+/// the BSDs), the Keychain (macOS), the Credential Manager (Windows). A new
+/// store, so a new connection, for each call, as the keyring crate made
+/// before keyring-core: a Secret Service restarted since the last call is
+/// found again.
+fn system_store() -> keyring_core::Result<Arc<keyring_core::CredentialStore>> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let store: Arc<keyring_core::CredentialStore> =
+        dbus_secret_service_keyring_store::Store::new()?;
+    #[cfg(target_os = "macos")]
+    let store: Arc<keyring_core::CredentialStore> =
+        apple_native_keyring_store::keychain::Store::new()?;
+    #[cfg(windows)]
+    let store: Arc<keyring_core::CredentialStore> = windows_native_keyring_store::Store::new()?;
+    #[cfg(not(any(unix, windows)))]
+    let store: Arc<keyring_core::CredentialStore> = {
+        return Err(keyring_core::Error::NotSupportedByStore(
+            "no OS keyring on this system".into(),
+        ));
+    };
+    Ok(store)
+}
+
+/// The keyring entry of a service's credential: service `status-tracker`,
+/// account = the service name. On the Secret Service an entry is found by
+/// those two attributes alone, so the credentials the keyring crate 3.x
+/// stored (which also carry `target` and `application`) are found too.
+fn entry_in(
+    store: &keyring_core::CredentialStore,
+    service: &str,
+) -> keyring_core::Result<keyring_core::Entry> {
+    store.build(KEYRING_SERVICE, service, None)
+}
+
+fn entry(service: &str) -> Result<keyring_core::Entry, String> {
+    let store = system_store().map_err(|e| format!("{e:?}"))?;
+    entry_in(&*store, service).map_err(|e| format!("{e:?}"))
+}
+
 /// Reads a credential from the OS keyring; Ok(None) when there is none.
 pub fn keyring_get(service: &str) -> Result<Option<Secret>, String> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
-    match entry.get_password() {
+    match entry(service)?.get_password() {
         Ok(p) if p.is_empty() => Ok(None),
         Ok(p) => Ok(Some(Secret(p))),
-        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
         Err(e) => Err(format!("{e:?}")),
     }
 }
 
 /// Stores a credential in the OS keyring.
 pub fn keyring_set(service: &str, secret: &Secret) -> Result<(), String> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
-    entry
+    entry(service)?
         .set_password(secret.expose())
         .map_err(|e| format!("{e:?}"))
 }
 
 /// Removes a credential from the OS keyring (no error when there was none).
 pub fn keyring_delete(service: &str) -> Result<(), String> {
-    let entry = keyring::Entry::new(KEYRING_SERVICE, service).map_err(|e| format!("{e:?}"))?;
-    match entry.delete_credential() {
-        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+    match entry(service)?.delete_credential() {
+        Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
         Err(e) => Err(format!("{e:?}")),
     }
 }
@@ -142,13 +179,21 @@ mod tests {
 
     #[test]
     fn keyring_round_trip_with_the_mock_store() {
-        // The mock keeps a secret inside one Entry, so test set/get through one entry.
-        keyring::set_default_credential_builder(keyring::mock::default_credential_builder());
-        let entry = keyring::Entry::new(KEYRING_SERVICE, "radarr").unwrap();
+        // keyring-core's mock store, through the same entry_in as the real one.
+        let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
+        let entry = entry_in(&*store, "radarr").unwrap();
+        assert!(matches!(
+            entry.get_password(),
+            Err(keyring_core::Error::NoEntry)
+        ));
         entry.set_password("abc123").unwrap();
-        assert_eq!(entry.get_password().unwrap(), "abc123");
-        entry.delete_credential().unwrap();
-        assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+        let again = entry_in(&*store, "radarr").unwrap();
+        assert_eq!(again.get_password().unwrap(), "abc123");
+        again.delete_credential().unwrap();
+        assert!(matches!(
+            entry.get_password(),
+            Err(keyring_core::Error::NoEntry)
+        ));
     }
 
     #[test]

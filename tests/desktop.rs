@@ -493,6 +493,69 @@ fn a_credential_round_trips_through_a_real_secret_service() {
     );
 }
 
+/// A credential the keyring crate 3.x stored (before keyring-core): its
+/// Secret Service item carries `target` and `application` besides `service`
+/// and `username`. Users upgrading keep it: it is read, replaced in place
+/// (not duplicated) and deleted.
+#[test]
+#[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
+fn a_credential_stored_by_the_keyring_crate_3_is_still_found() {
+    use dbus_secret_service::{EncryptionType, SecretService};
+    use status_tracker_lib::secrets::{self, Secret, KEYRING_SERVICE};
+    use std::collections::HashMap;
+    let _daemon = keyring::SecretService::start();
+    let service = format!("old-{}", std::process::id());
+    // The login keyring exists once a first credential is stored.
+    keyring::store(&format!("warm-{service}"), "x");
+    secrets::keyring_delete(&format!("warm-{service}")).unwrap();
+
+    let svc = service.clone();
+    keyring::within_limit("writing as keyring 3 did", move || {
+        let ss = SecretService::connect(EncryptionType::Dh).unwrap();
+        let collection = ss.get_default_collection().unwrap();
+        let attributes = HashMap::from([
+            ("service", KEYRING_SERVICE),
+            ("username", svc.as_str()),
+            ("target", "default"),
+            ("application", "rust-keyring"),
+        ]);
+        let label = format!("{svc}@{KEYRING_SERVICE}:default (keyring v3.6.3)");
+        collection
+            .create_item(&label, attributes, b"old-key-0123", true, "text/plain")
+            .unwrap();
+    });
+    let svc = service.clone();
+    let back = keyring::within_limit("keyring_get", move || secrets::keyring_get(&svc));
+    assert_eq!(back.unwrap().expect("found").expose(), "old-key-0123");
+
+    let svc = service.clone();
+    keyring::within_limit("keyring_set", move || {
+        secrets::keyring_set(&svc, &Secret::new("new-key-4567"))
+    })
+    .unwrap();
+    let svc = service.clone();
+    let items = keyring::within_limit("search", move || {
+        let ss = SecretService::connect(EncryptionType::Dh).unwrap();
+        let found = ss
+            .search_items(HashMap::from([
+                ("service", KEYRING_SERVICE),
+                ("username", svc.as_str()),
+            ]))
+            .unwrap();
+        found
+            .unlocked
+            .iter()
+            .map(|i| String::from_utf8(i.get_secret().unwrap()).unwrap())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(items, ["new-key-4567"], "replaced in place, not duplicated");
+    let svc = service.clone();
+    keyring::within_limit("keyring_delete", move || secrets::keyring_delete(&svc)).unwrap();
+    let svc = service.clone();
+    let gone = keyring::within_limit("keyring_get", move || secrets::keyring_get(&svc));
+    assert!(gone.unwrap().is_none(), "deleted");
+}
+
 /// No Notify call on the bus repeats another: one per transition at most.
 fn assert_no_notification_twice(log: &Path, round: usize) -> usize {
     let summaries = notify_summaries(log);
