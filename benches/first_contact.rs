@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use status_tracker_lib::cli::thousands;
+use status_tracker_lib::contract::thousands;
 use status_tracker_lib::sim::{config_toml, sim_env, Service, SimStack, SimWorld};
 use status_tracker_lib::tracker::Phase;
 

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::config::{self, Config, ConfigError};
+use crate::contract::{first_contact_text, services_json, Listing, RequestJson};
 use crate::poller::{self, Command, CycleReport, PollerLock, Tracker};
 use crate::store::{ServiceStatus, Store};
 use crate::tracker::{self, Change, Phase, RequestRecord};
@@ -104,27 +105,55 @@ fn parse_phase(s: &str) -> Result<Phase, String> {
     s.parse().map_err(|e: tracker::UnknownPhase| e.to_string())
 }
 
-/// Parses the command line and runs it. Returns the exit code.
-pub fn main() -> i32 {
+/// What the command line asks for: a headless command already run (its exit
+/// code), or the desktop app, which `lib.rs` starts (the CLI knows nothing
+/// of the GUI).
+#[derive(Debug)]
+pub enum Launch {
+    Exit(i32),
+    /// The desktop app on the given (or default) config and data dir.
+    Gui {
+        config: Option<PathBuf>,
+        data_dir: Option<PathBuf>,
+        hidden: bool,
+    },
+    /// The desktop app on the built-in simulated stack.
+    GuiDemo {
+        hidden: bool,
+    },
+}
+
+/// Parses the command line and runs a headless command, or says which
+/// desktop app to start.
+pub fn main() -> Launch {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return match e.kind() {
+            return Launch::Exit(match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
                 _ => 2,
-            };
+            });
         }
     };
     let Some(command) = cli.command else {
-        return crate::app::run_gui(cli.config, cli.data_dir, cli.hidden);
+        return Launch::Gui {
+            config: cli.config,
+            data_dir: cli.data_dir,
+            hidden: cli.hidden,
+        };
     };
     if let Cmd::Demo { headless: false } = command {
         // The GUI demo runs on Tauri's own runtime.
-        return crate::app::run_demo(cli.hidden);
+        return Launch::GuiDemo { hidden: cli.hidden };
     }
-    let config_path = cli.config.unwrap_or_else(config::default_config_path);
-    let data_dir = cli.data_dir.unwrap_or_else(config::default_data_dir);
+    Launch::Exit(headless(cli.config, cli.data_dir, command))
+}
+
+/// Runs a headless command. Returns the exit code.
+fn headless(config: Option<PathBuf>, data_dir: Option<PathBuf>, command: Cmd) -> i32 {
+    let config_path = config.unwrap_or_else(config::default_config_path);
+    let data_dir = data_dir.unwrap_or_else(config::default_data_dir);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -173,85 +202,6 @@ fn load_config(path: &Path) -> Result<Config, ConfigError> {
     Ok(c)
 }
 
-// ---------------------------------------------------------------------------
-// JSON shapes (the CLI contract)
-// ---------------------------------------------------------------------------
-
-#[derive(Debug, Serialize)]
-pub struct RequestJson<'a> {
-    pub id: i64,
-    pub jellyseerr_request_id: i64,
-    pub media_type: &'static str,
-    pub title: &'a str,
-    pub year: Option<i32>,
-    pub tmdb_id: Option<i64>,
-    pub tvdb_id: Option<i64>,
-    pub is_anime: bool,
-    pub phase: Phase,
-    pub progress: Option<f64>,
-    pub eta_secs: Option<i64>,
-    pub download_speed: Option<i64>,
-    pub reason: Option<&'a str>,
-    pub attention: bool,
-    pub acknowledged: bool,
-    pub requested_by: &'a str,
-    pub requested_at: DateTime<Utc>,
-    pub poster_path: Option<&'a str>,
-    pub deleted: bool,
-    pub episodes: Option<tracker::EpisodeCounts>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl<'a> RequestJson<'a> {
-    pub fn new(r: &'a RequestRecord, now: DateTime<Utc>) -> Self {
-        RequestJson {
-            id: r.id,
-            jellyseerr_request_id: r.jellyseerr_request_id,
-            media_type: r.media_type.as_str(),
-            title: &r.title,
-            year: r.year,
-            tmdb_id: r.tmdb_id,
-            tvdb_id: r.tvdb_id,
-            is_anime: r.is_anime,
-            phase: r.phase,
-            progress: r.progress,
-            eta_secs: r.eta_secs,
-            download_speed: r.download_speed,
-            reason: r.reason.as_deref(),
-            attention: r.attention,
-            acknowledged: r.acknowledged,
-            requested_by: &r.requested_by,
-            requested_at: r.requested_at,
-            poster_path: r.poster_path.as_deref(),
-            deleted: r.deleted,
-            episodes: tracker::episode_counts(r, now),
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct ServiceJson<'a> {
-    name: &'a str,
-    ok: bool,
-    error: Option<&'a str>,
-    error_since: Option<DateTime<Utc>>,
-    last_success: Option<DateTime<Utc>>,
-}
-
-fn services_json(statuses: &[ServiceStatus]) -> Vec<ServiceJson<'_>> {
-    statuses
-        .iter()
-        .map(|s| ServiceJson {
-            name: &s.name,
-            ok: s.ok,
-            error: s.error.as_deref(),
-            error_since: s.error_since,
-            last_success: s.last_success,
-        })
-        .collect()
-}
-
 /// Requests in pipeline order, then newest first.
 fn sorted<'a>(
     records: impl Iterator<Item = &'a RequestRecord>,
@@ -289,16 +239,6 @@ fn print_json(value: &impl Serialize) -> i32 {
             1
         }
     }
-}
-
-/// `poll --once --json` and `list --json`: the requests serialize straight
-/// to stdout, not through a `serde_json::Value` of the whole list.
-#[derive(Serialize)]
-struct Listing<'a> {
-    requests: Vec<RequestJson<'a>>,
-    services: Vec<ServiceJson<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cycle: Option<Value>,
 }
 
 fn display_title(r: &RequestRecord) -> String {
@@ -628,35 +568,9 @@ fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
     }
 }
 
-/// "Reading your library: 340 of 1,000 requests", while first contact with
-/// a big library is still reading it over several cycles (`(read, listed)`,
-/// [`Tracker::first_contact_progress`]): the CLI's stderr, the main window
-/// and the tray menu say it in these words.
-pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
-    let (read, listed) = progress?;
-    Some(format!(
-        "Reading your library: {} of {} requests",
-        thousands(read),
-        thousands(listed)
-    ))
-}
-
 /// [`first_contact_text`] as the CLI prints it to stderr.
 fn progress_line(progress: Option<(usize, usize)>) -> Option<String> {
     first_contact_text(progress).map(|text| format!("{text} (the next cycles go on)"))
-}
-
-/// 1234567 → "1,234,567".
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 async fn watch(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
@@ -790,8 +704,6 @@ mod tests {
             progress_line(Some((340, 1_000))).as_deref(),
             Some("Reading your library: 340 of 1,000 requests (the next cycles go on)")
         );
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(0), "0");
         assert_eq!(progress_line(None), None);
     }
 }

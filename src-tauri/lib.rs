@@ -11,11 +11,18 @@
 //! - [`sim`]: a simulated media stack over real HTTP, shared by demo mode,
 //!   tests and benchmarks.
 //! - [`config`] and [`secrets`]: typed settings and keyring access.
+//! - [`contract`]: what leaves the process (the CLI's JSON, the windows'
+//!   payloads), used by both `cli` and `app`.
 //! - [`cli`]: the headless subcommands.
 //! - `app`: the desktop shell; the only module that knows about Tauri.
+//!
+//! `run` dispatches: the CLI parses the command line and runs headless
+//! commands; the desktop app is started here, so `cli` and `app` never
+//! import each other.
 
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod logging;
 pub mod memory;
 pub mod poller;
@@ -31,5 +38,13 @@ mod app;
 /// Returns the process exit code.
 pub fn run() -> i32 {
     memory::tune();
-    cli::main()
+    match cli::main() {
+        cli::Launch::Exit(code) => code,
+        cli::Launch::Gui {
+            config,
+            data_dir,
+            hidden,
+        } => app::run_gui(config, data_dir, hidden),
+        cli::Launch::GuiDemo { hidden } => app::run_demo(hidden),
+    }
 }

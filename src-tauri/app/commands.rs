@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::cli::RequestJson;
 use crate::config::{self, Config};
+use crate::contract::RequestJson;
 use crate::poller::{self, Command};
 use crate::secrets::{self, Secret};
 use crate::store::Store;

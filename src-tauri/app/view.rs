@@ -1,11 +1,10 @@
 //! The one translation point from the core to what the UI receives: event
 //! names and payload shapes live here and nowhere else.
 
-use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-pub use crate::cli::first_contact_text;
-use crate::cli::RequestJson;
+pub use crate::contract::first_contact_text;
+use crate::contract::MainWindowState;
 use crate::poller::Tracker;
 use crate::store::ServiceStatus;
 use crate::tracker::{Phase, Records};
@@ -23,38 +22,10 @@ pub fn list_payload(
     first_contact: Option<(usize, usize)>,
     notice: Option<&str>,
 ) -> Value {
-    let now = Utc::now();
-    let mut counts = serde_json::Map::new();
-    let mut attention = 0;
-    let mut requests = Vec::new();
-    for r in records.values().filter(|r| !r.deleted) {
-        let c = counts
-            .entry(r.phase.as_str().to_string())
-            .or_insert(json!(0));
-        *c = json!(c.as_u64().unwrap_or(0) + 1);
-        if r.attention && !r.acknowledged {
-            attention += 1;
-        }
-        requests.push(RequestJson::new(r, now));
-    }
-    json!({
-        "requests": requests,
-        "services": statuses,
-        "paused": paused,
-        "demo": demo,
-        "counts": counts,
-        "attention": attention,
-        "updated_at": now,
-        "changed_ids": changed_ids,
-        "first_contact": first_contact.map(|(read, listed)| json!({
-            "read": read,
-            "listed": listed,
-            "text": first_contact_text(Some((read, listed))),
-        })),
-        // Something the user must know that no request shows (a database
-        // moved aside at start).
-        "notice": notice,
-    })
+    let mut state = MainWindowState::new(records, statuses, changed_ids, first_contact, notice);
+    state.paused = paused;
+    state.demo = demo;
+    serde_json::to_value(state).unwrap_or(Value::Null)
 }
 
 pub fn tracker_payload(

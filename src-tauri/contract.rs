@@ -1,0 +1,244 @@
+//! What leaves the process, in one place: the JSON the CLI prints
+//! (`poll --once --json`, `list --json`, `watch --json`), the payloads the
+//! windows receive (IPC command results and the `requests-changed` event),
+//! and the sentences both show. Other tools parse the CLI's JSON and the UI
+//! reads these fields by name (`ui/types.js` describes them for the UI's
+//! type check): a field is added here, never renamed or removed in passing.
+//!
+//! Neither `cli` nor `app` owns these shapes; both use them, so neither
+//! imports the other.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::store::ServiceStatus;
+use crate::tracker::{self, EpisodeCounts, Phase, Records, RequestRecord};
+
+/// One request, as the CLI prints it and the windows list it.
+#[derive(Debug, Serialize)]
+pub struct RequestJson<'a> {
+    /// The tracker's own id (stable; the detail window and `poster:` URLs use it).
+    pub id: i64,
+    /// Jellyseerr's request id.
+    pub jellyseerr_request_id: i64,
+    /// "movie" or "tv".
+    pub media_type: &'static str,
+    pub title: &'a str,
+    pub year: Option<i32>,
+    pub tmdb_id: Option<i64>,
+    pub tvdb_id: Option<i64>,
+    pub is_anime: bool,
+    /// One of the nine phases, upper case ("DOWNLOADING").
+    pub phase: Phase,
+    /// 0..=1, while downloading.
+    pub progress: Option<f64>,
+    /// Seconds qBittorrent expects the download to take still.
+    pub eta_secs: Option<i64>,
+    /// Bytes per second.
+    pub download_speed: Option<i64>,
+    /// Why it waits or failed (a service's words are kept verbatim).
+    pub reason: Option<&'a str>,
+    /// Needs a person (FAILED, a warning, something removed upstream).
+    pub attention: bool,
+    /// The user acknowledged the current attention state.
+    pub acknowledged: bool,
+    pub requested_by: &'a str,
+    pub requested_at: DateTime<Utc>,
+    /// TMDB's poster path ("/abc.jpg"); the windows load the poster itself
+    /// from the app (`poster://localhost/{id}/{list|detail}`).
+    pub poster_path: Option<&'a str>,
+    /// Deleted in Jellyseerr (kept as history).
+    pub deleted: bool,
+    /// Series: episodes grabbed, downloaded, imported, available.
+    pub episodes: Option<EpisodeCounts>,
+    /// Last change of phase or reason.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl<'a> RequestJson<'a> {
+    pub fn new(r: &'a RequestRecord, now: DateTime<Utc>) -> Self {
+        RequestJson {
+            id: r.id,
+            jellyseerr_request_id: r.jellyseerr_request_id,
+            media_type: r.media_type.as_str(),
+            title: &r.title,
+            year: r.year,
+            tmdb_id: r.tmdb_id,
+            tvdb_id: r.tvdb_id,
+            is_anime: r.is_anime,
+            phase: r.phase,
+            progress: r.progress,
+            eta_secs: r.eta_secs,
+            download_speed: r.download_speed,
+            reason: r.reason.as_deref(),
+            attention: r.attention,
+            acknowledged: r.acknowledged,
+            requested_by: &r.requested_by,
+            requested_at: r.requested_at,
+            poster_path: r.poster_path.as_deref(),
+            deleted: r.deleted,
+            episodes: tracker::episode_counts(r, now),
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One service's state as the CLI prints it.
+#[derive(Debug, Serialize)]
+pub struct ServiceJson<'a> {
+    /// The config section name ("radarr").
+    pub name: &'a str,
+    pub ok: bool,
+    /// The current error, when not ok.
+    pub error: Option<&'a str>,
+    /// Since when it has been failing (the first failed cycle of this outage).
+    pub error_since: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+}
+
+/// [`ServiceJson`] of each status.
+pub fn services_json(statuses: &[ServiceStatus]) -> Vec<ServiceJson<'_>> {
+    statuses
+        .iter()
+        .map(|s| ServiceJson {
+            name: &s.name,
+            ok: s.ok,
+            error: s.error.as_deref(),
+            error_since: s.error_since,
+            last_success: s.last_success,
+        })
+        .collect()
+}
+
+/// `poll --once --json` and `list --json`: the requests serialize straight
+/// to stdout, not through a `serde_json::Value` of the whole list.
+#[derive(Serialize)]
+pub struct Listing<'a> {
+    pub requests: Vec<RequestJson<'a>>,
+    pub services: Vec<ServiceJson<'a>>,
+    /// `poll --once --json` only: what the cycle did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<Value>,
+}
+
+/// How far first contact with a big library got.
+#[derive(Debug, Serialize)]
+pub struct FirstContact {
+    /// Requests whose title and details are read.
+    pub read: usize,
+    /// Requests Jellyseerr listed.
+    pub listed: usize,
+    /// [`first_contact_text`].
+    pub text: Option<String>,
+}
+
+/// The main window's whole state: the `list_requests` command's result and
+/// the `requests-changed` event's payload.
+#[derive(Debug, Serialize)]
+pub struct MainWindowState<'a> {
+    /// Every request not deleted.
+    pub requests: Vec<RequestJson<'a>>,
+    /// Each service's last known state (with its error kind and version).
+    pub services: &'a [ServiceStatus],
+    pub paused: bool,
+    /// The app runs on the built-in simulated stack.
+    pub demo: bool,
+    /// Requests per phase ("DOWNLOADING": 2); phases with none are absent.
+    pub counts: serde_json::Map<String, Value>,
+    /// Requests that need a person and are not acknowledged.
+    pub attention: usize,
+    pub updated_at: DateTime<Utc>,
+    /// The requests this cycle changed (the window highlights them).
+    pub changed_ids: &'a [i64],
+    /// While first contact is still reading the library.
+    pub first_contact: Option<FirstContact>,
+    /// Something the user must know that no request shows (a database
+    /// moved aside at start).
+    pub notice: Option<&'a str>,
+}
+
+impl<'a> MainWindowState<'a> {
+    pub fn new(
+        records: &'a Records,
+        services: &'a [ServiceStatus],
+        changed_ids: &'a [i64],
+        first_contact: Option<(usize, usize)>,
+        notice: Option<&'a str>,
+    ) -> Self {
+        let now = Utc::now();
+        let mut counts = serde_json::Map::new();
+        let mut attention = 0;
+        let mut requests = Vec::new();
+        for r in records.values().filter(|r| !r.deleted) {
+            let c = counts
+                .entry(r.phase.as_str().to_string())
+                .or_insert(Value::from(0u64));
+            *c = Value::from(c.as_u64().unwrap_or(0) + 1);
+            if r.attention && !r.acknowledged {
+                attention += 1;
+            }
+            requests.push(RequestJson::new(r, now));
+        }
+        MainWindowState {
+            requests,
+            services,
+            paused: false,
+            demo: false,
+            counts,
+            attention,
+            updated_at: now,
+            changed_ids,
+            first_contact: first_contact.map(|(read, listed)| FirstContact {
+                read,
+                listed,
+                text: first_contact_text(Some((read, listed))),
+            }),
+            notice,
+        }
+    }
+}
+
+/// "Reading your library: 340 of 1,000 requests", while first contact with
+/// a big library is still reading it over several cycles (`(read, listed)`,
+/// [`crate::poller::Tracker::first_contact_progress`]): the CLI's stderr,
+/// the main window and the tray menu say it in these words.
+pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
+    let (read, listed) = progress?;
+    Some(format!(
+        "Reading your library: {} of {} requests",
+        thousands(read),
+        thousands(listed)
+    ))
+}
+
+/// 1234567 → "1,234,567".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_and_the_first_contact_sentence() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(
+            first_contact_text(Some((340, 1000))).as_deref(),
+            Some("Reading your library: 340 of 1,000 requests")
+        );
+        assert_eq!(first_contact_text(None), None);
+    }
+}
