@@ -39,6 +39,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+use crate::ServiceId;
+
 /// How to reach one service. The credential is looked up separately (see
 /// [`crate::secrets`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -56,16 +58,6 @@ pub struct ServiceConfig {
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The service sections, in pipeline order.
-pub const SERVICE_NAMES: [&str; 6] = [
-    "jellyseerr",
-    "radarr",
-    "sonarr",
-    "qbittorrent",
-    "shoko",
-    "jellyfin",
-];
 
 /// Poll cadence.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,15 +123,14 @@ pub struct Config {
 impl Config {
     /// The section of a service by its name; None for an unknown name.
     pub fn slot_mut(&mut self, name: &str) -> Option<&mut Option<ServiceConfig>> {
-        match name {
-            "jellyseerr" => Some(&mut self.jellyseerr),
-            "radarr" => Some(&mut self.radarr),
-            "sonarr" => Some(&mut self.sonarr),
-            "qbittorrent" => Some(&mut self.qbittorrent),
-            "shoko" => Some(&mut self.shoko),
-            "jellyfin" => Some(&mut self.jellyfin),
-            _ => None,
-        }
+        Some(match ServiceId::parse(name)? {
+            ServiceId::Jellyseerr => &mut self.jellyseerr,
+            ServiceId::Radarr => &mut self.radarr,
+            ServiceId::Sonarr => &mut self.sonarr,
+            ServiceId::Qbittorrent => &mut self.qbittorrent,
+            ServiceId::Shoko => &mut self.shoko,
+            ServiceId::Jellyfin => &mut self.jellyfin,
+        })
     }
 
     /// The configured services, in pipeline order.
@@ -260,7 +251,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     // First pass: structure, secrets and unknown keys, with precise messages.
     for (section, value) in &table {
         let known_section = matches!(section.as_str(), "poll" | "notifications" | "app")
-            || SERVICE_NAMES.contains(&section.as_str());
+            || ServiceId::parse(section).is_some();
         if looks_secret(section) {
             return Err(ConfigError::SecretInFile {
                 path: p(),
@@ -373,7 +364,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
     }
 
-    for name in SERVICE_NAMES {
+    for id in ServiceId::ALL {
+        let name = id.name();
         let Some(value) = table.get(name) else {
             continue;
         };
@@ -395,7 +387,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 }
 
 fn section_list() -> String {
-    SERVICE_NAMES
+    ServiceId::ALL
         .iter()
         .map(|s| format!("[{s}]"))
         .collect::<Vec<_>>()
@@ -440,7 +432,7 @@ fn service_config(name: &str, raw: RawService, path: &Path) -> Result<ServiceCon
             env_var: crate::secrets::env_var_name(name, crate::secrets::secret_kind(name)),
         });
     }
-    let needs_user = matches!(name, "qbittorrent" | "shoko");
+    let needs_user = ServiceId::parse(name).is_some_and(ServiceId::needs_username);
     let username = raw.username.filter(|u| !u.trim().is_empty());
     if needs_user && username.is_none() {
         return Err(invalid("username", "this service needs a username".into()));
@@ -488,14 +480,7 @@ fn service_config(name: &str, raw: RawService, path: &Path) -> Result<ServiceCon
 }
 
 fn default_port(name: &str) -> u16 {
-    match name {
-        "jellyseerr" => 5055,
-        "radarr" => 7878,
-        "sonarr" => 8989,
-        "qbittorrent" => 8080,
-        "shoko" => 8111,
-        _ => 8096,
-    }
+    ServiceId::parse(name).map_or(ServiceId::Jellyfin.default_port(), ServiceId::default_port)
 }
 
 /// `[poll]`'s keys with their values in `p` and their defaults, in
@@ -650,7 +635,7 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
         "log_level",
         c.log_level.as_deref().map(Into::into),
     );
-    for name in SERVICE_NAMES {
+    for name in ServiceId::ALL.map(ServiceId::name) {
         let Some(s) = c.services().into_iter().find(|s| s.name == name) else {
             doc.remove(name);
             continue;
@@ -690,7 +675,7 @@ pub fn service_from_input(
     username: Option<&str>,
     timeout_secs: Option<u64>,
 ) -> Result<ServiceConfig, ConfigError> {
-    if !SERVICE_NAMES.contains(&name) {
+    if ServiceId::parse(name).is_none() {
         return Err(ConfigError::UnknownKey {
             path: PathBuf::from("(settings)"),
             key: name.to_string(),

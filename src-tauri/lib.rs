@@ -27,10 +27,13 @@ pub mod logging;
 pub mod memory;
 pub mod poller;
 pub mod secrets;
+pub mod service_id;
 pub mod services;
 pub mod sim;
 pub mod store;
 pub mod tracker;
+
+pub use service_id::ServiceId;
 
 mod app;
 

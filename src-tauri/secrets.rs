@@ -62,10 +62,7 @@ pub fn env_var_name(service: &str, what: &str) -> String {
 
 /// What kind of secret a service takes ("api key" or "password").
 pub fn secret_kind(service: &str) -> &'static str {
-    match service {
-        "qbittorrent" | "shoko" => "password",
-        _ => "api key",
-    }
+    crate::ServiceId::parse(service).map_or("api key", crate::ServiceId::secret_kind)
 }
 
 /// Reads a service's secret: the environment wins (an empty variable counts as

@@ -6,15 +6,16 @@
 (function () {
   const { h, invoke } = window.ST;
 
-  const SERVICES = ['jellyseerr', 'radarr', 'sonarr', 'qbittorrent', 'shoko', 'jellyfin'];
-  const WITH_USERNAME = new Set(['qbittorrent', 'shoko']);
-  const INFO = {
-    jellyseerr: { secret: 'API key', url: 'http://localhost:5055', hint: 'Required. API key: Jellyseerr → Settings → General.' },
-    radarr: { secret: 'API key', url: 'http://localhost:7878', hint: 'Films. API key: Radarr → Settings → General.' },
-    sonarr: { secret: 'API key', url: 'http://localhost:8989', hint: 'Series. API key: Sonarr → Settings → General.' },
-    qbittorrent: { secret: 'Password', url: 'http://localhost:8080', hint: 'Download progress. Web UI user and password.' },
-    shoko: { secret: 'Password', url: 'http://localhost:8111', hint: 'Anime matching. Shoko Server user and password.' },
-    jellyfin: { secret: 'API key', url: 'http://localhost:8096', hint: 'Confirms what is watchable. API key: Dashboard → API Keys.' },
+  // The services, their labels, secret kinds, usernames and ports come from
+  // the backend (get_settings, from ServiceId); only where to find each
+  // credential is said here.
+  const HINTS = {
+    jellyseerr: 'Required. API key: Jellyseerr → Settings → General.',
+    radarr: 'Films. API key: Radarr → Settings → General.',
+    sonarr: 'Series. API key: Sonarr → Settings → General.',
+    qbittorrent: 'Download progress. Web UI user and password.',
+    shoko: 'Anime matching. Shoko Server user and password.',
+    jellyfin: 'Confirms what is watchable. API key: Dashboard → API Keys.',
   };
   const POLL_FIELDS = [
     ['downloading_secs', 'While something downloads'],
@@ -72,21 +73,18 @@
   // ---------------------------------------------------------------- services
 
   function renderServices() {
-    const byName = new Map((settings.services || []).map((s) => [s.name, s]));
-    $('services').replaceChildren(...SERVICES.map((name) => serviceForm(name, byName.get(name) || {
-      name, enabled: false, url: '', username: null, timeout_secs: 10, secret_set: false,
-    })));
+    $('services').replaceChildren(...(settings.services || []).map((s) => serviceForm(s.name, s)));
   }
 
   function serviceForm(name, s) {
-    const info = INFO[name];
-    const label = ST.serviceLabel(name);
+    const label = s.label || ST.serviceLabel(name);
+    const example = 'http://localhost:' + s.default_port;
     const enabled = h('input', { type: 'checkbox', id: 'enabled-' + name, 'data-testid': 'enabled-' + name, checked: Boolean(s.enabled) });
     const url = h('input', {
       type: 'url', id: 'url-' + name, 'data-testid': 'url-' + name, value: s.url || '',
-      placeholder: info.url, autocomplete: 'off', spellcheck: 'false',
+      placeholder: example, autocomplete: 'off', spellcheck: 'false',
     });
-    const user = WITH_USERNAME.has(name) ? h('input', {
+    const user = s.needs_username ? h('input', {
       type: 'text', id: 'user-' + name, 'data-testid': 'user-' + name, value: s.username || '',
       autocomplete: 'off', spellcheck: 'false',
     }) : null;
@@ -111,11 +109,11 @@
       class: 'service' + (s.enabled ? '' : ' disabled'), 'data-service': name, 'aria-label': label, novalidate: true,
     },
     h('div', { class: 'service-head' },
-      h('label', {}, enabled, label), state, h('p', { class: 'hint', text: info.hint })),
+      h('label', {}, enabled, label), state, h('p', { class: 'hint', text: HINTS[name] || '' })),
     h('div', { class: 'fields' },
       h('label', { for: 'url-' + name, text: 'URL' }), url,
       user ? h('label', { for: 'user-' + name, text: 'Username' }) : null, user,
-      h('label', { for: 'secret-' + name, text: info.secret }), secret,
+      h('label', { for: 'secret-' + name, text: s.secret_kind === 'password' ? 'Password' : 'API key' }), secret,
       h('label', { for: 'timeout-' + name, text: 'Timeout' }), h('span', {}, timeout, h('span', { class: 'unit', text: 'seconds' }))),
     h('div', { class: 'actions-row' }, testBtn, saveBtn, removeBtn, result));
 
@@ -143,7 +141,7 @@
     const validate = (svc) => {
       if (!svc.url) return 'Enter the URL of ' + label + '.';
       let u;
-      try { u = new URL(svc.url); } catch (_) { return 'Not a valid URL (for example ' + info.url + ').'; }
+      try { u = new URL(svc.url); } catch (_) { return 'Not a valid URL (for example ' + example + ').'; }
       if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'The URL must start with http:// or https://.';
       const t = Number(timeout.value);
       if (!Number.isFinite(t) || t < 1 || t > 300) return 'Timeout must be between 1 and 300 seconds.';

@@ -220,9 +220,10 @@ pub async fn get_settings<R: Runtime>(
         app.autolaunch().is_enabled().unwrap_or(false)
     };
     blocking(move || {
-        let services: Vec<Value> = config::SERVICE_NAMES
+        let services: Vec<Value> = crate::ServiceId::ALL
             .iter()
-            .map(|name| {
+            .map(|id| {
+                let name = id.name();
                 let svc = config
                     .services()
                     .into_iter()
@@ -232,6 +233,10 @@ pub async fn get_settings<R: Runtime>(
                 let secret_set = secrets::lookup(name).is_ok();
                 json!({
                     "name": name,
+                    "label": id.label(),
+                    "secret_kind": id.secret_kind(),
+                    "needs_username": id.needs_username(),
+                    "default_port": id.default_port(),
                     "enabled": svc.is_some(),
                     "url": svc.as_ref().map(|s| s.url.to_string()).unwrap_or_default(),
                     "username": svc.as_ref().and_then(|s| s.username.clone()),

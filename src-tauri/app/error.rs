@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::config::ConfigError;
-use crate::services::{ErrorKind, ServiceError};
+use crate::services::ServiceError;
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -26,17 +26,7 @@ impl IpcError {
 
 impl From<ServiceError> for IpcError {
     fn from(e: ServiceError) -> Self {
-        let code = match e.kind {
-            ErrorKind::Unreachable => "unreachable",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::Banned => "banned",
-            ErrorKind::ServerError => "server_error",
-            ErrorKind::BadResponse => "bad_response",
-            ErrorKind::Config => "config",
-        };
-        IpcError::new(code, e.message)
+        IpcError::new(e.kind.as_str(), e.message)
     }
 }
 

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::PollConfig;
 use crate::tracker::{MediaType, Phase, Records};
+use crate::ServiceId;
 
 /// A request counts as moving for this long after its last change.
 const RECENT: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
@@ -82,18 +83,17 @@ impl Cadence {
     }
 
     /// The interval until the next poll of a service that answered last time.
-    pub fn interval(&self, service: &str) -> Duration {
+    pub fn interval(&self, service: ServiceId) -> Duration {
         let Some(p) = &self.poll else {
             return Duration::from_secs(300);
         };
         let fast = match service {
-            "qbittorrent" => self.downloading.then_some(p.downloading),
-            "radarr" => self.films_moving.then_some(p.active),
-            "sonarr" => self.series_moving.then_some(p.active),
-            "jellyfin" => self.late_phases_moving.then_some(p.active),
-            "shoko" => self.anime_matching.then_some(p.active),
-            "jellyseerr" => self.anything_moving.then_some(p.jellyseerr),
-            _ => None,
+            ServiceId::Qbittorrent => self.downloading.then_some(p.downloading),
+            ServiceId::Radarr => self.films_moving.then_some(p.active),
+            ServiceId::Sonarr => self.series_moving.then_some(p.active),
+            ServiceId::Jellyfin => self.late_phases_moving.then_some(p.active),
+            ServiceId::Shoko => self.anime_matching.then_some(p.active),
+            ServiceId::Jellyseerr => self.anything_moving.then_some(p.jellyseerr),
         };
         fast.unwrap_or(p.idle).max(Duration::from_secs(1))
     }
@@ -140,14 +140,7 @@ mod tests {
     #[test]
     fn nothing_moving_means_idle_everywhere() {
         let c = Cadence::new(&PollConfig::default(), &Records::new(), Utc::now());
-        for s in [
-            "jellyseerr",
-            "radarr",
-            "sonarr",
-            "qbittorrent",
-            "shoko",
-            "jellyfin",
-        ] {
+        for s in ServiceId::ALL {
             assert_eq!(c.interval(s), Duration::from_secs(300), "{s}");
         }
     }

@@ -82,17 +82,17 @@ pub async fn check_one(cfg: &ServiceConfig, secret: Secret) -> CheckResult {
             }
         };
     }
-    let r = match name.as_str() {
-        "jellyseerr" => test!(JellyseerrClient),
-        "radarr" => test!(RadarrClient),
-        "sonarr" => test!(SonarrClient),
-        "qbittorrent" => test!(QbittorrentClient),
-        "shoko" => test!(ShokoClient),
-        "jellyfin" => test!(JellyfinClient),
-        other => Err(ServiceError::new(
-            other,
+    let r = match crate::ServiceId::parse(&name) {
+        Some(crate::ServiceId::Jellyseerr) => test!(JellyseerrClient),
+        Some(crate::ServiceId::Radarr) => test!(RadarrClient),
+        Some(crate::ServiceId::Sonarr) => test!(SonarrClient),
+        Some(crate::ServiceId::Qbittorrent) => test!(QbittorrentClient),
+        Some(crate::ServiceId::Shoko) => test!(ShokoClient),
+        Some(crate::ServiceId::Jellyfin) => test!(JellyfinClient),
+        None => Err(ServiceError::new(
+            &name,
             crate::services::ErrorKind::Config,
-            format!("unknown service {other}"),
+            format!("unknown service {name}"),
         )),
     };
     CheckResult::from(&name, r)

@@ -30,6 +30,7 @@ use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
 use crate::store::{NewNotification, ServiceStatus, Store, StoreError};
 use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
+use crate::ServiceId;
 
 pub use cadence::Cadence;
 pub use check::{check_all, check_one, CheckResult};
@@ -96,6 +97,8 @@ pub struct CycleStages {
 
 /// One service's client and what we know of it.
 struct Slot<C, D> {
+    id: ServiceId,
+    /// `id.name()`.
     name: &'static str,
     config: Option<ServiceConfig>,
     client: Result<C, ServiceError>,
@@ -109,16 +112,18 @@ struct Slot<C, D> {
 
 impl<C, D> Slot<C, D> {
     fn new(
-        name: &'static str,
+        id: ServiceId,
         config: Option<&ServiceConfig>,
         build: impl FnOnce(&ServiceConfig, Arc<HttpStats>) -> Result<C, ServiceError>,
     ) -> Self {
+        let name = id.name();
         let stats = HttpStats::new();
         let client = match config {
             Some(cfg) => build(cfg, stats.clone()),
             None => Err(ServiceError::new(name, ErrorKind::Config, "not configured")),
         };
         Slot {
+            id,
             name,
             config: config.cloned(),
             client,
@@ -202,7 +207,7 @@ impl<C, D> Slot<C, D> {
                 let changed = self.status.ok || self.status.error.as_deref() != Some(&e.message);
                 self.status.ok = false;
                 self.status.error = Some(e.message.clone());
-                self.status.error_kind = Some(kind_name(e.kind).to_string());
+                self.status.error_kind = Some(e.kind.as_str().to_string());
                 if self.status.error_since.is_none() {
                     self.status.error_since = Some(at);
                 }
@@ -220,19 +225,6 @@ impl<C, D> Slot<C, D> {
 type Polled<D> = Option<Result<D, ServiceError>>;
 /// [`Polled`] without the data (which moved into the snapshot).
 type Outcome = Option<Result<(), ServiceError>>;
-
-fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::Unreachable => "unreachable",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Tls => "tls",
-        ErrorKind::Unauthorized => "unauthorized",
-        ErrorKind::Banned => "banned",
-        ErrorKind::ServerError => "server_error",
-        ErrorKind::BadResponse => "bad_response",
-        ErrorKind::Config => "config",
-    }
-}
 
 /// Builds a client for a configured service: secret lookup, then the client.
 fn build<C>(
@@ -294,22 +286,24 @@ impl Tracker {
         let records = store.load_records()?;
         let mut t = Tracker {
             poll: config.poll.clone(),
-            jellyseerr: Slot::new("jellyseerr", config.jellyseerr.as_ref(), |c, s| {
+            jellyseerr: Slot::new(ServiceId::Jellyseerr, config.jellyseerr.as_ref(), |c, s| {
                 build(c, |c, k| JellyseerrClient::new(c, k, s))
             }),
-            radarr: Slot::new("radarr", config.radarr.as_ref(), |c, s| {
+            radarr: Slot::new(ServiceId::Radarr, config.radarr.as_ref(), |c, s| {
                 build(c, |c, k| RadarrClient::new(c, k, s))
             }),
-            sonarr: Slot::new("sonarr", config.sonarr.as_ref(), |c, s| {
+            sonarr: Slot::new(ServiceId::Sonarr, config.sonarr.as_ref(), |c, s| {
                 build(c, |c, k| SonarrClient::new(c, k, s))
             }),
-            qbittorrent: Slot::new("qbittorrent", config.qbittorrent.as_ref(), |c, s| {
-                build(c, |c, k| QbittorrentClient::new(c, k, s))
-            }),
-            shoko: Slot::new("shoko", config.shoko.as_ref(), |c, s| {
+            qbittorrent: Slot::new(
+                ServiceId::Qbittorrent,
+                config.qbittorrent.as_ref(),
+                |c, s| build(c, |c, k| QbittorrentClient::new(c, k, s)),
+            ),
+            shoko: Slot::new(ServiceId::Shoko, config.shoko.as_ref(), |c, s| {
                 build(c, |c, k| ShokoClient::new(c, k, s))
             }),
-            jellyfin: Slot::new("jellyfin", config.jellyfin.as_ref(), |c, s| {
+            jellyfin: Slot::new(ServiceId::Jellyfin, config.jellyfin.as_ref(), |c, s| {
                 build(c, |c, k| JellyfinClient::new(c, k, s))
             }),
             store,
@@ -479,7 +473,7 @@ impl Tracker {
         let r_seerr = if d_seerr {
             let cfg = self.jellyseerr.config.as_ref();
             Some(match &mut self.jellyseerr.client {
-                Ok(c) => with_deadline("jellyseerr", cfg, c.fetch(sweep)).await,
+                Ok(c) => with_deadline(ServiceId::Jellyseerr.name(), cfg, c.fetch(sweep)).await,
                 Err(e) => Err(e.clone()),
             })
         } else {
@@ -506,7 +500,10 @@ impl Tracker {
                 }
                 let cfg = radarr.config.as_ref();
                 Some(match &mut radarr.client {
-                    Ok(c) => with_deadline("radarr", cfg, c.fetch(wants_ref, sweep)).await,
+                    Ok(c) => {
+                        with_deadline(ServiceId::Radarr.name(), cfg, c.fetch(wants_ref, sweep))
+                            .await
+                    }
                     Err(e) => Err(e.clone()),
                 })
             },
@@ -516,7 +513,10 @@ impl Tracker {
                 }
                 let cfg = sonarr.config.as_ref();
                 Some(match &mut sonarr.client {
-                    Ok(c) => with_deadline("sonarr", cfg, c.fetch(wants_ref, sweep)).await,
+                    Ok(c) => {
+                        with_deadline(ServiceId::Sonarr.name(), cfg, c.fetch(wants_ref, sweep))
+                            .await
+                    }
                     Err(e) => Err(e.clone()),
                 })
             },
@@ -526,7 +526,7 @@ impl Tracker {
                 }
                 let cfg = qbittorrent.config.as_ref();
                 Some(match &mut qbittorrent.client {
-                    Ok(c) => with_deadline("qbittorrent", cfg, c.fetch()).await,
+                    Ok(c) => with_deadline(ServiceId::Qbittorrent.name(), cfg, c.fetch()).await,
                     Err(e) => Err(e.clone()),
                 })
             },
@@ -536,7 +536,7 @@ impl Tracker {
                 }
                 let cfg = shoko.config.as_ref();
                 Some(match &mut shoko.client {
-                    Ok(c) => with_deadline("shoko", cfg, c.fetch(wants_ref)).await,
+                    Ok(c) => with_deadline(ServiceId::Shoko.name(), cfg, c.fetch(wants_ref)).await,
                     Err(e) => Err(e.clone()),
                 })
             },
@@ -546,9 +546,11 @@ impl Tracker {
                 }
                 let cfg = jellyfin.config.as_ref();
                 Some(match &mut jellyfin.client {
-                    Ok(c) => with_deadline("jellyfin", cfg, c.fetch(wants_ref, sweep))
-                        .await
-                        .map(Arc::new),
+                    Ok(c) => {
+                        with_deadline(ServiceId::Jellyfin.name(), cfg, c.fetch(wants_ref, sweep))
+                            .await
+                            .map(Arc::new)
+                    }
                     Err(e) => Err(e.clone()),
                 })
             },
@@ -597,12 +599,22 @@ impl Tracker {
             let (f_shoko, f_jf) = tokio::join!(
                 async {
                     let c = shoko.client.as_mut().ok().filter(|_| ask_shoko)?;
-                    Some(with_deadline("shoko", shoko.config.as_ref(), c.fetch(wants_ref)).await)
+                    Some(
+                        with_deadline(
+                            ServiceId::Shoko.name(),
+                            shoko.config.as_ref(),
+                            c.fetch(wants_ref),
+                        )
+                        .await,
+                    )
                 },
                 async {
                     let c = jellyfin.client.as_mut().ok().filter(|_| ask_jf)?;
                     let cfg = jellyfin.config.as_ref();
-                    Some(with_deadline("jellyfin", cfg, c.fetch(wants_ref, false)).await)
+                    Some(
+                        with_deadline(ServiceId::Jellyfin.name(), cfg, c.fetch(wants_ref, false))
+                            .await,
+                    )
                 },
             );
             fetch_time += t.elapsed();
@@ -610,8 +622,14 @@ impl Tracker {
             // A follow-up that fails keeps the pass's first answer: what was
             // read stays read, and the next cycle asks again.
             for (name, failed) in [
-                ("shoko", f_shoko.as_ref().and_then(|r| r.as_ref().err())),
-                ("jellyfin", f_jf.as_ref().and_then(|r| r.as_ref().err())),
+                (
+                    ServiceId::Shoko.name(),
+                    f_shoko.as_ref().and_then(|r| r.as_ref().err()),
+                ),
+                (
+                    ServiceId::Jellyfin.name(),
+                    f_jf.as_ref().and_then(|r| r.as_ref().err()),
+                ),
             ] {
                 if let Some(e) = failed {
                     log::warn!("{name}: follow-up read failed: {}", e.message);
@@ -704,12 +722,12 @@ impl Tracker {
         self.cycles += 1;
         let mut polled = Vec::new();
         for (name, polled_now) in [
-            ("jellyseerr", d_seerr),
-            ("radarr", d_radarr),
-            ("sonarr", d_sonarr),
-            ("qbittorrent", d_qbit),
-            ("shoko", d_shoko),
-            ("jellyfin", d_jf),
+            (ServiceId::Jellyseerr.name(), d_seerr),
+            (ServiceId::Radarr.name(), d_radarr),
+            (ServiceId::Sonarr.name(), d_sonarr),
+            (ServiceId::Qbittorrent.name(), d_qbit),
+            (ServiceId::Shoko.name(), d_shoko),
+            (ServiceId::Jellyfin.name(), d_jf),
         ] {
             if polled_now {
                 polled.push(name.to_string());
@@ -746,7 +764,7 @@ impl Tracker {
                     let interval = if self.$slot.failures > 0 {
                         cadence::backoff(self.$slot.failures, self.poll.idle)
                     } else {
-                        cadence.interval(self.$slot.name)
+                        cadence.interval(self.$slot.id)
                     };
                     let fresh = now + interval;
                     let was_polled = polled.iter().any(|p| p == self.$slot.name);

@@ -135,7 +135,7 @@ async fn per_service_stats_match_what_each_server_saw_and_add_up_to_the_total() 
     let names: Vec<&str> = stats.iter().map(|s| s.0).collect();
     assert_eq!(
         names,
-        crate::config::SERVICE_NAMES,
+        crate::ServiceId::ALL.map(crate::ServiceId::name),
         "every configured service has its figures, in pipeline order"
     );
     for service in Service::ALL {
@@ -252,7 +252,8 @@ fn wants_gain_each_listed_media_once_and_never_a_declined_one() {
 #[test]
 fn a_service_not_polled_lends_its_last_data_to_the_cycle_and_gets_it_back() {
     let cfg = crate::services::http::test_support::config("radarr", "http://127.0.0.1:1");
-    let mut slot: Slot<(), Vec<i64>> = Slot::new("radarr", Some(&cfg), |_, _| Ok(()));
+    let mut slot: Slot<(), Vec<i64>> =
+        Slot::new(crate::ServiceId::Radarr, Some(&cfg), |_, _| Ok(()));
     let at = Utc::now();
     let (fresh, outcome) = slot.take(Some(Ok(vec![1, 2, 3])));
     slot.record(&outcome, fresh, at, |d| d);

@@ -56,6 +56,23 @@ pub enum ErrorKind {
     Config,
 }
 
+impl ErrorKind {
+    /// The snake_case name the store, the CLI's JSON and the IPC error
+    /// codes use ("server_error").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Unreachable => "unreachable",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::Banned => "banned",
+            ErrorKind::ServerError => "server_error",
+            ErrorKind::BadResponse => "bad_response",
+            ErrorKind::Config => "config",
+        }
+    }
+}
+
 /// An error from one service, already classified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{service}: {message}")]

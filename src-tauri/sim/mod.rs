@@ -14,7 +14,7 @@
 //! 500s, hangs, HTML or broken JSON) and counts the requests it received.
 //! [`Timeline`]s replay stories step by step ([`demo_timeline`]).
 //!
-//! This module depends on nothing else in the crate.
+//! This module depends on nothing else in the crate but [`crate::ServiceId`].
 
 mod arr;
 mod demo;
@@ -38,58 +38,11 @@ pub use populate::Stage;
 pub use timeline::{demo_timeline, demo_world, run_timeline, Step, Timeline};
 pub use world::{media_status, request_status, ShokoState, SimError, SimWorld};
 
-/// One of the six simulated services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
-    /// Jellyseerr 2.7.3 (`/api/v1`).
-    Jellyseerr,
-    /// Radarr v5 (`/api/v3`).
-    Radarr,
-    /// Sonarr v4 (`/api/v3`).
-    Sonarr,
-    /// qBittorrent 4.5.2 (WebUI API 2.8.19).
-    Qbittorrent,
-    /// Shoko Server 5.3.3.
-    Shoko,
-    /// Jellyfin 10.11.11.
-    Jellyfin,
-}
-
-impl Service {
-    /// All six, in port order (`start_on(base)` puts Jellyseerr on `base`).
-    pub const ALL: [Service; 6] = [
-        Service::Jellyseerr,
-        Service::Radarr,
-        Service::Sonarr,
-        Service::Qbittorrent,
-        Service::Shoko,
-        Service::Jellyfin,
-    ];
-
-    /// Position in [`Service::ALL`].
-    pub fn index(self) -> usize {
-        match self {
-            Service::Jellyseerr => 0,
-            Service::Radarr => 1,
-            Service::Sonarr => 2,
-            Service::Qbittorrent => 3,
-            Service::Shoko => 4,
-            Service::Jellyfin => 5,
-        }
-    }
-
-    /// The config section name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Jellyseerr => "jellyseerr",
-            Service::Radarr => "radarr",
-            Service::Sonarr => "sonarr",
-            Service::Qbittorrent => "qbittorrent",
-            Service::Shoko => "shoko",
-            Service::Jellyfin => "jellyfin",
-        }
-    }
-}
+/// One of the six simulated services: Jellyseerr 2.7.3 (`/api/v1`), Radarr
+/// v5 and Sonarr v4 (`/api/v3`), qBittorrent 4.5.2 (WebUI API 2.8.19), Shoko
+/// Server 5.3.3, Jellyfin 10.11.11. `Service::ALL` is also the port order
+/// (`start_on(base)` puts Jellyseerr on `base`).
+pub use crate::ServiceId as Service;
 
 /// How a simulated service answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -157,7 +157,11 @@
   const settings = {
     services: ['jellyseerr', 'radarr', 'sonarr', 'qbittorrent', 'shoko', 'jellyfin'].map((name) => {
       const configured = scenario !== 'firstrun' && name !== 'shoko';
+      const port = ({ jellyseerr: 5055, radarr: 7878, sonarr: 8989, qbittorrent: 8080, shoko: 8111, jellyfin: 8096 })[name];
+      const withUser = name === 'qbittorrent' || name === 'shoko';
       return {
+        label: ({ qbittorrent: 'qBittorrent' })[name] || name[0].toUpperCase() + name.slice(1),
+        secret_kind: withUser ? 'password' : 'api key', needs_username: withUser, default_port: port,
         name, enabled: configured, url: configured ? 'http://' + name + '.lan:' + ({ jellyseerr: 5055, radarr: 7878, sonarr: 8989, qbittorrent: 8080, shoko: 8111, jellyfin: 8096 })[name] : '',
         username: name === 'qbittorrent' && configured ? 'admin' : null, timeout_secs: 10, secret_set: configured && name !== 'jellyfin',
       };
