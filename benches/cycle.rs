@@ -21,7 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use status_tracker_lib::config::{self, Config, PollConfig};
-use status_tracker_lib::poller::{self, Command, Tracker};
+use status_tracker_lib::poller::{self, Command, Poller};
 use status_tracker_lib::sim::{config_toml, sim_env, Service, SimStack, SimWorld};
 use status_tracker_lib::store::Store;
 use status_tracker_lib::tracker::{Change, Phase};
@@ -32,7 +32,7 @@ type Res<T> = Result<T, Box<dyn Error>>;
 /// Per service: requests the server saw, bytes the client received.
 type Counts = HashMap<&'static str, (u64, u64)>;
 
-fn counts(t: &Tracker, world: &SimWorld) -> Counts {
+fn counts(t: &Poller, world: &SimWorld) -> Counts {
     let bytes: HashMap<&str, u64> = t
         .service_stats()
         .into_iter()
@@ -105,7 +105,7 @@ async fn traffic(n: usize) -> Res<Traffic> {
     let stack = SimStack::start_with(world.clone(), None).await?;
     let dir = tempfile::tempdir()?;
     let cfg = sim_config(&stack, dir.path(), no_sweep())?;
-    let mut t = Tracker::new(&cfg, Store::open_in(dir.path())?)?;
+    let mut t = Poller::new(&cfg, Store::open_in(dir.path())?)?;
 
     let c0 = counts(&t, &world);
     let first = t.cycle(true).await?;
@@ -126,7 +126,7 @@ async fn traffic(n: usize) -> Res<Traffic> {
         ..PollConfig::default()
     };
     let cfg = sim_config(&stack, dir.path(), sweep_cfg)?;
-    let mut t = Tracker::new(&cfg, Store::open_in(dir.path())?)?;
+    let mut t = Poller::new(&cfg, Store::open_in(dir.path())?)?;
     t.cycle(true).await?;
     let c4 = counts(&t, &world);
     let sweep = t.cycle(true).await?;
@@ -242,7 +242,7 @@ async fn latency() -> Res<[(&'static str, Spread); 4]> {
     let stack = SimStack::start_with(world.clone(), None).await?;
     let dir = tempfile::tempdir()?;
     let cfg = sim_config(&stack, dir.path(), no_sweep())?;
-    let mut t = Tracker::new(&cfg, Store::open_in(dir.path())?)?;
+    let mut t = Poller::new(&cfg, Store::open_in(dir.path())?)?;
     for _ in 0..3 {
         t.cycle(true).await?;
     }
@@ -318,7 +318,7 @@ async fn detection(samples: usize, timeout: Duration) -> Res<Vec<Detection>> {
     let stack = SimStack::start_with(world.clone(), None).await?;
     let dir = tempfile::tempdir()?;
     let cfg = sim_config(&stack, dir.path(), PollConfig::default())?;
-    let mut t = Tracker::new(&cfg, Store::open_in(dir.path())?)?;
+    let mut t = Poller::new(&cfg, Store::open_in(dir.path())?)?;
     let (cmd_tx, cmd_rx) = mpsc::channel(4);
     let (seen_tx, mut seen_rx) = mpsc::unbounded_channel::<Seen>();
     let looper = tokio::spawn(async move {

@@ -409,7 +409,7 @@ fn ordinary(sweep: &Snapshot, records: &Records) -> Snapshot {
 
 /// Runs reconcile until it settles (the poller applies each cycle's changed
 /// records); returns the records of a steady state.
-fn settle(snap: &Snapshot) -> Records {
+fn apply_step(snap: &Snapshot) -> Records {
     let mut records = Records::new();
     for round in 0..5 {
         let out = tracker::reconcile(&records, snap, now() + TimeDelta::seconds(round));
@@ -437,7 +437,7 @@ struct Fixture {
 
 fn fixture(n: usize) -> Fixture {
     let first = snapshot(n, 42);
-    let records = settle(&first);
+    let records = apply_step(&first);
     // Later cycles: the *arr history feed reports each event once
     // (`history/since` with a cursor), so a steady cycle's history is empty.
     let mut sweep = first.clone();

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::config::{self, Config, ConfigError};
 use crate::contract::{first_contact_text, services_json, Listing, RequestJson};
-use crate::poller::{self, Command, CycleReport, PollerLock, Tracker};
+use crate::poller::{self, Command, CycleReport, Poller, PollerLock};
 use crate::store::{ServiceStatus, Store};
 use crate::tracker::{self, Change, Phase, RequestRecord};
 
@@ -358,7 +358,7 @@ async fn check(config_path: &Path, json: bool) -> i32 {
 }
 
 /// Opens the store and the tracker for a poller (taking the data dir's lock).
-fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Tracker, PollerLock), i32> {
+fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Poller, PollerLock), i32> {
     let config = load_config(config_path).map_err(usage_error)?;
     let lock = PollerLock::acquire(data_dir).map_err(usage_error)?;
     let (store, moved) = Store::open_or_recover(data_dir).map_err(|e| {
@@ -368,7 +368,7 @@ fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Tracker, PollerL
     if let Some(moved) = moved {
         eprintln!("status-tracker: {}", moved.message());
     }
-    let tracker = Tracker::new(&config, store).map_err(|e| {
+    let tracker = Poller::new(&config, store).map_err(|e| {
         eprintln!("status-tracker: {e}");
         1
     })?;
@@ -461,7 +461,7 @@ fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool
 }
 
 /// One watch output line per change.
-fn change_line(change: &Change, tracker: &Tracker, json: bool) -> Option<String> {
+fn change_line(change: &Change, tracker: &Poller, json: bool) -> Option<String> {
     let rec = tracker.records().get(&change.request_id());
     let now = Utc::now();
     if json {
@@ -521,7 +521,7 @@ fn change_line(change: &Change, tracker: &Tracker, json: bool) -> Option<String>
     }
 }
 
-fn print_report(report: &CycleReport, tracker: &Tracker, json: bool) {
+fn print_report(report: &CycleReport, tracker: &Poller, json: bool) {
     let mut out = std::io::stdout().lock();
     for ev in &report.service_events {
         let line = if json {
@@ -581,7 +581,7 @@ async fn watch(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
     run_watch(&mut tracker, json).await
 }
 
-async fn run_watch(tracker: &mut Tracker, json: bool) -> i32 {
+async fn run_watch(tracker: &mut Poller, json: bool) -> i32 {
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -677,7 +677,7 @@ async fn demo(headless: bool) -> i32 {
             return 1;
         }
     };
-    let mut tracker = match Tracker::new(&config, store) {
+    let mut tracker = match Poller::new(&config, store) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("status-tracker: {e}");

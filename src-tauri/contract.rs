@@ -201,7 +201,7 @@ impl<'a> MainWindowState<'a> {
 
 /// "Reading your library: 340 of 1,000 requests", while first contact with
 /// a big library is still reading it over several cycles (`(read, listed)`,
-/// [`crate::poller::Tracker::first_contact_progress`]): the CLI's stderr,
+/// [`crate::poller::Poller::first_contact_progress`]): the CLI's stderr,
 /// the main window and the tray menu say it in these words.
 pub fn first_contact_text(progress: Option<(usize, usize)>) -> Option<String> {
     let (read, listed) = progress?;

@@ -1,7 +1,7 @@
 //! Outages: each service in turn, and all at once, refusing connections,
 //! hanging, answering 500 or 401, for 1, 10 (and once 100) cycles, while five
 //! films sit in DOWNLOADING, DOWNLOAD_DONE, IMPORTING, ANIME_MATCHING and
-//! AVAILABLE. The poller runs in-process (`Tracker::cycle`), against the
+//! AVAILABLE. The poller runs in-process (`Poller::cycle`), against the
 //! simulated stack.
 //!
 //! Properties: during the outage nothing moves (backwards or otherwise),
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use status_tracker_lib::config::{self, Config};
-use status_tracker_lib::poller::Tracker;
+use status_tracker_lib::poller::Poller;
 use status_tracker_lib::secrets::Secret;
 use status_tracker_lib::services::qbittorrent::QbittorrentClient;
 use status_tracker_lib::services::{ErrorKind, HttpStats};
@@ -84,7 +84,7 @@ impl Target {
 struct Rig {
     stack: SimStack,
     _dir: tempfile::TempDir,
-    tracker: Tracker,
+    tracker: Poller,
     requests: BTreeMap<u64, u64>,
 }
 
@@ -162,7 +162,7 @@ impl Rig {
         let dir = tempfile::tempdir().unwrap();
         let config = sim_config(&stack, dir.path(), "");
         let store = Store::open_in(&dir.path().join("data")).unwrap();
-        let tracker = Tracker::new(&config, store).unwrap();
+        let tracker = Poller::new(&config, store).unwrap();
         Rig {
             stack,
             _dir: dir,
@@ -389,7 +389,7 @@ async fn a_failing_service_is_polled_with_exponential_backoff_up_to_a_cap() {
             dir.path(),
             "[poll]\ndownloading_secs = 300\nactive_secs = 300\njellyseerr_secs = 300\nidle_secs = 300\n",
         );
-        let mut t = Tracker::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
+        let mut t = Poller::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
         t.cycle(true).await.unwrap();
         let w = stack.world();
         w.set_mode(svc, FailureMode::Refused);

@@ -10,7 +10,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::mpsc;
 
 use crate::config::{self, Config, ConfigError};
-use crate::poller::{self, Command, CycleReport, Tracker};
+use crate::poller::{self, Command, CycleReport, Poller};
 use crate::store::Store;
 
 use super::{notify, tray, view};
@@ -137,7 +137,7 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
             *g = Some(message);
         }
     }
-    let mut tracker = Tracker::new(&config, store).map_err(|e| e.to_string())?;
+    let mut tracker = Poller::new(&config, store).map_err(|e| e.to_string())?;
     tracker.set_notify(Some(config.notifications));
     // Notifications recorded by a run that died before showing them are shown
     // now if recent; older ones are dropped (no burst of old news).
@@ -184,7 +184,7 @@ pub async fn stop_poller(state: &AppState) {
     }
 }
 
-fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Tracker, demo: bool) {
+fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Poller, demo: bool) {
     use tauri::Manager;
     log::debug!(
         "cycle: {} changes, {} HTTP requests, {} bytes, {} ms, polled {:?}",

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 pub use crate::contract::first_contact_text;
 use crate::contract::MainWindowState;
-use crate::poller::Tracker;
+use crate::poller::Poller;
 use crate::store::ServiceStatus;
 use crate::tracker::{Phase, Records};
 
@@ -29,7 +29,7 @@ pub fn list_payload(
 }
 
 pub fn tracker_payload(
-    t: &Tracker,
+    t: &Poller,
     paused: bool,
     demo: bool,
     changed_ids: &[i64],

@@ -96,7 +96,7 @@ pub struct CycleStages {
 }
 
 /// One service's client and what we know of it.
-struct Slot<C, D> {
+struct PolledService<C, D> {
     id: ServiceId,
     /// `id.name()`.
     name: &'static str,
@@ -110,7 +110,7 @@ struct Slot<C, D> {
     stats: Arc<HttpStats>,
 }
 
-impl<C, D> Slot<C, D> {
+impl<C, D> PolledService<C, D> {
     fn new(
         id: ServiceId,
         config: Option<&ServiceConfig>,
@@ -122,7 +122,7 @@ impl<C, D> Slot<C, D> {
             Some(cfg) => build(cfg, stats.clone()),
             None => Err(ServiceError::new(name, ErrorKind::Config, "not configured")),
         };
-        Slot {
+        PolledService {
             id,
             name,
             config: config.cloned(),
@@ -258,18 +258,18 @@ async fn with_deadline<T>(
 }
 
 /// The tracker: clients, records and the store, driven one cycle at a time.
-pub struct Tracker {
+pub struct Poller {
     poll: PollConfig,
     store: Store,
     records: Records,
-    jellyseerr: Slot<JellyseerrClient, tracker::SeerrData>,
-    radarr: Slot<RadarrClient, tracker::RadarrData>,
-    sonarr: Slot<SonarrClient, tracker::SonarrData>,
-    qbittorrent: Slot<QbittorrentClient, tracker::QbitData>,
-    shoko: Slot<ShokoClient, tracker::ShokoData>,
+    jellyseerr: PolledService<JellyseerrClient, tracker::SeerrData>,
+    radarr: PolledService<RadarrClient, tracker::RadarrData>,
+    sonarr: PolledService<SonarrClient, tracker::SonarrData>,
+    qbittorrent: PolledService<QbittorrentClient, tracker::QbitData>,
+    shoko: PolledService<ShokoClient, tracker::ShokoData>,
     /// Shared (`Arc`), so that the reconciler keeps its index of Jellyfin's
     /// items while they stay the same allocation.
-    jellyfin: Slot<JellyfinClient, Arc<tracker::JellyfinData>>,
+    jellyfin: PolledService<JellyfinClient, Arc<tracker::JellyfinData>>,
     /// Wall-clock time of the last full sweep (kept across runs in the store).
     last_sweep: Option<DateTime<Utc>>,
     cycles: u64,
@@ -279,31 +279,33 @@ pub struct Tracker {
     reconciler: tracker::Reconciler,
 }
 
-impl Tracker {
+impl Poller {
     /// Builds every configured client (a missing secret becomes that service's
     /// error, not a failure of the whole tracker) and loads the records.
     pub fn new(config: &Config, store: Store) -> Result<Self, StoreError> {
         let records = store.load_records()?;
-        let mut t = Tracker {
+        let mut t = Poller {
             poll: config.poll.clone(),
-            jellyseerr: Slot::new(ServiceId::Jellyseerr, config.jellyseerr.as_ref(), |c, s| {
-                build(c, |c, k| JellyseerrClient::new(c, k, s))
-            }),
-            radarr: Slot::new(ServiceId::Radarr, config.radarr.as_ref(), |c, s| {
+            jellyseerr: PolledService::new(
+                ServiceId::Jellyseerr,
+                config.jellyseerr.as_ref(),
+                |c, s| build(c, |c, k| JellyseerrClient::new(c, k, s)),
+            ),
+            radarr: PolledService::new(ServiceId::Radarr, config.radarr.as_ref(), |c, s| {
                 build(c, |c, k| RadarrClient::new(c, k, s))
             }),
-            sonarr: Slot::new(ServiceId::Sonarr, config.sonarr.as_ref(), |c, s| {
+            sonarr: PolledService::new(ServiceId::Sonarr, config.sonarr.as_ref(), |c, s| {
                 build(c, |c, k| SonarrClient::new(c, k, s))
             }),
-            qbittorrent: Slot::new(
+            qbittorrent: PolledService::new(
                 ServiceId::Qbittorrent,
                 config.qbittorrent.as_ref(),
                 |c, s| build(c, |c, k| QbittorrentClient::new(c, k, s)),
             ),
-            shoko: Slot::new(ServiceId::Shoko, config.shoko.as_ref(), |c, s| {
+            shoko: PolledService::new(ServiceId::Shoko, config.shoko.as_ref(), |c, s| {
                 build(c, |c, k| ShokoClient::new(c, k, s))
             }),
-            jellyfin: Slot::new(ServiceId::Jellyfin, config.jellyfin.as_ref(), |c, s| {
+            jellyfin: PolledService::new(ServiceId::Jellyfin, config.jellyfin.as_ref(), |c, s| {
                 build(c, |c, k| JellyfinClient::new(c, k, s))
             }),
             store,
@@ -484,7 +486,7 @@ impl Tracker {
             extend_wants(&mut wants, seerr);
         }
 
-        let Tracker {
+        let Poller {
             radarr,
             sonarr,
             qbittorrent,
@@ -590,7 +592,7 @@ impl Tracker {
                 break;
             };
             let t = Instant::now();
-            let Tracker {
+            let Poller {
                 shoko, jellyfin, ..
             } = self;
             let wants_ref = &more.wants;
@@ -954,9 +956,9 @@ const GIVE_BACK_AFTER_BYTES: u64 = 4 * 1024 * 1024;
 /// `publish` after its cycle is committed. A wall clock that jumped (the
 /// machine slept) triggers an immediate poll of everything.
 pub async fn run(
-    tracker: &mut Tracker,
+    tracker: &mut Poller,
     mut commands: mpsc::Receiver<Command>,
-    mut publish: impl FnMut(&CycleReport, &mut Tracker),
+    mut publish: impl FnMut(&CycleReport, &mut Poller),
     mut on_error: impl FnMut(&StoreError),
 ) {
     let heartbeat = Duration::from_secs(5);

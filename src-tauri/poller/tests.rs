@@ -128,7 +128,7 @@ async fn per_service_stats_match_what_each_server_saw_and_add_up_to_the_total() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");
     let config = crate::config::parse(&config_toml(sim.urls()), &path).unwrap();
-    let mut t = Tracker::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
+    let mut t = Poller::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
 
     let report = t.cycle(true).await.unwrap();
     let stats = t.service_stats();
@@ -180,7 +180,7 @@ async fn a_fast_service_never_pushes_a_slow_one_back() {
         crate::sim::config_toml(stack.urls())
     );
     let config = crate::config::parse(&text, std::path::Path::new("t.toml")).unwrap();
-    let mut t = Tracker::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
+    let mut t = Poller::new(&config, Store::open_in(dir.path()).unwrap()).unwrap();
     // Something downloading keeps qBittorrent on its fast cadence.
     let w = stack.world();
     w.add_movie(1, "Film", 2020, false);
@@ -252,8 +252,8 @@ fn wants_gain_each_listed_media_once_and_never_a_declined_one() {
 #[test]
 fn a_service_not_polled_lends_its_last_data_to_the_cycle_and_gets_it_back() {
     let cfg = crate::services::http::test_support::config("radarr", "http://127.0.0.1:1");
-    let mut slot: Slot<(), Vec<i64>> =
-        Slot::new(crate::ServiceId::Radarr, Some(&cfg), |_, _| Ok(()));
+    let mut slot: PolledService<(), Vec<i64>> =
+        PolledService::new(crate::ServiceId::Radarr, Some(&cfg), |_, _| Ok(()));
     let at = Utc::now();
     let (fresh, outcome) = slot.take(Some(Ok(vec![1, 2, 3])));
     slot.record(&outcome, fresh, at, |d| d);

@@ -4,13 +4,13 @@ use super::*;
 
 /// Has Radarr deleted a finished film's file since it became AVAILABLE, and
 /// the record not said so yet?
-pub(super) fn file_deletion_unrecorded(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+pub(super) fn file_deletion_unrecorded(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
     file_deleted_since_available(r, ctx) && r.reason.as_deref() != Some(reasons::FILE_DELETED)
 }
 
 /// Has Radarr deleted a finished film's file since it became AVAILABLE? (A
 /// finished record is frozen: this only adds a line to its timeline.)
-pub(super) fn file_deleted_since_available(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+pub(super) fn file_deleted_since_available(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
     r.phase == Phase::Available
         && r.arr_id.is_some_and(|id| {
             ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
@@ -35,7 +35,7 @@ pub(super) enum ItemGone<'a> {
 /// What Jellyfin's data says of a finished film's item, when it is gone.
 /// (Jellyfin's data holds every movie of the library: its absence there,
 /// in an answer that came, is evidence.)
-pub(super) fn finished_film_item<'a>(r: &RequestRecord, ctx: &Ctx<'a>) -> Option<ItemGone<'a>> {
+pub(super) fn finished_film_item<'a>(r: &RequestRecord, ctx: &Lookups<'a>) -> Option<ItemGone<'a>> {
     if r.phase != Phase::Available || r.media_type != MediaType::Movie || r.deleted {
         return None;
     }
@@ -67,18 +67,18 @@ pub(super) fn finished_film_item<'a>(r: &RequestRecord, ctx: &Ctx<'a>) -> Option
 
 /// Must a finished film be evaluated for its Jellyfin item? Only looked at
 /// when Jellyfin's data is new (the rule's outcome cannot change otherwise).
-pub(super) fn film_item_news(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+pub(super) fn film_item_news(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
     ctx.jf_new && finished_film_item(r, ctx).is_some()
 }
 
 pub(super) struct FilmFacts {
-    pub(super) word: SeerrWord,
+    pub(super) word: SeerrSays,
     pub(super) file_deleted: bool,
 }
 
 pub(super) fn film_verdict<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     req: Option<&'a SeerrRequest>,
     owner: bool,
 ) -> (Verdict<'a>, FilmFacts) {
@@ -97,9 +97,9 @@ pub(super) fn film_verdict<'a>(
     let failed = rec.failed_download_id.clone();
     if let Some((_, idx, movies)) = &ctx.radarr {
         if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
-            put!(rec, [arr_id], Some(m.id));
+            set_if_changed!(rec, [arr_id], Some(m.id));
             if m.is_anime {
-                put!(rec, [is_anime], true);
+                set_if_changed!(rec, [is_anime], true);
             }
             for h in idx.history_by_media.get(&m.id).into_iter().flatten() {
                 if h.date < rec.requested_at {

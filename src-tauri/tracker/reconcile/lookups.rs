@@ -114,7 +114,7 @@ impl<'a> ArrIdx<'a> {
 /// than by reference, so that an index can outlive one call and be used again
 /// while Jellyfin's data is the same allocation ([`Reconciler`]).
 #[derive(Default)]
-pub(super) struct JfIndex {
+pub(super) struct JellyfinIndex {
     /// Positions (with the item's kind) by item id, for ids in Jellyfin's
     /// own form (32 lower-case hex digits): found without reading the item.
     pub(super) by_hex_id: FastMap<u128, (u32, JellyfinKind)>,
@@ -155,14 +155,14 @@ pub(super) fn hex_id(id: &str) -> Option<u128> {
     Some(n)
 }
 
-impl JfIndex {
+impl JellyfinIndex {
     pub(super) fn build(data: &JellyfinData) -> Self {
         let items = &data.items;
         // Sized up front: growing a map of 40,000 items rehashes it several
         // times. Ids not in Jellyfin's form are rare: that table grows.
-        let mut idx = JfIndex {
+        let mut idx = JellyfinIndex {
             by_hex_id: FastMap::with_capacity_and_hasher(items.len(), Fast::default()),
-            ..JfIndex::default()
+            ..JellyfinIndex::default()
         };
         let at = |pos: &u32| items.get(*pos as usize);
         for (pos, it) in items.iter().enumerate() {
@@ -237,19 +237,19 @@ impl JfIndex {
 }
 
 /// Jellyfin's data with its index, for one call.
-pub(super) struct JfIdx<'a> {
+pub(super) struct JellyfinView<'a> {
     pub(super) data: &'a JellyfinData,
     pub(super) idx: IndexRef<'a>,
 }
 
 /// An index built for this call, or kept by a [`Reconciler`].
 pub(super) enum IndexRef<'a> {
-    Built(Box<JfIndex>),
-    Kept(&'a JfIndex),
+    Built(Box<JellyfinIndex>),
+    Kept(&'a JellyfinIndex),
 }
 
-impl<'a> JfIdx<'a> {
-    pub(super) fn index(&self) -> &JfIndex {
+impl<'a> JellyfinView<'a> {
+    pub(super) fn index(&self) -> &JellyfinIndex {
         match &self.idx {
             IndexRef::Built(i) => i,
             IndexRef::Kept(i) => i,
@@ -459,7 +459,7 @@ impl ShortId {
 }
 
 /// Everything reconcile reads, with what each configured service said.
-pub(super) struct Ctx<'a> {
+pub(super) struct Lookups<'a> {
     pub(super) now: DateTime<Utc>,
     /// Every configured service answered this cycle.
     pub(super) all_ok: bool,
@@ -480,13 +480,13 @@ pub(super) struct Ctx<'a> {
     pub(super) shoko_configured: bool,
     pub(super) shoko: Option<&'a ShokoData>,
     pub(super) jf_configured: bool,
-    pub(super) jf: Option<JfIdx<'a>>,
+    pub(super) jf: Option<JellyfinView<'a>>,
     /// Jellyfin's data is not the very data of the last call (finished films
     /// then look for their item again: see [`finished_film_item`]).
     pub(super) jf_new: bool,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> Lookups<'a> {
     pub(super) fn build(snap: &'a Snapshot, now: DateTime<Utc>) -> Self {
         Self::build_with(snap, now, None, true)
     }
@@ -496,7 +496,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn build_with(
         snap: &'a Snapshot,
         now: DateTime<Utc>,
-        kept: Option<&'a JfIndex>,
+        kept: Option<&'a JellyfinIndex>,
         jf_new: bool,
     ) -> Self {
         let failed = |configured: bool, ok: bool| configured && !ok;
@@ -511,7 +511,7 @@ impl<'a> Ctx<'a> {
             )
             || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
             || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
-        Ctx {
+        Lookups {
             now,
             all_ok,
             seerr: snap
@@ -541,11 +541,11 @@ impl<'a> Ctx<'a> {
             shoko_configured: snap.shoko.is_configured(),
             shoko: snap.shoko.ok(),
             jf_configured: snap.jellyfin.is_configured(),
-            jf: snap.jellyfin.ok().map(|d| JfIdx {
+            jf: snap.jellyfin.ok().map(|d| JellyfinView {
                 data: d,
                 idx: match kept {
                     Some(i) => IndexRef::Kept(i),
-                    None => IndexRef::Built(Box::new(JfIndex::build(d))),
+                    None => IndexRef::Built(Box::new(JellyfinIndex::build(d))),
                 },
             }),
             jf_new,

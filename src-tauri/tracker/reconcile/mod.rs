@@ -28,7 +28,7 @@ type Draft<'r> = Cow<'r, RequestRecord>;
 
 /// `rec.<place> = value` on a [`Draft`], cloning a borrowed record only when
 /// the value differs from the one it holds.
-macro_rules! put {
+macro_rules! set_if_changed {
     ($rec:ident, [$($place:tt)+], $value:expr) => {{
         let value = $value;
         if $rec.$($place)+ != value {
@@ -134,7 +134,7 @@ fn records_for_new(
 /// is then not indexed again every cycle. Same results as [`reconcile`].
 #[derive(Default)]
 pub struct Reconciler {
-    jellyfin: Option<(Arc<JellyfinData>, JfIndex)>,
+    jellyfin: Option<(Arc<JellyfinData>, JellyfinIndex)>,
 }
 
 impl Reconciler {
@@ -148,7 +148,7 @@ impl Reconciler {
                     .as_ref()
                     .is_some_and(|(kept, _)| Arc::ptr_eq(kept, data));
                 if jf_new {
-                    self.jellyfin = Some((data.clone(), JfIndex::build(data)));
+                    self.jellyfin = Some((data.clone(), JellyfinIndex::build(data)));
                 }
             }
             // Kept: an outage does not make the next answer new.
@@ -156,16 +156,16 @@ impl Reconciler {
             Source::NotConfigured => self.jellyfin = None,
         }
         let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
-        reconcile_with(prev, Ctx::build_with(snap, now, kept, jf_new), now)
+        reconcile_with(prev, Lookups::build_with(snap, now, kept, jf_new), now)
     }
 }
 
 /// (previous records, snapshot of all services, now) -> (changed records, events). Pure.
 pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
-    reconcile_with(prev, Ctx::build(snap, now), now)
+    reconcile_with(prev, Lookups::build(snap, now), now)
 }
 
-fn reconcile_with(prev: &Records, ctx: Ctx<'_>, now: DateTime<Utc>) -> Reconciled {
+fn reconcile_with(prev: &Records, ctx: Lookups<'_>, now: DateTime<Utc>) -> Reconciled {
     let mut out = Reconciled::default();
 
     // Evidence for a media belongs to its newest open request (a finished
@@ -285,7 +285,7 @@ fn note_on_finished(
 /// `req`: the record's request in this cycle's Jellyseerr listing.
 fn evaluate<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     req: Option<&'a SeerrRequest>,
     owner: bool,
     is_new: bool,
@@ -331,7 +331,7 @@ fn evaluate<'a>(
         removed.as_ref(),
         ctx.all_ok,
     );
-    settle(
+    apply_step(
         rec,
         adv,
         decision.failure_download.clone(),
@@ -349,14 +349,14 @@ fn evaluate<'a>(
         if rec.phase == Phase::Downloading {
             // A service that failed this cycle leaves the last figures.
             if p.is_some() || ctx.all_ok {
-                put!(rec, [progress], p);
-                put!(rec, [eta_secs], eta);
-                put!(rec, [download_speed], speed);
+                set_if_changed!(rec, [progress], p);
+                set_if_changed!(rec, [eta_secs], eta);
+                set_if_changed!(rec, [download_speed], speed);
             }
         } else {
-            put!(rec, [progress], None);
-            put!(rec, [eta_secs], None);
-            put!(rec, [download_speed], None);
+            set_if_changed!(rec, [progress], None);
+            set_if_changed!(rec, [eta_secs], None);
+            set_if_changed!(rec, [download_speed], None);
         }
     }
 

@@ -13,7 +13,7 @@ pub(super) fn is_aired(e: &EpisodeRecord, now: DateTime<Utc>) -> bool {
 /// The Jellyfin series item of a series request.
 pub(super) fn jf_series<'a>(
     rec: &RequestRecord,
-    jf: &JfIdx<'a>,
+    jf: &JellyfinView<'a>,
     anidb: &[i64],
 ) -> Option<&'a JellyfinItem> {
     rec.jellyfin_id
@@ -32,7 +32,7 @@ pub(super) fn jf_series<'a>(
 pub(super) fn episode_verdict<'a>(
     rec: &mut Draft<'_>,
     i: usize,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     idx: &ArrIdx<'a>,
     sonarr_ep: Option<&SonarrEpisode>,
     anidb_out: &mut Vec<i64>,
@@ -214,7 +214,7 @@ pub(super) struct SeriesOutcome<'a> {
 
 pub(super) fn series_eval<'a>(
     rec: &mut Draft<'_>,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     req: Option<&'a SeerrRequest>,
     owner: bool,
     changes: &mut Vec<Change>,
@@ -226,9 +226,9 @@ pub(super) fn series_eval<'a>(
     if owner {
         if let Some((_, idx, series_map)) = &ctx.sonarr {
             if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
-                put!(rec, [arr_id], Some(s.id));
+                set_if_changed!(rec, [arr_id], Some(s.id));
                 if s.is_anime {
-                    put!(rec, [is_anime], true);
+                    set_if_changed!(rec, [is_anime], true);
                 }
                 sync_episodes(rec, s, seerr_v.phase);
                 let by_id = EpisodeFinder::new(&s.episodes);
@@ -260,7 +260,7 @@ pub(super) fn series_eval<'a>(
                     }
                     let ep_removed = v.removed.take();
                     let ep_progress = v.progress;
-                    let d = decide(v, SeerrWord::default());
+                    let d = decide(v, SeerrSays::default());
                     let failed_dl =
                         (e.phase == Phase::Failed).then(|| e.download_id.as_deref().unwrap_or("-"));
                     let adv = advance(
@@ -289,11 +289,11 @@ pub(super) fn series_eval<'a>(
                     } else {
                         None
                     };
-                    put!(rec, [episodes[i].phase], adv.phase);
+                    set_if_changed!(rec, [episodes[i].phase], adv.phase);
                     if let Some(reason) = adv.reason {
                         rec.to_mut().episodes[i].reason = reason;
                     }
-                    put!(rec, [episodes[i].progress], progress);
+                    set_if_changed!(rec, [episodes[i].progress], progress);
                 }
                 series_progress(rec, ctx, idx);
             } else if seerr_v.phase == Some(Phase::Approved) && seerr_v.reason.is_none() {
@@ -473,7 +473,7 @@ pub(super) fn distinct_ids(episodes: &[EpisodeRecord]) -> bool {
 }
 
 /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
-pub(super) fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+pub(super) fn series_progress(rec: &mut Draft<'_>, ctx: &Lookups<'_>, idx: &ArrIdx<'_>) {
     let now = ctx.now;
     // Every download of the wanted episodes that is not past the download
     // step, each counted once (a season pack is one download); a finished
@@ -526,17 +526,17 @@ pub(super) fn series_progress(rec: &mut Draft<'_>, ctx: &Ctx<'_>, idx: &ArrIdx<'
         done += size * progress;
     }
     if downloading && total > 0.0 {
-        put!(rec, [progress], Some((done / total).clamp(0.0, 1.0)));
-        put!(rec, [eta_secs], eta);
-        put!(
+        set_if_changed!(rec, [progress], Some((done / total).clamp(0.0, 1.0)));
+        set_if_changed!(rec, [eta_secs], eta);
+        set_if_changed!(
             rec,
             [download_speed],
             ctx.torrents.is_some().then_some(speed)
         );
     } else {
-        put!(rec, [progress], None);
-        put!(rec, [eta_secs], None);
-        put!(rec, [download_speed], None);
+        set_if_changed!(rec, [progress], None);
+        set_if_changed!(rec, [eta_secs], None);
+        set_if_changed!(rec, [download_speed], None);
     }
 }
 
@@ -547,7 +547,7 @@ pub(super) fn ep_label(e: &EpisodeRecord) -> String {
 pub(super) fn series_decision<'a>(
     rec: &RequestRecord,
     seerr_v: Verdict<'a>,
-    word: SeerrWord,
+    word: SeerrSays,
     now: DateTime<Utc>,
 ) -> Decision<'a> {
     let wanted: Vec<&EpisodeRecord> = rec.episodes.iter().filter(|e| is_wanted(e, now)).collect();

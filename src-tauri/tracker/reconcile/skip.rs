@@ -25,7 +25,7 @@ pub(super) fn seerr_unchanged(r: &RequestRecord, req: &SeerrRequest) -> bool {
 /// one of its episodes, an AniDB id from Shoko it lacks) means "evaluate". The
 /// proptest `fast_path_equals_full_copy_evaluation` holds this to the full
 /// evaluation of every record.
-pub(super) fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> bool {
+pub(super) fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Lookups<'_>) -> bool {
     if r.deleted
         || r.phase != Phase::Available
         || r.progress.is_some()
@@ -43,7 +43,7 @@ pub(super) fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Ctx<'_>) -> b
     }
 }
 
-pub(super) fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+pub(super) fn series_settled(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
     if r.episodes
         .iter()
         .any(|e| e.phase != Phase::Available || e.progress.is_some())
@@ -105,7 +105,7 @@ pub(super) fn series_settled(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
 /// Shoko is asked of an anime's imported episodes (`episode_verdict`), and a
 /// match only adds the AniDB ids the record lacks (`remember_anidb`): the
 /// episode itself is finished.
-pub(super) fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Ctx<'_>) -> bool {
+pub(super) fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Lookups<'_>) -> bool {
     if !(r.is_anime && ctx.shoko_configured) {
         return true;
     }
@@ -122,7 +122,7 @@ pub(super) fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Ctx
 
 /// Does a record need looking at this cycle at all?
 /// `req`: its request in this cycle's Jellyseerr listing.
-pub(super) fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Ctx<'_>) -> bool {
+pub(super) fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Lookups<'_>) -> bool {
     if let Some(req) = req {
         return !settled(r, req, ctx);
     }

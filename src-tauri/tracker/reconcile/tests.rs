@@ -1650,7 +1650,7 @@ fn torrent_lookup_by_key_by_own_hash_and_by_alias() {
     // A key that is not the lower-case hash (not what the client writes, but
     // the lookup must not depend on it).
     Arc::make_mut(&mut q.torrents).insert(upper_key.to_string(), downloading(upper_key, 0.3));
-    let ctx = Ctx::build(&s, t(0));
+    let ctx = Lookups::build(&s, t(0));
     let progress = |id: &str| ctx.torrent(id).map(|t| t.progress);
     assert_eq!(
         progress(&lower.to_ascii_uppercase()),
@@ -3819,7 +3819,7 @@ fn same_as_reference(seed: u64) -> Result<(), String> {
     for cycle in 0..12 {
         let fast = engine.reconcile(&recs, &s, now);
         let full = reference::reconcile(&recs, &s, now);
-        let ctx = Ctx::build(&s, now);
+        let ctx = Lookups::build(&s, now);
         let skipped = recs
             .values()
             .filter(|r| {
@@ -3923,8 +3923,8 @@ mod reference {
         v: &mut Verdict,
         rec: &mut RequestRecord,
         req: Option<&SeerrRequest>,
-    ) -> SeerrWord {
-        let mut word = SeerrWord::default();
+    ) -> SeerrSays {
+        let mut word = SeerrSays::default();
         let Some(req) = req else {
             // Not in this cycle's listing: Jellyseerr said nothing new.
             return word;
@@ -3972,7 +3972,7 @@ mod reference {
 
     fn film_verdict<'a>(
         rec: &mut RequestRecord,
-        ctx: &Ctx<'a>,
+        ctx: &Lookups<'a>,
         req: Option<&SeerrRequest>,
         owner: bool,
     ) -> (Verdict<'a>, FilmFacts) {
@@ -4168,9 +4168,9 @@ mod reference {
         (v, facts)
     }
 
-    fn settle(
+    fn apply_step(
         rec: &mut RequestRecord,
-        adv: Advanced,
+        adv: PhaseStep,
         failure_download: Option<String>,
         is_new: bool,
         now: DateTime<Utc>,
@@ -4228,7 +4228,7 @@ mod reference {
 
     fn episode_verdict<'a>(
         e: &mut EpisodeRecord,
-        ctx: &Ctx<'a>,
+        ctx: &Lookups<'a>,
         idx: &ArrIdx<'a>,
         sonarr_ep: Option<&SonarrEpisode>,
         requested_at: DateTime<Utc>,
@@ -4379,7 +4379,7 @@ mod reference {
 
     fn series_eval<'a>(
         rec: &mut RequestRecord,
-        ctx: &Ctx<'a>,
+        ctx: &Lookups<'a>,
         req: Option<&SeerrRequest>,
         owner: bool,
         changes: &mut Vec<Change>,
@@ -4434,7 +4434,7 @@ mod reference {
                         }
                         let ep_removed = v.removed.take();
                         let ep_progress = v.progress;
-                        let d = decide(v, SeerrWord::default());
+                        let d = decide(v, SeerrSays::default());
                         let failed_dl = (e.phase == Phase::Failed)
                             .then(|| e.download_id.as_deref().unwrap_or("-"));
                         let adv = advance(
@@ -4594,7 +4594,7 @@ mod reference {
     }
 
     /// Series progress: bytes of the downloads of wanted episodes, each download counted once.
-    fn series_progress(rec: &mut RequestRecord, ctx: &Ctx<'_>, idx: &ArrIdx<'_>) {
+    fn series_progress(rec: &mut RequestRecord, ctx: &Lookups<'_>, idx: &ArrIdx<'_>) {
         let now = ctx.now;
         // Every download of the wanted episodes that is not past the download
         // step, each counted once (a season pack is one download); a finished
@@ -4659,12 +4659,12 @@ mod reference {
 
     /// Every record Jellyseerr lists is evaluated (the engine skips the
     /// finished ones it can prove unchanged).
-    pub(super) fn needs_eval(r: &RequestRecord, ctx: &Ctx<'_>) -> bool {
+    pub(super) fn needs_eval(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
         ctx.seerr.get(&r.jellyseerr_request_id).is_some() || super::super::needs_eval(r, None, ctx)
     }
 
     pub(super) fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
-        let ctx = Ctx::build(snap, now);
+        let ctx = Lookups::build(snap, now);
         let mut out = Reconciled::default();
 
         // New requests become new records with the next local ids.
@@ -4727,7 +4727,7 @@ mod reference {
 
     fn evaluate(
         rec: &mut RequestRecord,
-        ctx: &Ctx<'_>,
+        ctx: &Lookups<'_>,
         owner: bool,
         is_new: bool,
         changes: &mut Vec<Change>,
@@ -4789,7 +4789,7 @@ mod reference {
             removed.as_ref(),
             ctx.all_ok,
         );
-        settle(
+        apply_step(
             rec,
             adv,
             decision.failure_download.clone(),
@@ -4912,8 +4912,8 @@ fn jellyfin_index_answers_as_plain_maps_do() {
                 anidb.entry(a).or_default().push(it);
             }
         }
-        let index = JfIndex::build(&data);
-        let jf = JfIdx {
+        let index = JellyfinIndex::build(&data);
+        let jf = JellyfinView {
             data: &data,
             idx: IndexRef::Kept(&index),
         };

@@ -25,7 +25,7 @@ pub(super) struct Decision<'a> {
     pub(super) failure_download: Option<String>,
 }
 
-pub(super) fn decide(v: Verdict<'_>, word: SeerrWord) -> Decision<'_> {
+pub(super) fn decide(v: Verdict<'_>, word: SeerrSays) -> Decision<'_> {
     if let Some(ev) = v.available {
         return Decision {
             phase: Some(Phase::Available),
@@ -72,7 +72,7 @@ pub(super) fn decide(v: Verdict<'_>, word: SeerrWord) -> Decision<'_> {
 
 /// The outcome of advancing one phase/reason pair.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Advanced {
+pub(super) struct PhaseStep {
     pub(super) phase: Phase,
     /// Some(the new reason) when it is not the one given (most cycles
     /// change no reason, and then nothing is copied).
@@ -83,7 +83,7 @@ pub(super) struct Advanced {
     pub(super) evidence: Option<String>,
 }
 
-impl Advanced {
+impl PhaseStep {
     /// The reason after the advance, given the one before.
     pub(super) fn reason_after<'s>(&'s self, before: Option<&'s str>) -> Option<&'s str> {
         match &self.reason {
@@ -100,8 +100,8 @@ pub(super) fn advance<'x>(
     d: &'x Decision<'_>,
     removed: Option<&'x String>,
     all_ok: bool,
-) -> Advanced {
-    // `Advanced` with the reason borrowed: it is copied at the end, and
+) -> PhaseStep {
+    // `PhaseStep` with the reason borrowed: it is copied at the end, and
     // only when it changed.
     struct Out<'x> {
         phase: Phase,
@@ -165,7 +165,7 @@ pub(super) fn advance<'x>(
             out.reason = Some(r);
         }
     }
-    Advanced {
+    PhaseStep {
         phase: out.phase,
         reason: (out.reason != reason.as_deref()).then(|| out.reason.map(str::to_string)),
         warning: out.warning,
@@ -174,9 +174,9 @@ pub(super) fn advance<'x>(
 }
 
 /// Writes an advance into a record, with its events and attention.
-pub(super) fn settle(
+pub(super) fn apply_step(
     rec: &mut Draft<'_>,
-    adv: Advanced,
+    adv: PhaseStep,
     failure_download: Option<String>,
     is_new: bool,
     now: DateTime<Utc>,
@@ -197,7 +197,7 @@ pub(super) fn settle(
             }),
         });
         if adv.phase != rec.phase || is_new {
-            put!(rec, [phase_since], now);
+            set_if_changed!(rec, [phase_since], now);
         }
     } else if reason_changed {
         changes.push(Change::ReasonChanged {
@@ -209,21 +209,21 @@ pub(super) fn settle(
     }
     if adv.phase == Phase::Failed && (phase_changed || reason_changed) {
         // On recovery the failed id is kept, so its late evidence stays ignored.
-        put!(rec, [failed_download_id], failure_download);
+        set_if_changed!(rec, [failed_download_id], failure_download);
     }
     if phase_changed || reason_changed {
-        put!(rec, [updated_at], now);
-        put!(rec, [acknowledged], false);
-        put!(rec, [attention], adv.warning.unwrap_or(rec.attention));
+        set_if_changed!(rec, [updated_at], now);
+        set_if_changed!(rec, [acknowledged], false);
+        set_if_changed!(rec, [attention], adv.warning.unwrap_or(rec.attention));
     }
-    put!(rec, [phase], adv.phase);
+    set_if_changed!(rec, [phase], adv.phase);
     if let Some(reason) = adv.reason {
         rec.to_mut().reason = reason;
     }
     if rec.phase == Phase::Failed {
-        put!(rec, [attention], true);
+        set_if_changed!(rec, [attention], true);
     } else if rec.phase == Phase::Available && phase_changed {
-        put!(rec, [attention], false);
+        set_if_changed!(rec, [attention], false);
     }
     if let Some(limit) = stuck_after(rec.phase) {
         if now - rec.phase_since > limit && !rec.attention {

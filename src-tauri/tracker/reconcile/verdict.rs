@@ -263,7 +263,7 @@ pub(super) fn queue_verdict<'a>(
 /// in a complete listing (it was removed), true otherwise.
 pub(super) fn torrent_verdict<'a>(
     v: &mut Verdict<'a>,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     dl: &str,
     wait_reason: &'static str,
 ) -> bool {
@@ -323,7 +323,7 @@ pub(super) fn torrent_verdict<'a>(
 /// Shoko's word on an imported file; returns the AniDB ids it matched.
 pub(super) fn shoko_verdict<'a>(
     v: &mut Verdict<'a>,
-    ctx: &Ctx<'a>,
+    ctx: &Lookups<'a>,
     path: Option<&str>,
 ) -> &'a [i64] {
     let Some(shoko) = ctx.shoko else {
@@ -364,7 +364,7 @@ pub(super) fn shoko_verdict<'a>(
 // ---------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct SeerrWord {
+pub(super) struct SeerrSays {
     pub(super) declined: bool,
     pub(super) failed: bool,
     /// Media AVAILABLE in Jellyseerr (weak evidence: only used with no Jellyfin and no *arr).
@@ -375,15 +375,15 @@ pub(super) fn seerr_verdict<'a>(
     v: &mut Verdict<'a>,
     rec: &mut Draft<'_>,
     req: Option<&'a SeerrRequest>,
-) -> SeerrWord {
-    let mut word = SeerrWord::default();
+) -> SeerrSays {
+    let mut word = SeerrSays::default();
     let Some(req) = req else {
         // Not in this cycle's listing: Jellyseerr said nothing new.
         return word;
     };
-    put!(rec, [seerr_status], Some(req.status));
-    put!(rec, [seerr_media_status], Some(req.media_status));
-    put!(rec, [seerr_updated_at], Some(req.updated_at));
+    set_if_changed!(rec, [seerr_status], Some(req.status));
+    set_if_changed!(rec, [seerr_media_status], Some(req.media_status));
+    set_if_changed!(rec, [seerr_updated_at], Some(req.updated_at));
     if let Some(id) = &req.jellyfin_media_id {
         if rec.jellyfin_id.is_none() {
             rec.to_mut().jellyfin_id = Some(id.clone());
@@ -395,13 +395,13 @@ pub(super) fn seerr_verdict<'a>(
         }
     }
     if req.year.is_some() {
-        put!(rec, [year], req.year);
+        set_if_changed!(rec, [year], req.year);
     }
     if req.poster_path.is_some() && rec.poster_path != req.poster_path {
         rec.to_mut().poster_path.clone_from(&req.poster_path);
     }
     if req.is_anime {
-        put!(rec, [is_anime], true);
+        set_if_changed!(rec, [is_anime], true);
     }
     let by = &req.requested_by;
     match req.status {
