@@ -1,7 +1,7 @@
-//! Radarr (API v3): the queue (every page), the history feed, and the movies
-//! the tracker asks for, cached by TMDB id.
+//! Radarr (API v3): the queue (whole, from `queue/details`), the history
+//! feed, and the movies the tracker asks for, cached by TMDB id.
 //!
-//! Cost per steady cycle: one queue page (per 200 records), one
+//! Cost per steady cycle: one `queue/details` (the whole queue), one
 //! `history/since`, plus one `movie/{id}` per movie touched by *new* history
 //! events or new in the queue. The whole library (`GET /api/v3/movie`) and
 //! the tags are read on the first fetch and on a sweep only.

@@ -77,7 +77,7 @@ pub(crate) struct XrefIdsWire {
     pub anidb: Option<i64>,
 }
 
-/// API-NOTES §3.3: empty → not seen; no xrefs → unrecognized; an xref
+/// docs/services.md, "Shoko Server › Matching a file": empty → not seen; no xrefs → unrecognized; an xref
 /// without a local series or episode id → import limbo; else matched.
 fn classify_file(file: &FileWire) -> ShokoMatch {
     let xrefs = file.series_ids.as_deref().unwrap_or_default();

@@ -1,8 +1,8 @@
-//! Sonarr (API v3, Sonarr v3 and v4): the queue (every page, one record per
-//! episode), the history feed, and the series and episodes the tracker asks
-//! for, cached.
+//! Sonarr (API v3, Sonarr v3 and v4): the queue (whole, from `queue/details`,
+//! one record per episode), the history feed, and the series and episodes
+//! the tracker asks for, cached.
 //!
-//! Cost per steady cycle: one queue page (per 200 records), one
+//! Cost per steady cycle: one `queue/details` (the whole queue), one
 //! `history/since`, plus one `episode?seriesId=` per wanted series that new
 //! history touched or whose cached episode just aired. The series list is
 //! read on the first fetch and on a sweep; every wanted series' episodes are

@@ -234,7 +234,8 @@ fn hash_int31(s: &str) -> u64 {
     u64::from(h & 0x7fff_ffff)
 }
 
-/// The queue `status` the *arr derives from a qBittorrent state (§4.6), and
+/// The queue `status` the *arr derives from a qBittorrent state (docs/services.md,
+/// "qBittorrent › Torrent states"), and
 /// the client message that goes with it.
 fn client_status(state: &str) -> (&'static str, Option<&'static str>) {
     match state {

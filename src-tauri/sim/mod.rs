@@ -3,7 +3,7 @@
 //! shared [`SimWorld`].
 //!
 //! The demo mode, the integration tests and the benchmarks use it. Payloads
-//! follow `tests/fixtures/**`, the specs and API-NOTES, traps included: the
+//! follow `tests/fixtures/**` and docs/services.md, traps included: the
 //! *arr queue pages by 10 and omits null fields, Seerr rejects unknown query
 //! parameters with 400 and keeps whole-second `updatedAt`s (many changes can
 //! share one), Jellyfin ignores unknown filters and returns the whole
@@ -14,7 +14,8 @@
 //! 500s, hangs, HTML or broken JSON) and counts the requests it received.
 //! [`Timeline`]s replay stories step by step ([`demo_timeline`]).
 //!
-//! This module depends on nothing else in the crate but [`crate::ServiceId`].
+//! This module depends on nothing else in the crate but [`crate::ServiceId`]
+//! and the phase names (`populate` stages requests by phase).
 
 mod arr;
 mod demo;

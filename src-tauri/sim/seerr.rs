@@ -245,7 +245,8 @@ async fn list_requests(
     })
 }
 
-/// The v2.6+ mapping of `filter` to request and media status (API-NOTES §1.3).
+/// The v2.6+ mapping of `filter` to request and media status (docs/services.md,
+/// "Jellyseerr (Seerr) › The request list").
 fn matches_filter(filter: &str, status: u8, media: u8) -> bool {
     use media_status as m;
     use request_status as r;

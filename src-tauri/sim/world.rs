@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::{FailureMode, Service};
 
-/// Seerr `MediaRequestStatus` (API-NOTES §1.2).
+/// Seerr `MediaRequestStatus` (docs/services.md, "Jellyseerr (Seerr) › Status codes").
 pub mod request_status {
     /// Waiting for an admin.
     pub const PENDING: u8 = 1;
@@ -30,7 +30,7 @@ pub mod request_status {
     pub const COMPLETED: u8 = 5;
 }
 
-/// Seerr `MediaStatus` (API-NOTES §1.2).
+/// Seerr `MediaStatus` (docs/services.md, "Jellyseerr (Seerr) › Status codes").
 pub mod media_status {
     /// Nothing known.
     pub const UNKNOWN: u8 = 1;
@@ -46,7 +46,7 @@ pub mod media_status {
     pub const DELETED: u8 = 7;
 }
 
-/// What Shoko knows about one file (API-NOTES Part 2 §3.3).
+/// What Shoko knows about one file (docs/services.md, "Shoko Server › Matching a file").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShokoState {
     /// Shoko has not seen the file: `PathEndsWith` returns an empty list.

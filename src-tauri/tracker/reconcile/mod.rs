@@ -1,6 +1,6 @@
 //! The reconcile engine: `(previous records, snapshot, now) -> (changed records, events)`.
 //!
-//! Pure: no I/O, no clock reads. The rules are those of the domain notes:
+//! Pure: no I/O, no clock reads. The rules are those of docs/domain.md:
 //! phases move forward only on evidence; a failed service is no evidence; a
 //! complete listing without an item is evidence of removal; FAILED is left on
 //! new evidence; finished records are frozen; evidence for a media belongs to
