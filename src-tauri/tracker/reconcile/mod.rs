@@ -156,16 +156,41 @@ impl Reconciler {
             Source::NotConfigured => self.jellyfin = None,
         }
         let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
-        reconcile_with(prev, Lookups::build_with(snap, now, kept, jf_new), now)
+        reconcile_with(
+            prev,
+            Lookups::build_with(snap, now, kept, jf_new),
+            now,
+            Shortcuts::On,
+        )
     }
 }
 
 /// (previous records, snapshot of all services, now) -> (changed records, events). Pure.
 pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
-    reconcile_with(prev, Lookups::build(snap, now), now)
+    reconcile_with(prev, Lookups::build(snap, now), now, Shortcuts::On)
 }
 
-fn reconcile_with(prev: &Records, ctx: Lookups<'_>, now: DateTime<Utc>) -> Reconciled {
+/// The same engine with its shortcuts off: every record in this cycle's
+/// listing is evaluated (none skipped as settled) and every index is built
+/// anew. The oracle of the fast path (`fast_path_equals_full_evaluation`);
+/// same results as [`reconcile`], only slower.
+pub fn reconcile_full(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+    reconcile_with(prev, Lookups::build(snap, now), now, Shortcuts::Off)
+}
+
+/// Whether an evaluation skips the records nothing touched ([`skip`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shortcuts {
+    On,
+    Off,
+}
+
+fn reconcile_with(
+    prev: &Records,
+    ctx: Lookups<'_>,
+    now: DateTime<Utc>,
+    shortcuts: Shortcuts,
+) -> Reconciled {
     let mut out = Reconciled::default();
 
     // Evidence for a media belongs to its newest open request (a finished
@@ -182,7 +207,11 @@ fn reconcile_with(prev: &Records, ctx: Lookups<'_>, now: DateTime<Utc>) -> Recon
         claims.extend(claim(r));
         let req = ctx.seerr.get_next(&mut next, r.jellyseerr_request_id);
         matched += usize::from(req.is_some());
-        if needs_eval(r, req, &ctx) {
+        let evaluate = match shortcuts {
+            Shortcuts::On => needs_eval(r, req, &ctx),
+            Shortcuts::Off => needs_full_eval(r, req, &ctx),
+        };
+        if evaluate {
             todo.push((r, req));
         }
     }

@@ -23,7 +23,7 @@ pub(super) fn seerr_unchanged(r: &RequestRecord, req: &SeerrRequest) -> bool {
 /// for a series what Sonarr, Jellyfin and Shoko say of it and its episodes.
 /// Any doubt (a Sonarr listing that differs, any queue or history entry for
 /// one of its episodes, an AniDB id from Shoko it lacks) means "evaluate". The
-/// proptest `fast_path_equals_full_copy_evaluation` holds this to the full
+/// proptest `fast_path_equals_full_evaluation` holds this to the full
 /// evaluation of every record.
 pub(super) fn settled(r: &RequestRecord, req: &SeerrRequest, ctx: &Lookups<'_>) -> bool {
     if r.deleted
@@ -122,6 +122,17 @@ pub(super) fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Loo
 
 /// Does a record need looking at this cycle at all?
 /// `req`: its request in this cycle's Jellyseerr listing.
+/// Without the shortcut: every record in this cycle's listing is evaluated;
+/// one not listed by the same rule as in [`needs_eval`] (nothing else can
+/// have changed it).
+pub(super) fn needs_full_eval(
+    r: &RequestRecord,
+    req: Option<&SeerrRequest>,
+    ctx: &Lookups<'_>,
+) -> bool {
+    req.is_some() || needs_eval(r, None, ctx)
+}
+
 pub(super) fn needs_eval(r: &RequestRecord, req: Option<&SeerrRequest>, ctx: &Lookups<'_>) -> bool {
     if let Some(req) = req {
         return !settled(r, req, ctx);
