@@ -31,6 +31,8 @@ pub mod service_id;
 pub mod services;
 pub mod sim;
 pub mod store;
+#[doc(hidden)]
+pub mod testkit;
 pub mod tracker;
 
 pub use service_id::ServiceId;

@@ -102,39 +102,9 @@ async fn kill_9_at_random_moments_never_corrupts_loses_or_duplicates() {
 fn record(id: i64, phase: Phase) -> status_tracker_lib::tracker::RequestRecord {
     let now = Utc::now();
     status_tracker_lib::tracker::RequestRecord {
-        id,
         jellyseerr_request_id: 100 + id,
-        media_type: status_tracker_lib::tracker::MediaType::Movie,
         title: "Film".into(),
-        year: Some(2024),
-        poster_path: None,
-        tmdb_id: Some(1),
-        tvdb_id: None,
-        is_anime: false,
-        is_4k: false,
-        requested_by: "alice".into(),
-        requested_at: now,
-        seasons: Vec::new(),
-        phase,
-        reason: None,
-        attention: false,
-        acknowledged: false,
-        progress: None,
-        eta_secs: None,
-        download_speed: None,
-        updated_at: now,
-        phase_since: now,
-        deleted: false,
-        arr_id: None,
-        download_ids: Vec::new(),
-        failed_download_id: None,
-        anidb_ids: Vec::new(),
-        imported_path: None,
-        jellyfin_id: None,
-        seerr_status: None,
-        seerr_media_status: None,
-        seerr_updated_at: None,
-        episodes: Vec::new(),
+        ..status_tracker_lib::testkit::film(id, phase, now)
     }
 }
 

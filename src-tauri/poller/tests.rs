@@ -6,39 +6,8 @@ use crate::tracker::{MediaType, Phase, Reconciled, RequestRecord, SeerrRequestSt
 fn rec(id: i64, phase: Phase, attention: bool) -> RequestRecord {
     let t = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).single().unwrap();
     RequestRecord {
-        id,
-        jellyseerr_request_id: id,
-        media_type: MediaType::Movie,
-        title: "Dune: Part Two".into(),
-        year: Some(2024),
-        poster_path: None,
-        tmdb_id: Some(1),
-        tvdb_id: None,
-        is_anime: false,
-        is_4k: false,
-        requested_by: "alice".into(),
-        requested_at: t,
-        seasons: vec![],
-        phase,
-        reason: None,
         attention,
-        acknowledged: false,
-        progress: None,
-        eta_secs: None,
-        download_speed: None,
-        updated_at: t,
-        phase_since: t,
-        deleted: false,
-        arr_id: None,
-        download_ids: vec![],
-        failed_download_id: None,
-        imported_path: None,
-        anidb_ids: vec![],
-        jellyfin_id: None,
-        seerr_status: None,
-        seerr_media_status: None,
-        seerr_updated_at: None,
-        episodes: vec![],
+        ..crate::testkit::film(id, phase, t)
     }
 }
 

@@ -9,38 +9,17 @@ fn t(h: u32) -> DateTime<Utc> {
 
 fn record(id: i64, phase: Phase) -> RequestRecord {
     RequestRecord {
-        id,
         jellyseerr_request_id: 100 + id,
         media_type: MediaType::Tv,
         title: "<img src=x onerror=alert(1)> 'quoted' \"title\"".into(),
-        year: Some(2024),
         poster_path: Some("/p.jpg".into()),
-        tmdb_id: Some(1),
         tvdb_id: Some(2),
-        is_anime: false,
-        is_4k: false,
-        requested_by: "alice".into(),
         requested_at: t(1),
         seasons: vec![1],
-        phase,
-        reason: None,
-        attention: false,
-        acknowledged: false,
         progress: Some(0.5),
         eta_secs: Some(60),
-        download_speed: None,
-        updated_at: t(2),
-        phase_since: t(2),
-        deleted: false,
         arr_id: Some(7),
         download_ids: vec!["ABC".into()],
-        failed_download_id: None,
-        anidb_ids: Vec::new(),
-        imported_path: None,
-        jellyfin_id: None,
-        seerr_status: None,
-        seerr_media_status: None,
-        seerr_updated_at: None,
         episodes: vec![EpisodeRecord {
             arr_episode_id: 11,
             season: 1,
@@ -54,6 +33,7 @@ fn record(id: i64, phase: Phase) -> RequestRecord {
             reason: None,
             progress: Some(0.5),
         }],
+        ..crate::testkit::film(id, phase, t(2))
     }
 }
 
