@@ -39,6 +39,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+pub use crate::tracker::NotifyPrefs;
 use crate::ServiceId;
 
 /// How to reach one service. The credential is looked up separately (see
@@ -77,30 +78,6 @@ impl Default for PollConfig {
             jellyseerr: Duration::from_secs(60),
             idle: Duration::from_secs(300),
             sweep: Duration::from_secs(900),
-        }
-    }
-}
-
-/// Which desktop notifications to show (`[notifications]`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NotifyPrefs {
-    /// A request became AVAILABLE.
-    pub available: bool,
-    /// A request became FAILED.
-    pub failed: bool,
-    /// A request has been stuck far longer than usual.
-    pub stuck: bool,
-    /// New episodes of an airing series became watchable.
-    pub episodes: bool,
-}
-
-impl Default for NotifyPrefs {
-    fn default() -> Self {
-        Self {
-            available: true,
-            failed: true,
-            stuck: false,
-            episodes: true,
         }
     }
 }

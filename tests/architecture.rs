@@ -151,7 +151,6 @@ const STILL_TO_SPLIT: &[&str] = &[
     "src-tauri/sim/arr.rs",
     "src-tauri/services/jellyseerr.rs",
     "src-tauri/services/jellyfin.rs",
-    "src-tauri/poller/mod.rs",
 ];
 const MAX_LINES: usize = 1000;
 

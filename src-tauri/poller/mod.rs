@@ -11,6 +11,7 @@ mod cadence;
 mod check;
 mod follow_up;
 mod lock;
+mod run;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -28,9 +29,11 @@ use crate::services::radarr::RadarrClient;
 use crate::services::shoko::ShokoClient;
 use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
-use crate::store::{NewNotification, ServiceStatus, Store, StoreError};
+use crate::store::{ServiceStatus, Store, StoreError};
 use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
+pub use crate::tracker::{notifications_for, stuck_notifications};
 use crate::ServiceId;
+pub use run::run;
 
 pub use cadence::Cadence;
 pub use check::{check_all, check_one, CheckResult};
@@ -803,106 +806,6 @@ impl Poller {
     }
 }
 
-fn display_title(r: &tracker::RequestRecord) -> String {
-    match r.year {
-        Some(y) => format!("{} ({y})", r.title),
-        None => r.title.clone(),
-    }
-}
-
-/// The notifications a cycle's changes cause: a request becoming AVAILABLE or
-/// FAILED (never on first sight: no burst of old news), and a series' new
-/// episodes, grouped per request and cycle.
-pub fn notifications_for(rec: &tracker::Reconciled, prefs: NotifyPrefs) -> Vec<NewNotification> {
-    let by_id: std::collections::HashMap<i64, &tracker::RequestRecord> =
-        rec.changed.iter().map(|r| (r.id, r)).collect();
-    let mut out = Vec::new();
-    let mut episodes: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
-    for change in &rec.changes {
-        let Some(r) = by_id.get(&change.request_id()) else {
-            continue;
-        };
-        match change {
-            Change::PhaseChanged {
-                from: Some(_),
-                to: tracker::Phase::Available,
-                ..
-            } if prefs.available => out.push(NewNotification {
-                request_id: r.id,
-                kind: "available",
-                summary: format!("{} is ready to watch", display_title(r)),
-                body: format!("Requested by {}", r.requested_by),
-            }),
-            Change::PhaseChanged {
-                from: Some(_),
-                to: tracker::Phase::Failed,
-                evidence,
-                ..
-            } if prefs.failed => out.push(NewNotification {
-                request_id: r.id,
-                kind: "failed",
-                summary: format!("{} failed", display_title(r)),
-                body: r.reason.clone().unwrap_or_else(|| evidence.clone()),
-            }),
-            Change::EpisodeAvailable { season, number, .. }
-                if prefs.episodes && r.phase == tracker::Phase::Available =>
-            {
-                episodes
-                    .entry(r.id)
-                    .or_default()
-                    .push(format!("S{season:02}E{number:02}"));
-            }
-            _ => {}
-        }
-    }
-    for (id, eps) in episodes {
-        if let Some(r) = by_id.get(&id) {
-            let summary = if eps.len() == 1 {
-                format!("{}: {} is ready to watch", r.title, eps[0])
-            } else {
-                format!("{}: {} new episodes are ready to watch", r.title, eps.len())
-            };
-            out.push(NewNotification {
-                request_id: id,
-                kind: "episodes",
-                summary,
-                body: eps.join(", "),
-            });
-        }
-    }
-    out
-}
-
-/// A request that just started needing attention without changing phase or
-/// reason has been stuck far longer than usual.
-pub fn stuck_notifications(prev: &Records, rec: &tracker::Reconciled) -> Vec<NewNotification> {
-    rec.changed
-        .iter()
-        .filter_map(|r| {
-            let before = prev.get(&r.id)?;
-            let stuck = r.attention
-                && !before.attention
-                && before.phase == r.phase
-                && before.reason == r.reason
-                && r.phase != tracker::Phase::Failed;
-            stuck.then(|| NewNotification {
-                request_id: r.id,
-                kind: "stuck",
-                summary: format!("{} is stuck", display_title(r)),
-                body: format!(
-                    "{} since {}{}",
-                    r.phase,
-                    r.phase_since.format("%Y-%m-%d %H:%M UTC"),
-                    r.reason
-                        .as_deref()
-                        .map(|x| format!(": {x}"))
-                        .unwrap_or_default()
-                ),
-            })
-        })
-        .collect()
-}
-
 /// Jellyfin's data as the snapshot shares it: the last cycle's allocation
 /// when nothing in it changed (most cycles), so that reconcile keeps its
 /// index; the new one only when it changed.
@@ -944,82 +847,6 @@ fn extend_wants(wants: &mut Wants, seerr: &tracker::SeerrData) {
                 }
             }
         }
-    }
-}
-
-/// A cycle that received at least this much (a first contact, a sweep)
-/// built and dropped as much again; the heap's free pages are returned to
-/// the system after it. A steady cycle receives a few KB.
-const GIVE_BACK_AFTER_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Runs the loop until `Stop` (or the sender is dropped). Each report goes to
-/// `publish` after its cycle is committed. A wall clock that jumped (the
-/// machine slept) triggers an immediate poll of everything.
-pub async fn run(
-    tracker: &mut Poller,
-    mut commands: mpsc::Receiver<Command>,
-    mut publish: impl FnMut(&CycleReport, &mut Poller),
-    mut on_error: impl FnMut(&StoreError),
-) {
-    let heartbeat = Duration::from_secs(5);
-    let mut last_wall = Utc::now();
-    let mut last_mono = Instant::now();
-    let mut poll_all = true;
-    let mut paused = false;
-    let mut last_save = Instant::now();
-    loop {
-        if last_save.elapsed() >= Duration::from_secs(300) {
-            if let Err(e) = tracker.save_client_states() {
-                on_error(&e);
-            }
-            last_save = Instant::now();
-        }
-        if poll_all || !paused && tracker.next_due() <= Instant::now() {
-            match tracker.cycle(poll_all).await {
-                Ok(report) => {
-                    publish(&report, tracker);
-                    if report.bytes_received >= GIVE_BACK_AFTER_BYTES {
-                        drop(report);
-                        crate::memory::give_back();
-                    }
-                }
-                Err(e) => on_error(&e),
-            }
-            poll_all = false;
-        }
-        let wait = tracker
-            .next_due()
-            .saturating_duration_since(Instant::now())
-            .min(heartbeat);
-        tokio::select! {
-            cmd = commands.recv() => match cmd {
-                Some(Command::PollNow) => poll_all = true,
-                Some(Command::SetPaused(p)) => paused = p,
-                Some(Command::Acknowledge(id)) => {
-                    match tracker.acknowledge(id) {
-                        Ok(_) => publish(&CycleReport { at: Utc::now(), ..CycleReport::default() }, tracker),
-                        Err(e) => on_error(&e),
-                    }
-                }
-                Some(Command::Stop) | None => {
-                    if let Err(e) = tracker.save_client_states() {
-                        on_error(&e);
-                    }
-                    return;
-                }
-            },
-            _ = tokio::time::sleep(wait) => {}
-        }
-        // Resume from sleep: the monotonic clock stops while suspended on
-        // some systems, the wall clock does not.
-        let wall = Utc::now();
-        let mono = Instant::now();
-        let wall_elapsed = (wall - last_wall).to_std().unwrap_or_default();
-        if wall_elapsed > mono.duration_since(last_mono) + Duration::from_secs(30) {
-            poll_all = true;
-        }
-        last_wall = wall;
-        last_mono = mono;
     }
 }
 

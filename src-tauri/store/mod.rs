@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+pub use crate::tracker::NewNotification;
 use crate::tracker::{Change, EpisodeRecord, Phase, Records, RequestRecord};
 
 pub use migrations::MIGRATIONS;
@@ -71,16 +72,6 @@ pub struct TimelineEntry {
     pub from: Option<Phase>,
     pub to: Option<Phase>,
     pub evidence: String,
-}
-
-/// A notification to record with the cycle that causes it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct NewNotification {
-    pub request_id: i64,
-    /// available, failed, episodes, stuck
-    pub kind: &'static str,
-    pub summary: String,
-    pub body: String,
 }
 
 /// A recorded notification.

@@ -1,7 +1,9 @@
 //! The pure domain: phases, correlation and reconcile. No I/O, no clock reads.
 
 pub mod model;
+pub mod notifications;
 pub mod reconcile;
 
 pub use model::*;
+pub use notifications::{notifications_for, stuck_notifications, NewNotification, NotifyPrefs};
 pub use reconcile::{episode_counts, is_open, reasons, reconcile, wants, wants_after, Reconciler};
