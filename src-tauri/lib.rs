@@ -35,7 +35,7 @@ pub mod store;
 pub mod testkit;
 pub mod tracker;
 
-pub use service_id::ServiceId;
+pub use service_id::{ArrApp, ServiceId};
 
 mod app;
 

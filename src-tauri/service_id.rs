@@ -90,6 +90,31 @@ impl ServiceId {
     }
 }
 
+/// Radarr or Sonarr: the two *arrs share an API (v3) and most of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArrApp {
+    Radarr,
+    Sonarr,
+}
+
+impl ArrApp {
+    /// The product name for messages.
+    pub fn product(self) -> &'static str {
+        self.service().label()
+    }
+
+    pub fn service(self) -> ServiceId {
+        match self {
+            ArrApp::Radarr => ServiceId::Radarr,
+            ArrApp::Sonarr => ServiceId::Sonarr,
+        }
+    }
+
+    pub fn is_sonarr(self) -> bool {
+        self == ArrApp::Sonarr
+    }
+}
+
 impl std::fmt::Display for ServiceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

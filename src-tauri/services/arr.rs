@@ -29,21 +29,7 @@ const FIRST_HISTORY_MAX_PAGES: u32 = 5;
 /// `history/since` is asked from the newest seen date minus this overlap.
 const HISTORY_OVERLAP_MINUTES: i64 = 10;
 
-/// Which *arr, for messages and the history event-type table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArrApp {
-    Radarr,
-    Sonarr,
-}
-
-impl ArrApp {
-    pub fn product(self) -> &'static str {
-        match self {
-            ArrApp::Radarr => "Radarr",
-            ArrApp::Sonarr => "Sonarr",
-        }
-    }
-}
+pub(crate) use crate::service_id::ArrApp;
 
 /// Builds the HTTP client with the `X-Api-Key` header (marked sensitive).
 pub(crate) fn build_http(
@@ -74,9 +60,7 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
     path: &str,
     query: &[(&str, String)],
 ) -> Result<T, ServiceError> {
-    let answer = http.send(http.get(path)?.query(query)).await?;
-    check(http, &answer, path)?;
-    http.json(&answer)
+    http.get_json(path, query, check).await
 }
 
 /// 2xx passes; 401 is a wrong key; the rest is a status error.

@@ -21,6 +21,10 @@ pub(crate) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How many characters of an unexpected body an error message quotes.
 const QUOTE_CHARS: usize = 80;
 
+/// A service's reading of an answer's status: Ok for a success, else the
+/// classified error (`what` names the request in the message).
+pub(crate) type StatusCheck = fn(&Http, &Answer, &str) -> Result<(), ServiceError>;
+
 /// A fully read answer.
 #[derive(Debug)]
 pub(crate) struct Answer {
@@ -208,6 +212,20 @@ impl Http {
                 MAX_BODY_BYTES / (1024 * 1024)
             ),
         )
+    }
+
+    /// `GET path?query`, its status judged by the service's own `check`
+    /// (each service means something else by a 401, a 403, a 400), its body
+    /// parsed into `T`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        check: StatusCheck,
+    ) -> Result<T, ServiceError> {
+        let answer = self.send(self.get(path)?.query(query)).await?;
+        check(self, &answer, path)?;
+        self.json(&answer)
     }
 
     /// Parses a JSON body into `T`: "not JSON" and "JSON of another shape" are

@@ -622,23 +622,22 @@ impl JellyfinClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ServiceError> {
-        let answer = self.http.send(self.http.get(path)?.query(query)).await?;
-        self.check(&answer, path)?;
-        self.http.json(&answer)
+        self.http.get_json(path, query, check).await
     }
+}
 
-    fn check(&self, answer: &Answer, what: &str) -> Result<(), ServiceError> {
-        match answer.status {
-            s if s.is_success() => Ok(()),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(self.http.error(
-                ErrorKind::Unauthorized,
-                format!(
-                    "wrong API key (Jellyfin answered {})",
-                    answer.status.as_u16()
-                ),
-            )),
-            _ => Err(self.http.status_error(answer, what)),
-        }
+/// Jellyfin's statuses into the shared error kinds.
+fn check(http: &Http, answer: &Answer, what: &str) -> Result<(), ServiceError> {
+    match answer.status {
+        s if s.is_success() => Ok(()),
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(http.error(
+            ErrorKind::Unauthorized,
+            format!(
+                "wrong API key (Jellyfin answered {})",
+                answer.status.as_u16()
+            ),
+        )),
+        _ => Err(http.status_error(answer, what)),
     }
 }
 

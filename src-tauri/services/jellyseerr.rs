@@ -636,7 +636,7 @@ impl JellyseerrClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ServiceError> {
-        self.http.json(&get(&self.http, path, query).await?)
+        self.http.get_json(path, query, check).await
     }
 }
 

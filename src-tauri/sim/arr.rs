@@ -20,18 +20,19 @@ use super::world::{
     Target, World, DOWNLOADS, INDEXER, MOVIES_ROOT, TV_ROOT,
 };
 use super::{FailureMode, Service, SimWorld, SIM_RADARR_API_KEY, SIM_SONARR_API_KEY};
+use crate::ArrApp;
 
 type Q = Query<Vec<(String, String)>>;
 
 #[derive(Clone)]
 struct Arr {
     world: SimWorld,
-    sonarr: bool,
+    app: ArrApp,
 }
 
 impl Arr {
     fn service(&self) -> Service {
-        if self.sonarr {
+        if self.app.is_sonarr() {
             Service::Sonarr
         } else {
             Service::Radarr
@@ -43,7 +44,7 @@ impl Arr {
         if self.world.mode(self.service()) == FailureMode::Unauthorized {
             return false;
         }
-        let key = if self.sonarr {
+        let key = if self.app.is_sonarr() {
             SIM_SONARR_API_KEY
         } else {
             SIM_RADARR_API_KEY
@@ -72,8 +73,8 @@ fn bad_request(message: &str) -> Response {
     json_response(StatusCode::BAD_REQUEST, &json!({"message": message}))
 }
 
-pub(crate) fn router(world: SimWorld, sonarr: bool) -> Router {
-    let state = Arr { world, sonarr };
+pub(crate) fn router(world: SimWorld, app: ArrApp) -> Router {
+    let state = Arr { world, app };
     let common = Router::new()
         .route("/ping", get(ping))
         .route("/api/v3/system/status", get(system_status))
@@ -83,7 +84,7 @@ pub(crate) fn router(world: SimWorld, sonarr: bool) -> Router {
         .route("/api/v3/history/since", get(history_since))
         .route("/api/v3/mediacover/{id}/{file}", get(media_cover))
         .route("/api/v3/tag", get(tags));
-    let specific = if sonarr {
+    let specific = if app.is_sonarr() {
         common
             .route("/api/v3/series", get(all_series))
             .route("/api/v3/series/{id}", get(one_series))
@@ -127,7 +128,7 @@ async fn media_cover(
         return not_found();
     }
     let seed = arr.world.with(|w| {
-        if arr.sonarr {
+        if arr.app.is_sonarr() {
             w.series
                 .values()
                 .find(|s| s.sonarr_id == id)
@@ -153,20 +154,20 @@ async fn system_status(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
     if !arr.authorized(&headers, &q) {
         return unauthorized();
     }
-    let (app, version, data) = if arr.sonarr {
+    let (name, version, data) = if arr.app.is_sonarr() {
         ("Sonarr", "4.0.19.2979", "/config")
     } else {
         ("Radarr", "5.2.6.8376", "/config")
     };
     json_ok(&json!({
         "appData": data,
-        "appName": app,
+        "appName": name,
         "authentication": "forms",
-        "branch": if arr.sonarr { "main" } else { "master" },
+        "branch": if arr.app.is_sonarr() { "main" } else { "master" },
         "buildTime": "2024-10-01T12:00:00Z",
         "databaseType": "sqLite",
         "databaseVersion": "3.45.3",
-        "instanceName": app,
+        "instanceName": name,
         "isAdmin": false,
         "isDebug": false,
         "isDocker": true,
@@ -184,7 +185,7 @@ async fn system_status(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
         "runtimeName": "netcore",
         "runtimeVersion": "6.0.25",
         "startTime": arr_date(Utc::now() - chrono::Duration::hours(5)),
-        "startupPath": format!("/app/{}/bin", app.to_lowercase()),
+        "startupPath": format!("/app/{}/bin", name.to_lowercase()),
         "urlBase": "",
         "version": version
     }))
@@ -196,7 +197,7 @@ fn languages() -> Value {
     json!([{"id": 1, "name": "English"}])
 }
 
-fn quality(title: &str, sonarr: bool) -> Value {
+fn quality(title: &str, app: ArrApp) -> Value {
     let (id, name, resolution) = if title.contains("2160p") {
         (18, "WEBDL-2160p", 2160)
     } else if title.contains("720p") {
@@ -204,8 +205,8 @@ fn quality(title: &str, sonarr: bool) -> Value {
     } else {
         (3, "WEBDL-1080p", 1080)
     };
-    let mut q = json!({"id": id, "name": name, "source": if sonarr { "web" } else { "webdl" }, "resolution": resolution});
-    if !sonarr {
+    let mut q = json!({"id": id, "name": name, "source": if app.is_sonarr() { "web" } else { "webdl" }, "resolution": resolution});
+    if !app.is_sonarr() {
         if let Some(o) = q.as_object_mut() {
             o.insert("modifier".into(), json!("none"));
         }
@@ -260,7 +261,7 @@ fn client_status(state: &str) -> (&'static str, Option<&'static str>) {
 fn queue_records(
     w: &World,
     d: &Download,
-    sonarr: bool,
+    app: ArrApp,
     q: &[(String, String)],
     now: DateTime<Utc>,
 ) -> Vec<(Option<u64>, Value)> {
@@ -299,7 +300,7 @@ fn queue_records(
     };
     let mut base = Map::new();
     base.insert("languages".into(), languages());
-    base.insert("quality".into(), quality(&d.name, sonarr));
+    base.insert("quality".into(), quality(&d.name, app));
     base.insert("customFormats".into(), json!([]));
     base.insert("customFormatScore".into(), json!(0));
     base.insert("size".into(), json!(d.size));
@@ -330,8 +331,8 @@ fn queue_records(
         json!(format!("{DOWNLOADS}/{}", d.name)),
     );
     let key = format!("trackedDownload-1-{}", d.upper_hash());
-    match (&d.target, sonarr) {
-        (Target::Movie { tmdb_id }, false) => {
+    match (&d.target, app) {
+        (Target::Movie { tmdb_id }, ArrApp::Radarr) => {
             let Some(m) = w.movies.get(tmdb_id) else {
                 return Vec::new();
             };
@@ -343,7 +344,7 @@ fn queue_records(
             r.insert("id".into(), json!(hash_int31(&key)));
             vec![(timeleft, Value::Object(r))]
         }
-        (Target::Episodes { tvdb_id, episodes }, true) => {
+        (Target::Episodes { tvdb_id, episodes }, ArrApp::Sonarr) => {
             let Some(s) = w.series.get(tvdb_id) else {
                 return Vec::new();
             };
@@ -371,7 +372,7 @@ fn queue_records(
     }
 }
 
-fn all_queue_records(w: &World, sonarr: bool, q: &[(String, String)]) -> Vec<(Option<u64>, Value)> {
+fn all_queue_records(w: &World, app: ArrApp, q: &[(String, String)]) -> Vec<(Option<u64>, Value)> {
     let now = Utc::now();
     w.downloads
         .values()
@@ -385,7 +386,7 @@ fn all_queue_records(w: &World, sonarr: bool, q: &[(String, String)]) -> Vec<(Op
                     | ArrState::Importing
             )
         })
-        .flat_map(|d| queue_records(w, d, sonarr, q, now))
+        .flat_map(|d| queue_records(w, d, app, q, now))
         .collect()
 }
 
@@ -450,7 +451,7 @@ async fn queue(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Respo
         return unauthorized();
     }
     let p = paging(&q, "timeleft", false);
-    let mut records = arr.world.with(|w| all_queue_records(w, arr.sonarr, &q));
+    let mut records = arr.world.with(|w| all_queue_records(w, arr.app, &q));
     let text_key = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     match p.sort_key.as_str() {
         "added" => records.sort_by_key(|(_, v)| text_key(v, "added")),
@@ -475,7 +476,7 @@ async fn queue_details(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
     }
     let records: Vec<Value> = arr
         .world
-        .with(|w| all_queue_records(w, arr.sonarr, &q))
+        .with(|w| all_queue_records(w, arr.app, &q))
         .into_iter()
         .map(|(_, v)| v)
         .filter(|v| {
@@ -496,9 +497,9 @@ async fn queue_details(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
 
 // ----- history -----
 
-fn history_json(w: &World, r: &HistoryRecord, sonarr: bool, q: &[(String, String)]) -> Value {
+fn history_json(w: &World, r: &HistoryRecord, app: ArrApp, q: &[(String, String)]) -> Value {
     let mut o = Map::new();
-    if sonarr {
+    if app.is_sonarr() {
         if let Some(e) = r.episode_id {
             o.insert("episodeId".into(), json!(e));
         }
@@ -508,7 +509,7 @@ fn history_json(w: &World, r: &HistoryRecord, sonarr: bool, q: &[(String, String
     }
     o.insert("sourceTitle".into(), json!(r.source_title));
     o.insert("languages".into(), languages());
-    o.insert("quality".into(), quality(&r.source_title, sonarr));
+    o.insert("quality".into(), quality(&r.source_title, app));
     o.insert("customFormats".into(), json!([]));
     o.insert("customFormatScore".into(), json!(0));
     o.insert("qualityCutoffNotMet".into(), json!(false));
@@ -516,9 +517,9 @@ fn history_json(w: &World, r: &HistoryRecord, sonarr: bool, q: &[(String, String
     if let Some(d) = &r.download_id {
         o.insert("downloadId".into(), json!(d));
     }
-    o.insert("eventType".into(), json!(r.event.name(sonarr)));
+    o.insert("eventType".into(), json!(r.event.name(app)));
     o.insert("data".into(), json!(r.data));
-    if sonarr {
+    if app.is_sonarr() {
         let series = w.series.values().find(|s| s.sonarr_id == r.media_id);
         if flag(q, "includeSeries") == Some(true) {
             if let Some(s) = series {
@@ -545,12 +546,12 @@ fn history_json(w: &World, r: &HistoryRecord, sonarr: bool, q: &[(String, String
 }
 
 /// Accepts an event type as its integer or its camelCase name.
-fn event_matches(event: HistoryEvent, sonarr: bool, wanted: &str) -> bool {
-    wanted == event.number(sonarr).to_string() || wanted.eq_ignore_ascii_case(event.name(sonarr))
+fn event_matches(event: HistoryEvent, app: ArrApp, wanted: &str) -> bool {
+    wanted == event.number(app).to_string() || wanted.eq_ignore_ascii_case(event.name(app))
 }
 
-fn history_list(w: &World, sonarr: bool) -> &[HistoryRecord] {
-    if sonarr {
+fn history_list(w: &World, app: ArrApp) -> &[HistoryRecord] {
+    if app.is_sonarr() {
         &w.sonarr_history
     } else {
         &w.radarr_history
@@ -562,20 +563,25 @@ async fn history(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Res
         return unauthorized();
     }
     let p = paging(&q, "date", true);
-    let sonarr = arr.sonarr;
+    let app = arr.app;
     let events = params(&q, "eventType");
-    let media_ids: Vec<u64> = params(&q, if sonarr { "seriesIds" } else { "movieIds" })
-        .iter()
-        .filter_map(|v| v.parse().ok())
-        .collect();
+    let media_ids: Vec<u64> = params(
+        &q,
+        if app.is_sonarr() {
+            "seriesIds"
+        } else {
+            "movieIds"
+        },
+    )
+    .iter()
+    .filter_map(|v| v.parse().ok())
+    .collect();
     let episode_id = param(&q, "episodeId").and_then(|v| v.parse::<u64>().ok());
     let download_id = param(&q, "downloadId");
     let records = arr.world.with(|w| {
-        let mut rows: Vec<&HistoryRecord> = history_list(w, sonarr)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
             .iter()
-            .filter(|r| {
-                events.is_empty() || events.iter().any(|e| event_matches(r.event, sonarr, e))
-            })
+            .filter(|r| events.is_empty() || events.iter().any(|e| event_matches(r.event, app, e)))
             .filter(|r| media_ids.is_empty() || media_ids.contains(&r.media_id))
             .filter(|r| episode_id.is_none() || r.episode_id == episode_id)
             .filter(|r| download_id.is_none() || r.download_id.as_deref() == download_id)
@@ -589,7 +595,7 @@ async fn history(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Res
             .into_iter()
             .skip(p.start())
             .take(p.page_size)
-            .map(|r| history_json(w, r, sonarr, &q))
+            .map(|r| history_json(w, r, app, &q))
             .collect::<Vec<_>>();
         (total, page)
     });
@@ -620,17 +626,17 @@ async fn history_since(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
     let Some(since) = param(&q, "date").and_then(parse_date) else {
         return bad_request("date is required");
     };
-    let sonarr = arr.sonarr;
+    let app = arr.app;
     let event = param(&q, "eventType");
     let records = arr.world.with(|w| {
-        let mut rows: Vec<&HistoryRecord> = history_list(w, sonarr)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
             .iter()
             .filter(|r| r.date >= since)
-            .filter(|r| event.is_none_or(|e| event_matches(r.event, sonarr, e)))
+            .filter(|r| event.is_none_or(|e| event_matches(r.event, app, e)))
             .collect();
         rows.sort_by_key(|r| (r.date, r.id));
         rows.into_iter()
-            .map(|r| history_json(w, r, sonarr, &q))
+            .map(|r| history_json(w, r, app, &q))
             .collect::<Vec<_>>()
     });
     json_ok(&Value::Array(records))
@@ -640,8 +646,12 @@ async fn history_of_media(State(arr): State<Arr>, headers: HeaderMap, Query(q): 
     if !arr.authorized(&headers, &q) {
         return unauthorized();
     }
-    let sonarr = arr.sonarr;
-    let key = if sonarr { "seriesId" } else { "movieId" };
+    let app = arr.app;
+    let key = if app.is_sonarr() {
+        "seriesId"
+    } else {
+        "movieId"
+    };
     let Some(id) = param(&q, key).and_then(|v| v.parse::<u64>().ok()) else {
         return bad_request(&format!("{key} is required"));
     };
@@ -655,10 +665,10 @@ async fn history_of_media(State(arr): State<Arr>, headers: HeaderMap, Query(q): 
                 .flat_map(|s| s.episodes.iter().filter(|e| e.season == n).map(|e| e.id))
                 .collect()
         });
-        let mut rows: Vec<&HistoryRecord> = history_list(w, sonarr)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
             .iter()
             .filter(|r| r.media_id == id)
-            .filter(|r| event.is_none_or(|e| event_matches(r.event, sonarr, e)))
+            .filter(|r| event.is_none_or(|e| event_matches(r.event, app, e)))
             .filter(|r| {
                 season_eps
                     .as_ref()
@@ -667,7 +677,7 @@ async fn history_of_media(State(arr): State<Arr>, headers: HeaderMap, Query(q): 
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
         rows.into_iter()
-            .map(|r| history_json(w, r, sonarr, &q))
+            .map(|r| history_json(w, r, app, &q))
             .collect::<Vec<_>>()
     });
     json_ok(&Value::Array(records))
@@ -686,7 +696,7 @@ fn file_json(
     f: &MediaFile,
     owner_key: &str,
     owner_id: u64,
-    sonarr: bool,
+    app: ArrApp,
     season: Option<u32>,
 ) -> Value {
     let mut o = Map::new();
@@ -701,11 +711,11 @@ fn file_json(
     o.insert("sceneName".into(), json!(f.scene_name));
     o.insert("releaseGroup".into(), json!(f.release_group));
     o.insert("languages".into(), languages());
-    o.insert("quality".into(), quality(&f.scene_name, sonarr));
+    o.insert("quality".into(), quality(&f.scene_name, app));
     o.insert("customFormats".into(), json!([]));
     o.insert("customFormatScore".into(), json!(0));
     o.insert("indexerFlags".into(), json!(0));
-    if sonarr {
+    if app.is_sonarr() {
         o.insert("releaseType".into(), json!("singleEpisode"));
     }
     o.insert("qualityCutoffNotMet".into(), json!(false));
@@ -768,7 +778,7 @@ fn movie_json(m: &Movie) -> Value {
     if let Some(f) = &m.file {
         o.insert(
             "movieFile".into(),
-            file_json(f, "movieId", m.radarr_id, false, None),
+            file_json(f, "movieId", m.radarr_id, ArrApp::Radarr, None),
         );
     }
     o.insert(
@@ -834,7 +844,7 @@ async fn movie_files(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) ->
             .filter_map(|m| {
                 m.file
                     .as_ref()
-                    .map(|f| file_json(f, "movieId", m.radarr_id, false, None))
+                    .map(|f| file_json(f, "movieId", m.radarr_id, ArrApp::Radarr, None))
             })
             .collect::<Vec<_>>()
     });
@@ -859,7 +869,7 @@ fn episode_json(s: &Series, e: &Episode, include_file: bool) -> Value {
         if let Some(f) = &e.file {
             o.insert(
                 "episodeFile".into(),
-                file_json(f, "seriesId", s.sonarr_id, true, Some(e.season)),
+                file_json(f, "seriesId", s.sonarr_id, ArrApp::Sonarr, Some(e.season)),
             );
         }
     }
@@ -1132,7 +1142,13 @@ async fn episode_files(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) 
             for e in &s.episodes {
                 if let Some(f) = &e.file {
                     if ids.is_empty() || ids.contains(&f.id) {
-                        out.push(file_json(f, "seriesId", s.sonarr_id, true, Some(e.season)));
+                        out.push(file_json(
+                            f,
+                            "seriesId",
+                            s.sonarr_id,
+                            ArrApp::Sonarr,
+                            Some(e.season),
+                        ));
                     }
                 }
             }

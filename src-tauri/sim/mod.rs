@@ -192,8 +192,8 @@ impl SimStack {
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let router = match service {
                 Service::Jellyseerr => seerr::router(world.clone()),
-                Service::Radarr => arr::router(world.clone(), false),
-                Service::Sonarr => arr::router(world.clone(), true),
+                Service::Radarr => arr::router(world.clone(), crate::ArrApp::Radarr),
+                Service::Sonarr => arr::router(world.clone(), crate::ArrApp::Sonarr),
                 Service::Qbittorrent => qbit::router(world.clone()),
                 Service::Shoko => shoko::router(world.clone()),
                 Service::Jellyfin => jellyfin::router(world.clone()),

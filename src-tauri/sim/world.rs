@@ -15,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::watch;
 
 use super::{FailureMode, Service};
+use crate::ArrApp;
 
 /// Seerr `MediaRequestStatus` (docs/services.md, "Jellyseerr (Seerr) › Status codes").
 pub mod request_status {
@@ -350,26 +351,26 @@ pub(crate) enum HistoryEvent {
 impl HistoryEvent {
     /// The camelCase name; Sonarr says `episodeFileDeleted` where Radarr says
     /// `movieFileDeleted`.
-    pub fn name(self, sonarr: bool) -> &'static str {
+    pub fn name(self, app: ArrApp) -> &'static str {
         match self {
             Self::Grabbed => "grabbed",
             Self::DownloadFolderImported => "downloadFolderImported",
             Self::DownloadFailed => "downloadFailed",
-            Self::FileDeleted if sonarr => "episodeFileDeleted",
+            Self::FileDeleted if app.is_sonarr() => "episodeFileDeleted",
             Self::FileDeleted => "movieFileDeleted",
             Self::DownloadIgnored => "downloadIgnored",
         }
     }
     /// The integer used by the `eventType` query filter (per app).
-    pub fn number(self, sonarr: bool) -> u32 {
-        match (self, sonarr) {
+    pub fn number(self, app: ArrApp) -> u32 {
+        match (self, app) {
             (Self::Grabbed, _) => 1,
             (Self::DownloadFolderImported, _) => 3,
             (Self::DownloadFailed, _) => 4,
-            (Self::FileDeleted, true) => 5,
-            (Self::FileDeleted, false) => 6,
-            (Self::DownloadIgnored, true) => 7,
-            (Self::DownloadIgnored, false) => 9,
+            (Self::FileDeleted, ArrApp::Sonarr) => 5,
+            (Self::FileDeleted, ArrApp::Radarr) => 6,
+            (Self::DownloadIgnored, ArrApp::Sonarr) => 7,
+            (Self::DownloadIgnored, ArrApp::Radarr) => 9,
         }
     }
 }
@@ -723,9 +724,9 @@ impl World {
         Ok(())
     }
 
-    fn add_history(&mut self, sonarr: bool, mut rec: HistoryRecord) {
+    fn add_history(&mut self, app: ArrApp, mut rec: HistoryRecord) {
         rec.id = self.next_id();
-        if sonarr {
+        if app.is_sonarr() {
             self.sonarr_history.push(rec);
         } else {
             self.radarr_history.push(rec);
@@ -1687,7 +1688,7 @@ impl SimWorld {
             data.insert("imdbId".into(), imdb);
             data.insert("movieMatchType".into(), "Title".into());
             w.add_history(
-                false,
+                ArrApp::Radarr,
                 HistoryRecord {
                     id: 0,
                     media_id: radarr_id,
@@ -1752,7 +1753,7 @@ impl SimWorld {
                 data.insert("seriesMatchType".into(), "Title".into());
                 data.insert("releaseType".into(), release_type.into());
                 w.add_history(
-                    true,
+                    ArrApp::Sonarr,
                     HistoryRecord {
                         id: 0,
                         media_id: sonarr_id,
@@ -1895,9 +1896,9 @@ impl SimWorld {
             data.insert("releaseGroup".into(), release_group(&d.name));
             data.insert("size".into(), d.size.to_string());
             data.insert("indexer".into(), INDEXER.into());
-            for (sonarr, media_id, episode_id) in history_targets(w, &d.target) {
+            for (app, media_id, episode_id) in history_targets(w, &d.target) {
                 w.add_history(
-                    sonarr,
+                    app,
                     HistoryRecord {
                         id: 0,
                         media_id,
@@ -1930,9 +1931,9 @@ impl SimWorld {
             data.insert("message".into(), "Manually ignored".into());
             data.insert("releaseGroup".into(), release_group(&d.name));
             data.insert("size".into(), d.size.to_string());
-            for (sonarr, media_id, episode_id) in history_targets(w, &d.target) {
+            for (app, media_id, episode_id) in history_targets(w, &d.target) {
                 w.add_history(
-                    sonarr,
+                    app,
                     HistoryRecord {
                         id: 0,
                         media_id,
@@ -1992,7 +1993,7 @@ impl SimWorld {
                     );
                     imported.push(path);
                     w.add_history(
-                        false,
+                        ArrApp::Radarr,
                         HistoryRecord {
                             id: 0,
                             media_id: radarr_id,
@@ -2059,7 +2060,7 @@ impl SimWorld {
                         );
                         imported.push(path);
                         w.add_history(
-                            true,
+                            ArrApp::Sonarr,
                             HistoryRecord {
                                 id: 0,
                                 media_id: sonarr_id,
@@ -2099,7 +2100,7 @@ impl SimWorld {
             data.insert("size".into(), file.size.to_string());
             data.insert("indexerFlags".into(), "0".into());
             w.add_history(
-                false,
+                ArrApp::Radarr,
                 HistoryRecord {
                     id: 0,
                     media_id: radarr_id,
@@ -2574,14 +2575,14 @@ fn release_type(episodes: &[(u32, u32)], series: Option<&Series>) -> &'static st
     }
 }
 
-/// `(sonarr?, movieId/seriesId, episodeId)` for each history record a
+/// `(which *arr, movieId/seriesId, episodeId)` for each history record a
 /// download's event writes.
-fn history_targets(w: &World, target: &Target) -> Vec<(bool, u64, Option<u64>)> {
+fn history_targets(w: &World, target: &Target) -> Vec<(ArrApp, u64, Option<u64>)> {
     match target {
         Target::Movie { tmdb_id } => w
             .movies
             .get(tmdb_id)
-            .map(|m| vec![(false, m.radarr_id, None)])
+            .map(|m| vec![(ArrApp::Radarr, m.radarr_id, None)])
             .unwrap_or_default(),
         Target::Episodes { tvdb_id, episodes } => w
             .series
@@ -2590,7 +2591,7 @@ fn history_targets(w: &World, target: &Target) -> Vec<(bool, u64, Option<u64>)> 
                 episodes
                     .iter()
                     .filter_map(|(season, n)| s.episode(*season, *n))
-                    .map(|e| (true, s.sonarr_id, Some(e.id)))
+                    .map(|e| (ArrApp::Sonarr, s.sonarr_id, Some(e.id)))
                     .collect()
             })
             .unwrap_or_default(),
