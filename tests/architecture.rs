@@ -1,8 +1,7 @@
 //! The architecture invariants of docs/ARCHITECTURE.md that can be seen in
 //! the source text: the domain core does no I/O, reads no clock and speaks
 //! no SQL; only `app/` knows Tauri; `cli` and `app` never import each other;
-//! no source file grows past 1,000 lines (tests aside) unless it is on the
-//! list of files still to split, a list that may only shrink.
+//! no source file grows past 1,000 lines (tests aside).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -143,14 +142,6 @@ fn the_cli_and_the_desktop_shell_never_import_each_other() {
     );
 }
 
-/// Files over the limit that are still to be split (issue 15). The list may
-/// only shrink: a file on it that is back under the limit fails the test
-/// until it is taken off.
-const STILL_TO_SPLIT: &[&str] = &[
-    "src-tauri/sim/arr.rs",
-    "src-tauri/services/jellyseerr.rs",
-    "src-tauri/services/jellyfin.rs",
-];
 const MAX_LINES: usize = 1000;
 
 #[test]
@@ -161,22 +152,13 @@ fn no_source_file_grows_past_a_thousand_lines() {
             continue;
         }
         let lines = std::fs::read_to_string(&file).unwrap().lines().count();
-        let name = rel(&file);
-        let listed = STILL_TO_SPLIT.contains(&name.as_str());
-        if lines > MAX_LINES && !listed {
-            over.push(format!("{name}: {lines} lines"));
-        }
-        if lines <= MAX_LINES && listed {
-            over.push(format!(
-                "{name} is down to {lines} lines: take it off STILL_TO_SPLIT"
-            ));
+        if lines > MAX_LINES {
+            over.push(format!("{}: {lines} lines", rel(&file)));
         }
     }
-    for name in STILL_TO_SPLIT {
-        assert!(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(name).exists(),
-            "{name} is gone: take it off STILL_TO_SPLIT"
-        );
-    }
-    assert!(over.is_empty(), "{}", over.join("\n"));
+    assert!(
+        over.is_empty(),
+        "split by concern (tests may live in a tests.rs or *_tests.rs beside the code):\n{}",
+        over.join("\n")
+    );
 }
