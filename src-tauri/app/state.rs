@@ -24,10 +24,10 @@ pub struct AppState {
     /// window keeps the app in the tray. False until a host shows the icon
     /// (one may start after the app, e.g. a panel at login).
     tray_host: AtomicBool,
-    commands: Mutex<Option<mpsc::Sender<Command>>>,
+    /// The running poller, if any (Jellyseerr set up).
+    poller: Mutex<Option<PollerHandle>>,
     /// The last list payload, for a window that opens between cycles.
     latest: Mutex<Option<Value>>,
-    task: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     /// Quit was chosen: nothing may restart the app any more.
     pub quitting: AtomicBool,
     /// A restart in place is scheduled (see `release.rs`).
@@ -47,9 +47,8 @@ impl AppState {
             demo,
             paused: AtomicBool::new(false),
             tray_host: AtomicBool::new(tray_host),
-            commands: Mutex::new(None),
+            poller: Mutex::new(None),
             latest: Mutex::new(None),
-            task: Mutex::new(None),
             quitting: AtomicBool::new(false),
             releasing: AtomicBool::new(false),
             last_notification: Mutex::new(None),
@@ -79,14 +78,9 @@ impl AppState {
 
     /// Sends a command to the poller; false when none runs.
     pub fn send(&self, cmd: Command) -> bool {
-        let tx = match self.commands.lock() {
-            Ok(g) => g.clone(),
-            Err(_) => None,
-        };
-        match tx {
-            Some(tx) => tx.try_send(cmd).is_ok(),
-            None => false,
-        }
+        self.poller
+            .lock()
+            .is_ok_and(|g| g.as_ref().is_some_and(|p| p.send(cmd)))
     }
 
     pub fn latest(&self) -> Option<Value> {
@@ -105,7 +99,7 @@ impl AppState {
 
     /// Is a poller running (Jellyseerr is set up)?
     pub fn poller_running(&self) -> bool {
-        self.commands.lock().is_ok_and(|g| g.is_some())
+        self.poller.lock().is_ok_and(|g| g.is_some())
     }
 
     /// Remembers that a notification went on screen now.
@@ -148,14 +142,10 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
         notify::show_all(app, pending);
     }
     let (tx, rx) = mpsc::channel(32);
-    if let Ok(mut g) = state.commands.lock() {
-        *g = Some(tx);
+    if state.is_paused() {
+        let _ = tx.try_send(Command::SetPaused(true));
     }
     let demo = state.demo;
-    let paused = state.is_paused();
-    if paused {
-        let _ = state.send(Command::SetPaused(true));
-    }
     let app2 = app.clone();
     let handle = tauri::async_runtime::spawn(async move {
         poller::run(
@@ -166,21 +156,48 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
         )
         .await;
     });
-    if let Ok(mut g) = state.task.lock() {
-        *g = Some(handle);
+    if let Ok(mut g) = state.poller.lock() {
+        *g = Some(PollerHandle {
+            commands: tx,
+            task: Some(handle),
+        });
     }
     Ok(true)
 }
 
 /// Stops the poller after its current cycle (settings changed: drop and respawn).
 pub async fn stop_poller(state: &AppState) {
-    let tx = state.commands.lock().ok().and_then(|mut g| g.take());
-    if let Some(tx) = tx {
-        let _ = tx.send(Command::Stop).await;
+    let poller = state.poller.lock().ok().and_then(|mut g| g.take());
+    if let Some(poller) = poller {
+        poller.stop().await;
     }
-    let task = state.task.lock().ok().and_then(|mut g| g.take());
-    if let Some(task) = task {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
+}
+
+/// The running poller: its command channel and its task. Dropping the
+/// handle asks the poller to stop after its current cycle; [`stop`](Self::stop)
+/// also waits for it (at most 30 s).
+pub struct PollerHandle {
+    commands: mpsc::Sender<Command>,
+    task: Option<tauri::async_runtime::JoinHandle<()>>,
+}
+
+impl PollerHandle {
+    /// Sends a command without waiting; false when the poller is gone or busy.
+    fn send(&self, cmd: Command) -> bool {
+        self.commands.try_send(cmd).is_ok()
+    }
+
+    async fn stop(mut self) {
+        let _ = self.commands.send(Command::Stop).await;
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), task).await;
+        }
+    }
+}
+
+impl Drop for PollerHandle {
+    fn drop(&mut self) {
+        let _ = self.commands.try_send(Command::Stop);
     }
 }
 

@@ -708,13 +708,16 @@ impl Poller {
             None => Vec::new(),
         };
         let persist_start = Instant::now();
-        self.store.commit_cycle_with(
-            &reconciled.changed,
-            &reconciled.changes,
-            &statuses,
-            &notifications,
-            now,
-        )?;
+        let store = &mut self.store;
+        off_the_async_worker(|| {
+            store.commit_cycle_with(
+                &reconciled.changed,
+                &reconciled.changes,
+                &statuses,
+                &notifications,
+                now,
+            )
+        })?;
         let persisted = Instant::now();
         for rec in reconciled.changed {
             self.records.insert(rec.id, rec);
@@ -803,6 +806,20 @@ impl Poller {
         .map(|d| d.unwrap_or_else(Instant::now))
         .min()
         .unwrap_or(far)
+    }
+}
+
+/// Runs blocking SQLite work (a cycle's commit: at first contact, thousands
+/// of records) without holding up the runtime's other tasks: on a
+/// multi-threaded runtime (the desktop app, `poll`, `watch`) the worker hands
+/// its other tasks over for the time of the call; elsewhere (a test's
+/// single-threaded runtime) it simply runs.
+fn off_the_async_worker<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
