@@ -229,6 +229,70 @@ pub fn thousands(n: usize) -> String {
 mod tests {
     use super::*;
 
+    /// The `@property` names of a `@typedef {Object} NAME` in ui/types.js.
+    fn typedef_fields(name: &str) -> Vec<String> {
+        let text = include_str!("../ui/types.js");
+        let start = text
+            .find(&format!("@typedef {{Object}} {name}\n"))
+            .unwrap_or_else(|| panic!("ui/types.js has no typedef {name}"));
+        text[start..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.contains("@property"))
+            .filter_map(|l| l.split('}').nth(1))
+            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    fn keys(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_ui_types_name_every_field_the_app_sends() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        let mut records = Records::new();
+        records.insert(1, crate::testkit::film(1, Phase::Downloading, at));
+        let statuses = [ServiceStatus {
+            name: "radarr".into(),
+            ok: true,
+            error: None,
+            error_kind: None,
+            error_since: None,
+            last_success: Some(at),
+            version: Some("5.2.6".into()),
+        }];
+        let state = MainWindowState::new(&records, &statuses, &[1], Some((1, 2)), None);
+        let v = serde_json::to_value(&state).unwrap_or_default();
+        assert_eq!(keys(&v), sorted(typedef_fields("MainWindowState")));
+        assert_eq!(
+            keys(&v["requests"][0]),
+            sorted(typedef_fields("RequestJson"))
+        );
+        assert_eq!(
+            keys(&v["services"][0]),
+            sorted(typedef_fields("ServiceStatus"))
+        );
+        assert_eq!(
+            keys(&v["first_contact"]),
+            sorted(typedef_fields("FirstContact"))
+        );
+        let counts = serde_json::to_value(EpisodeCounts::default()).unwrap_or_default();
+        assert_eq!(keys(&counts), sorted(typedef_fields("EpisodeCounts")));
+    }
+
     #[test]
     fn thousands_and_the_first_contact_sentence() {
         assert_eq!(thousands(0), "0");

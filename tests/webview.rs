@@ -269,13 +269,17 @@ async fn the_app_in_its_real_webview() {
     drop(available);
     // The list is drawn again after every cycle (one a second here): an
     // element found before may be gone by the click, so find it again.
-    until("a click on Dune's title", Duration::from_secs(10), async || {
-        let title = s
-            .find("section[data-phase=AVAILABLE] [data-request-id] [data-testid=title]")
-            .await
-            .ok()?;
-        title.click().await.ok()
-    })
+    until(
+        "a click on Dune's title",
+        Duration::from_secs(10),
+        async || {
+            let title = s
+                .find("section[data-phase=AVAILABLE] [data-request-id] [data-testid=title]")
+                .await
+                .ok()?;
+            title.click().await.ok()
+        },
+    )
     .await;
     let detail = switch_to_new_window(&s, "the detail window", &[&main]).await;
     s.wait_for("[data-testid=timeline-row]", Duration::from_secs(15))

@@ -7,6 +7,7 @@ bash tools/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+bash tools/typecheck-ui.sh
 
 # Two real qBittorrent instances for tests/real_qbittorrent.rs, stopped on
 # any exit (success, failure or interrupt).

@@ -1,3 +1,4 @@
+// @ts-check
 // Shared helpers for the three windows. Plain script (no bundler, no modules):
 // everything hangs off `window.ST`.
 //
@@ -55,6 +56,7 @@
     try {
       return await tauri().core.invoke(cmd, args);
     } catch (e) {
+      /** @type {Error & {code?: string}} */
       const err = new Error(errorMessage(e));
       err.code = e && typeof e === 'object' ? e.code : undefined;
       throw err;

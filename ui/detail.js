@@ -1,3 +1,4 @@
+// @ts-check
 // Detail window for one request: facts, timeline, episode grid, links.
 // Opened as detail.html?id=<id>; re-fetches when 'requests-changed' names its id.
 'use strict';
@@ -190,7 +191,7 @@
       seasons.get(ep.season).push(ep);
     }
     const seen = new Set();
-    for (const season of [...seasons.keys()].sort((a, b) => (a === 0) - (b === 0) || a - b)) {
+    for (const season of [...seasons.keys()].sort((a, b) => Number(a === 0) - Number(b === 0) || a - b)) {
       const list = seasons.get(season).sort((a, b) => a.number - b.number);
       const avail = list.filter((e) => e.phase === 'AVAILABLE').length;
       const aired = list.filter((e) => !isUnaired(e, today)).length;

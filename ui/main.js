@@ -1,3 +1,4 @@
+// @ts-check
 // Main window: requests grouped by phase, filters, service health.
 // Data arrives once from `list_requests`, then only through the
 // 'requests-changed' event (the UI never polls the backend). A local one-minute
@@ -27,6 +28,7 @@
     posters: new Map(),
   };
 
+  /** @type {(id: string) => any} */
   const $ = (id) => document.getElementById(id);
 
   function loadJson(key, fallback) {
@@ -108,6 +110,7 @@
 
   // ---------------------------------------------------------------- render
 
+  /** @param {MainWindowState} payload */
   function render(payload) {
     if (!payload || !Array.isArray(payload.requests)) return;
     state.data = payload;
@@ -215,9 +218,10 @@
     const main = $('groups');
     const d = state.data;
     if (!d) return;
-    const focusedId = document.activeElement && document.activeElement.closest
-      && document.activeElement.closest('[data-request-id]')
-      ? document.activeElement.closest('[data-request-id]').dataset.requestId : null;
+    /** @type {HTMLElement|null} */
+    const focusedRow = document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest('[data-request-id]') : null;
+    const focusedId = focusedRow ? focusedRow.dataset.requestId : null;
 
     const now = Date.now();
     const f = state.filters;
@@ -251,6 +255,7 @@
     main.replaceChildren(...sections);
 
     if (focusedId) {
+      /** @type {HTMLElement|null} */
       const again = main.querySelector('[data-request-id="' + CSS.escape(focusedId) + '"]');
       if (again) again.focus({ preventScroll: true });
     }

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings window: the six services, poll intervals, notifications, autostart,
 // log level. Secrets only ever travel UI -> backend: the password fields are
 // always empty on load and only say whether a secret is stored.
@@ -31,6 +32,7 @@
   ];
   const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
 
+  /** @type {(id: string) => any} */
   const $ = (id) => document.getElementById(id);
   let settings = null;
 
@@ -76,6 +78,10 @@
     $('services').replaceChildren(...(settings.services || []).map((s) => serviceForm(s.name, s)));
   }
 
+  /**
+   * @param {string} name
+   * @param {ServiceSettings} s
+   */
   function serviceForm(name, s) {
     const label = s.label || ST.serviceLabel(name);
     const example = 'http://localhost:' + s.default_port;

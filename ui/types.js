@@ -1,0 +1,96 @@
+// @ts-check
+// The shapes the windows receive from the app, as JSDoc types. The Rust side
+// is src-tauri/contract.rs (MainWindowState, RequestJson) and the IPC commands
+// in src-tauri/app/commands.rs; `tools/test.sh` type-checks the pages against
+// these with TypeScript (`tsc -p ui`), and the contract's unit test checks
+// that the fields named here are the ones the app sends. Nothing here runs.
+'use strict';
+
+/** @typedef {'REQUESTED'|'APPROVED'|'GRABBING'|'DOWNLOADING'|'DOWNLOAD_DONE'|'IMPORTING'|'ANIME_MATCHING'|'AVAILABLE'|'FAILED'} Phase */
+
+/**
+ * Series: how many episodes of the requested seasons got how far.
+ * @typedef {Object} EpisodeCounts
+ * @property {number} total
+ * @property {number} aired
+ * @property {number} grabbed
+ * @property {number} downloaded
+ * @property {number} imported
+ * @property {number} available
+ */
+
+/**
+ * One request (contract.rs RequestJson).
+ * @typedef {Object} RequestJson
+ * @property {number} id
+ * @property {number} jellyseerr_request_id
+ * @property {'movie'|'tv'} media_type
+ * @property {string} title
+ * @property {number|null} year
+ * @property {number|null} tmdb_id
+ * @property {number|null} tvdb_id
+ * @property {boolean} is_anime
+ * @property {Phase} phase
+ * @property {number|null} progress
+ * @property {number|null} eta_secs
+ * @property {number|null} download_speed
+ * @property {string|null} reason
+ * @property {boolean} attention
+ * @property {boolean} acknowledged
+ * @property {string} requested_by
+ * @property {string} requested_at
+ * @property {string|null} poster_path
+ * @property {boolean} deleted
+ * @property {EpisodeCounts|null} episodes
+ * @property {string} updated_at
+ */
+
+/**
+ * One service's last known state (store.rs ServiceStatus).
+ * @typedef {Object} ServiceStatus
+ * @property {string} name
+ * @property {boolean} ok
+ * @property {string|null} error
+ * @property {string|null} error_kind
+ * @property {string|null} error_since
+ * @property {string|null} last_success
+ * @property {string|null} version
+ */
+
+/**
+ * @typedef {Object} FirstContact
+ * @property {number} read
+ * @property {number} listed
+ * @property {string|null} text
+ */
+
+/**
+ * The main window's whole state: `list_requests` and the `requests-changed`
+ * event (contract.rs MainWindowState).
+ * @typedef {Object} MainWindowState
+ * @property {RequestJson[]} requests
+ * @property {ServiceStatus[]} services
+ * @property {boolean} paused
+ * @property {boolean} demo
+ * @property {Object<string, number>} counts
+ * @property {number} attention
+ * @property {string} updated_at
+ * @property {number[]} changed_ids
+ * @property {FirstContact|null} first_contact
+ * @property {string|null} notice
+ */
+
+/**
+ * One service in the Settings window (`get_settings`).
+ * @typedef {Object} ServiceSettings
+ * @property {string} name
+ * @property {string} label
+ * @property {'api key'|'password'} secret_kind
+ * @property {boolean} needs_username
+ * @property {number} default_port
+ * @property {boolean} enabled
+ * @property {string} url
+ * @property {string|null} username
+ * @property {number} timeout_secs
+ * @property {boolean} secret_set
+ */
