@@ -26,10 +26,14 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A test file (`tests.rs`, `*_tests.rs`) or not.
+/// A test file (`tests.rs`, `*_tests.rs`, anything in a `tests/` folder) or not.
 fn is_test_file(path: &Path) -> bool {
     let name = path.file_name().unwrap().to_string_lossy();
-    name == "tests.rs" || name.ends_with("_tests.rs")
+    name == "tests.rs"
+        || name.ends_with("_tests.rs")
+        || path
+            .parent()
+            .is_some_and(|p| p.components().any(|c| c.as_os_str() == "tests"))
 }
 
 /// The code lines of a file, without comments and without its trailing
