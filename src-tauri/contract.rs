@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::store::ServiceStatus;
+use crate::store::{ServiceStatus, TimelineEntry};
 use crate::tracker::{self, EpisodeCounts, Phase, Records, RequestRecord};
 
 /// One request, as the CLI prints it and the windows list it.
@@ -199,6 +199,56 @@ impl<'a> MainWindowState<'a> {
     }
 }
 
+/// One episode in the detail window.
+#[derive(Debug, Serialize)]
+pub struct EpisodeJson<'a> {
+    pub season: i32,
+    pub number: i32,
+    pub title: Option<&'a str>,
+    pub air_date: Option<DateTime<Utc>>,
+    pub phase: Phase,
+    pub reason: Option<&'a str>,
+    pub progress: Option<f64>,
+}
+
+/// Which of the request's pages the app can open (the URLs stay in the app).
+#[derive(Debug, Serialize)]
+pub struct LinksJson {
+    pub jellyfin: bool,
+    pub jellyseerr: bool,
+    pub arr: bool,
+}
+
+/// The detail window's state: the `request_detail` command's result.
+#[derive(Debug, Serialize)]
+pub struct DetailState<'a> {
+    pub request: RequestJson<'a>,
+    /// Every change, oldest first.
+    pub timeline: &'a [TimelineEntry],
+    pub episodes: Vec<EpisodeJson<'a>>,
+    pub links: LinksJson,
+    /// What made the current phase (the last phase change's evidence).
+    pub evidence: Option<&'a str>,
+}
+
+/// One service in the Settings window (`get_settings`): what the app knows
+/// of it ([`crate::ServiceId`]) and its settings. Of the credential, only
+/// whether one is stored.
+#[derive(Debug, Serialize)]
+pub struct ServiceSettings {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// "api key" or "password".
+    pub secret_kind: &'static str,
+    pub needs_username: bool,
+    pub default_port: u16,
+    pub enabled: bool,
+    pub url: String,
+    pub username: Option<String>,
+    pub timeout_secs: u64,
+    pub secret_set: bool,
+}
+
 /// "Reading your library: 340 of 1,000 requests", while first contact with
 /// a big library is still reading it over several cycles (`(read, listed)`,
 /// [`crate::poller::Poller::first_contact_progress`]): the CLI's stderr,
@@ -291,6 +341,60 @@ mod tests {
         );
         let counts = serde_json::to_value(EpisodeCounts::default()).unwrap_or_default();
         assert_eq!(keys(&counts), sorted(typedef_fields("EpisodeCounts")));
+
+        let timeline = [TimelineEntry {
+            at,
+            kind: "phase_change".into(),
+            from: None,
+            to: Some(Phase::Downloading),
+            evidence: "Radarr grabbed it".into(),
+        }];
+        let detail = DetailState {
+            request: RequestJson::new(&records[&1], at),
+            timeline: &timeline,
+            episodes: vec![EpisodeJson {
+                season: 1,
+                number: 1,
+                title: None,
+                air_date: Some(at),
+                phase: Phase::Downloading,
+                reason: None,
+                progress: None,
+            }],
+            links: LinksJson {
+                jellyfin: false,
+                jellyseerr: true,
+                arr: true,
+            },
+            evidence: Some("Radarr grabbed it"),
+        };
+        let v = serde_json::to_value(&detail).unwrap_or_default();
+        assert_eq!(keys(&v), sorted(typedef_fields("DetailState")));
+        assert_eq!(
+            keys(&v["timeline"][0]),
+            sorted(typedef_fields("TimelineEntry"))
+        );
+        assert_eq!(
+            keys(&v["episodes"][0]),
+            sorted(typedef_fields("EpisodeJson"))
+        );
+        assert_eq!(keys(&v["links"]), sorted(typedef_fields("LinksJson")));
+
+        let id = crate::ServiceId::Qbittorrent;
+        let settings = ServiceSettings {
+            name: id.name(),
+            label: id.label(),
+            secret_kind: id.secret_kind(),
+            needs_username: id.needs_username(),
+            default_port: id.default_port(),
+            enabled: false,
+            url: String::new(),
+            username: None,
+            timeout_secs: 10,
+            secret_set: false,
+        };
+        let v = serde_json::to_value(&settings).unwrap_or_default();
+        assert_eq!(keys(&v), sorted(typedef_fields("ServiceSettings")));
     }
 
     #[test]

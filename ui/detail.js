@@ -7,6 +7,7 @@
   const { h, invoke, listen, PHASE_LABELS } = window.ST;
   const root = document.getElementById('detail');
   const id = Number(new URLSearchParams(location.search).get('id'));
+  /** @type {DetailState|null} */
   let current = null;
   let listenError = null;
   let linkError = '';

@@ -94,3 +94,41 @@
  * @property {number} timeout_secs
  * @property {boolean} secret_set
  */
+
+/**
+ * One line of a request's timeline (store.rs TimelineEntry).
+ * @typedef {Object} TimelineEntry
+ * @property {string} at
+ * @property {'phase_change'|'reason'|'episode_available'|string} kind
+ * @property {Phase|null} from
+ * @property {Phase|null} to
+ * @property {string} evidence
+ */
+
+/**
+ * @typedef {Object} EpisodeJson
+ * @property {number} season
+ * @property {number} number
+ * @property {string|null} title
+ * @property {string|null} air_date
+ * @property {Phase} phase
+ * @property {string|null} reason
+ * @property {number|null} progress
+ */
+
+/**
+ * @typedef {Object} LinksJson
+ * @property {boolean} jellyfin
+ * @property {boolean} jellyseerr
+ * @property {boolean} arr
+ */
+
+/**
+ * The detail window's state: `request_detail` (contract.rs DetailState).
+ * @typedef {Object} DetailState
+ * @property {RequestJson} request
+ * @property {TimelineEntry[]} timeline
+ * @property {EpisodeJson[]} episodes
+ * @property {LinksJson} links
+ * @property {string|null} evidence
+ */

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::config::{self, Config};
-use crate::contract::RequestJson;
+use crate::contract::{DetailState, EpisodeJson, LinksJson, RequestJson, ServiceSettings};
 use crate::poller::{self, Command};
 use crate::secrets::{self, Secret};
 use crate::store::Store;
@@ -62,21 +62,30 @@ pub async fn request_detail(state: State<'_, AppState>, id: i64) -> IpcResult<Va
             .find(|e| e.kind == "phase_change")
             .map(|e| e.evidence.clone());
         let links = links(&config, rec);
-        Ok(json!({
-            "request": RequestJson::new(rec, chrono::Utc::now()),
-            "timeline": timeline,
-            "episodes": rec.episodes.iter().map(|e| json!({
-                "season": e.season, "number": e.number, "title": e.title,
-                "air_date": e.air_date, "phase": e.phase, "reason": e.reason,
-                "progress": e.progress,
-            })).collect::<Vec<_>>(),
-            "links": {
-                "jellyfin": links.jellyfin.is_some(),
-                "jellyseerr": links.jellyseerr.is_some(),
-                "arr": links.arr.is_some(),
+        let detail = DetailState {
+            request: RequestJson::new(rec, chrono::Utc::now()),
+            timeline: &timeline,
+            episodes: rec
+                .episodes
+                .iter()
+                .map(|e| EpisodeJson {
+                    season: e.season,
+                    number: e.number,
+                    title: e.title.as_deref(),
+                    air_date: e.air_date,
+                    phase: e.phase,
+                    reason: e.reason.as_deref(),
+                    progress: e.progress,
+                })
+                .collect(),
+            links: LinksJson {
+                jellyfin: links.jellyfin.is_some(),
+                jellyseerr: links.jellyseerr.is_some(),
+                arr: links.arr.is_some(),
             },
-            "evidence": evidence,
-        }))
+            evidence: evidence.as_deref(),
+        };
+        serde_json::to_value(detail).map_err(|e| IpcError::new("internal", e.to_string()))
     })
     .await
 }
@@ -220,7 +229,7 @@ pub async fn get_settings<R: Runtime>(
         app.autolaunch().is_enabled().unwrap_or(false)
     };
     blocking(move || {
-        let services: Vec<Value> = crate::ServiceId::ALL
+        let services: Vec<ServiceSettings> = crate::ServiceId::ALL
             .iter()
             .map(|id| {
                 let name = id.name();
@@ -231,18 +240,18 @@ pub async fn get_settings<R: Runtime>(
                     .cloned();
                 // Only "set" or "not set" ever reaches the UI.
                 let secret_set = secrets::lookup(name).is_ok();
-                json!({
-                    "name": name,
-                    "label": id.label(),
-                    "secret_kind": id.secret_kind(),
-                    "needs_username": id.needs_username(),
-                    "default_port": id.default_port(),
-                    "enabled": svc.is_some(),
-                    "url": svc.as_ref().map(|s| s.url.to_string()).unwrap_or_default(),
-                    "username": svc.as_ref().and_then(|s| s.username.clone()),
-                    "timeout_secs": svc.as_ref().map_or(10, |s| s.timeout.as_secs()),
-                    "secret_set": secret_set,
-                })
+                ServiceSettings {
+                    name,
+                    label: id.label(),
+                    secret_kind: id.secret_kind(),
+                    needs_username: id.needs_username(),
+                    default_port: id.default_port(),
+                    enabled: svc.is_some(),
+                    url: svc.as_ref().map(|s| s.url.to_string()).unwrap_or_default(),
+                    username: svc.as_ref().and_then(|s| s.username.clone()),
+                    timeout_secs: svc.as_ref().map_or(10, |s| s.timeout.as_secs()),
+                    secret_set,
+                }
             })
             .collect();
         let p = &config.poll;
