@@ -8,6 +8,8 @@
 //! Neither `cli` nor `app` owns these shapes; both use them, so neither
 //! imports the other.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -145,7 +147,7 @@ pub struct MainWindowState<'a> {
     /// The app runs on the built-in simulated stack.
     pub demo: bool,
     /// Requests per phase ("DOWNLOADING": 2); phases with none are absent.
-    pub counts: serde_json::Map<String, Value>,
+    pub counts: BTreeMap<&'static str, usize>,
     /// Requests that need a person and are not acknowledged.
     pub attention: usize,
     pub updated_at: DateTime<Utc>,
@@ -167,14 +169,11 @@ impl<'a> MainWindowState<'a> {
         notice: Option<&'a str>,
     ) -> Self {
         let now = Utc::now();
-        let mut counts = serde_json::Map::new();
+        let mut counts = BTreeMap::new();
         let mut attention = 0;
         let mut requests = Vec::new();
         for r in records.values().filter(|r| !r.deleted) {
-            let c = counts
-                .entry(r.phase.as_str().to_string())
-                .or_insert(Value::from(0u64));
-            *c = Value::from(c.as_u64().unwrap_or(0) + 1);
+            *counts.entry(r.phase.as_str()).or_insert(0) += 1;
             if r.attention && !r.acknowledged {
                 attention += 1;
             }

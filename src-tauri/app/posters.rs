@@ -85,6 +85,13 @@ impl Posters {
         Some(sources)
     }
 
+    /// The cached poster `name` as an answer, if it is there and an image.
+    fn cached(&self, name: &str) -> Option<Response<Vec<u8>>> {
+        let bytes = self.cache.get(name)?;
+        let mime = sniff_image(&bytes)?;
+        Some(respond(StatusCode::OK, mime, bytes))
+    }
+
     fn missed_recently(&self, name: &str) -> bool {
         self.missed_within(name, MISS_TTL)
     }
@@ -180,10 +187,8 @@ pub async fn answer<R: Runtime>(
     let Some(name) = key.cache_name(size) else {
         return not_found();
     };
-    if let Some(bytes) = posters.cache.get(&name) {
-        if let Some(mime) = sniff_image(&bytes) {
-            return respond(StatusCode::OK, mime, bytes);
-        }
+    if let Some(hit) = posters.cached(&name) {
+        return hit;
     }
     if posters.missed_recently(&name) {
         return not_found();
@@ -192,10 +197,8 @@ pub async fn answer<R: Runtime>(
         return not_found();
     };
     // Another request may have fetched it while this one waited.
-    if let Some(bytes) = posters.cache.get(&name) {
-        if let Some(mime) = sniff_image(&bytes) {
-            return respond(StatusCode::OK, mime, bytes);
-        }
+    if let Some(hit) = posters.cached(&name) {
+        return hit;
     }
     let Some(sources) = posters.sources_for(state.load_config().unwrap_or_default()) else {
         return not_found();

@@ -249,7 +249,8 @@ impl PosterSources {
 
     /// The poster from the first service that has it; else what each said.
     pub async fn fetch(&self, key: &PosterKey, size: PosterSize) -> Result<Poster, String> {
-        let mut said = Vec::new();
+        // Where to ask, in order: (service, path below its base URL).
+        let mut asks: Vec<(&Http, String)> = Vec::new();
         if let (Some(seerr), Some(path)) = (&self.seerr, &key.poster_path) {
             let form = seerr
                 .form
@@ -262,33 +263,31 @@ impl PosterSources {
                 ProxyForm::Typed => "imageproxy/tmdb/t/p",
                 ProxyForm::Plain => "imageproxy/t/p",
             };
-            let url = format!("{prefix}/{}{path}", size.tmdb());
-            match image(&seerr.http, &url).await {
-                Ok(p) => return Ok(p),
-                Err(e) => said.push(e),
-            }
+            asks.push((&seerr.http, format!("{prefix}/{}{path}", size.tmdb())));
         }
         let arr = match key.media_type {
             MediaType::Movie => &self.radarr,
             MediaType::Tv => &self.sonarr,
         };
         if let (Some(http), Some(id)) = (arr, key.arr_id) {
-            let url = format!("api/v3/mediacover/{id}/{}", size.arr_file());
-            match image(http, &url).await {
-                Ok(p) => return Ok(p),
-                Err(e) => said.push(e),
-            }
+            asks.push((http, format!("api/v3/mediacover/{id}/{}", size.arr_file())));
         }
         if let (Some(http), Some(id)) = (&self.jellyfin, &key.jellyfin_id) {
             let (w, h) = size.jellyfin_box();
-            let url = format!("Items/{id}/Images/Primary?fillWidth={w}&fillHeight={h}&quality=90");
-            match image(http, &url).await {
+            asks.push((
+                http,
+                format!("Items/{id}/Images/Primary?fillWidth={w}&fillHeight={h}&quality=90"),
+            ));
+        }
+        if asks.is_empty() {
+            return Err("no service knows this request's poster".into());
+        }
+        let mut said = Vec::new();
+        for (http, path) in asks {
+            match image(http, &path).await {
                 Ok(p) => return Ok(p),
                 Err(e) => said.push(e),
             }
-        }
-        if said.is_empty() {
-            said.push("no service knows this request's poster".into());
         }
         Err(said.join("; "))
     }
