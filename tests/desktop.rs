@@ -84,12 +84,15 @@ fn tray_item(items: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// `tray_menu.py ITEM ARGS...`: a panel's view of the icon over D-Bus.
+fn tray_menu_py(item: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(PY);
+    cmd.arg(support("tray_menu.py")).arg(item).args(args);
+    cmd
+}
+
 fn tray_menu(item: &str) -> Vec<(bool, String)> {
-    let out = Command::new(PY)
-        .arg(support("tray_menu.py"))
-        .args([item, "dump"])
-        .output()
-        .unwrap();
+    let out = tray_menu_py(item, &["dump"]).output().unwrap();
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
@@ -861,11 +864,7 @@ fn open_files(pid: u32) -> Vec<String> {
 
 /// The icon's tooltip as a panel reads it: (title, text).
 fn tray_tooltip(item: &str) -> Option<(String, String)> {
-    let out = Command::new(PY)
-        .arg(support("tray_menu.py"))
-        .args([item, "tooltip"])
-        .output()
-        .unwrap();
+    let out = tray_menu_py(item, &["tooltip"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let (title, body) = text.trim_end_matches('\n').split_once('\t')?;
     Some((title.to_string(), body.to_string()))
@@ -873,20 +872,12 @@ fn tray_tooltip(item: &str) -> Option<(String, String)> {
 
 /// Left-clicks the icon, as a panel does (StatusNotifierItem.Activate).
 fn activate(item: &str) {
-    let status = Command::new(PY)
-        .arg(support("tray_menu.py"))
-        .args([item, "activate"])
-        .status()
-        .unwrap();
+    let status = tray_menu_py(item, &["activate"]).status().unwrap();
     assert!(status.success(), "activated the tray icon");
 }
 
 fn click(item: &str, label: &str) {
-    let status = Command::new(PY)
-        .arg(support("tray_menu.py"))
-        .args([item, "click", label])
-        .status()
-        .unwrap();
+    let status = tray_menu_py(item, &["click", label]).status().unwrap();
     assert!(status.success(), "clicked {label}");
 }
 
