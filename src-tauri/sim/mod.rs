@@ -14,9 +14,17 @@
 //! 500s, hangs, HTML or broken JSON) and counts the requests it received.
 //! [`Timeline`]s replay stories step by step ([`demo_timeline`]).
 //!
+//! The services act as well as answer: Seerr approves and declines requests
+//! and hands approved ones to Radarr/Sonarr, the *arrs run search commands
+//! and take downloads out of their queue (blocklisting them and searching
+//! again). [`SimWorld::acts`] logs every such call; the demo's autopilot
+//! ([`SimWorld::start_autopilot`]) carries what a search grabbed through to
+//! Jellyfin.
+//!
 //! This module depends on nothing else in the crate but [`crate::ServiceId`]
 //! and the phase names (`populate` stages requests by phase).
 
+mod acts;
 mod arr;
 mod demo;
 mod jellyfin;
@@ -30,10 +38,15 @@ mod timeline;
 mod world;
 
 #[cfg(test)]
+mod actions_tests;
+#[cfg(test)]
+mod blocklist_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::SocketAddr;
 
+pub use acts::ActCall;
 pub use demo::Demo;
 pub use populate::Stage;
 pub use timeline::{demo_timeline, demo_world, run_timeline, Step, Timeline};

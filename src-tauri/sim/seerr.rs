@@ -1,5 +1,6 @@
-//! Jellyseerr 2.7.3 (`/api/v1`): status, auth/me, the request list, and the
-//! movie/tv details that carry titles, keywords and `mediaInfo`.
+//! Jellyseerr 2.7.3 (`/api/v1`): status, auth/me, the request list, the
+//! movie/tv details that carry titles, keywords and `mediaInfo`, and the
+//! admin's approve, decline and retry of a request.
 //!
 //! Like the real server, every request is checked against the OpenAPI
 //! document: unknown query parameters and enum values outside the spec get
@@ -10,7 +11,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -30,6 +31,7 @@ pub(crate) fn router(world: SimWorld) -> Router {
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/request", get(list_requests))
         .route("/api/v1/request/{id}", get(one_request))
+        .route("/api/v1/request/{id}/{action}", post(act_on_request))
         .route("/api/v1/movie/{tmdb_id}", get(movie_details))
         .route("/api/v1/tv/{tmdb_id}", get(tv_details))
         .route("/imageproxy/{kind}/{*rest}", get(image_proxy))
@@ -293,6 +295,80 @@ async fn one_request(
             StatusCode::NOT_FOUND,
             &json!({"message": "Request not found."}),
         ),
+    })
+}
+
+/// `POST /api/v1/request/{id}/approve`, `.../decline` and `.../retry`
+/// (`server/routes/request.ts`): 200 with the request as saved, its
+/// `status` the new one but its `media` as loaded before the save (Seerr's
+/// subscriber updates the media row separately). Approve and decline set
+/// `modifiedBy` to the admin, retry only the status (APPROVED). A save that
+/// changes nothing runs nothing. Afterwards, as Seerr's subscriber does:
+/// the media status ([`World::seerr_update_parent`]) and, for an approved
+/// request, the hand-off to Radarr/Sonarr ([`World::seerr_hand_off`]),
+/// which fails, making the request FAILED, unless that *arr answers (up or
+/// slow). Any other action is a 400 from the OpenAPI validator; an unknown
+/// or non-numeric id is 404 `{"message":"Request not found."}`.
+async fn act_on_request(
+    State(world): State<SimWorld>,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Query(query): Q,
+) -> Response {
+    if !authorized(&world, &headers) {
+        return forbidden();
+    }
+    let (status, modified_by) = match action.as_str() {
+        "approve" => (request_status::APPROVED, Some(1)),
+        "decline" => (request_status::DECLINED, Some(1)),
+        "retry" => (request_status::APPROVED, None),
+        _ => {
+            let error = "must be equal to one of the allowed values: approve, decline";
+            return bad_request(
+                format!("request/params/status {error}"),
+                ".params.status",
+                error,
+            );
+        }
+    };
+    if let Err(r) = validate(&query, &[]) {
+        return *r;
+    }
+    let not_found = || {
+        json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"message": "Request not found."}),
+        )
+    };
+    let Ok(id) = id.parse::<u64>() else {
+        return not_found();
+    };
+    let reachable = |service| matches!(world.mode(service), FailureMode::Up | FailureMode::Slow(_));
+    let (radarr_up, sonarr_up) = (reachable(Service::Radarr), reachable(Service::Sonarr));
+    let now = Utc::now();
+    world.with(|w| {
+        let Some(before) = w.requests.get(&id).map(|r| request_json(w, r)) else {
+            return not_found();
+        };
+        let Ok(changed) = w.seerr_save_status(id, status, modified_by, now) else {
+            return not_found();
+        };
+        let mut body = match w.requests.get(&id) {
+            Some(r) => request_json(w, r),
+            None => return not_found(),
+        };
+        if let (Some(o), Some(media)) = (body.as_object_mut(), before.get("media")) {
+            o.insert("media".into(), media.clone());
+        }
+        if changed {
+            w.seerr_update_parent(id, now);
+            let arr_up = match w.requests.get(&id).map(|r| r.media) {
+                Some(MediaRef::Tv { .. }) => sonarr_up,
+                _ => radarr_up,
+            };
+            w.seerr_hand_off(id, arr_up, now);
+        }
+        json_ok(&body)
     })
 }
 

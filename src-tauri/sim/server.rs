@@ -1,5 +1,6 @@
 //! One listener per service, with the failure-mode gate and request counter
-//! in front of the service's router.
+//! in front of the service's router, and for Jellyseerr, Radarr and Sonarr
+//! the acting log in front of both.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -46,7 +47,17 @@ impl ServerHandle {
             service,
             stop: stop_rx.clone(),
         };
-        let app = router.layer(middleware::from_fn_with_state(gate, gate_requests));
+        let mut app = router.layer(middleware::from_fn_with_state(gate, gate_requests));
+        if super::acts::logged(service) {
+            let recorder = super::acts::Recorder {
+                world: world.clone(),
+                service,
+            };
+            app = app.layer(middleware::from_fn_with_state(
+                recorder,
+                super::acts::record,
+            ));
+        }
         let task = tokio::spawn(supervise(service, addr, listener, app, world, stop_rx));
         Ok(Self { addr, stop, task })
     }

@@ -376,6 +376,11 @@ const H_FRIEREN: [&str; 3] = [
     "f1e1f1e1f1e1f1e1f1e1f1e1f1e1f1e1f1e1f103",
 ];
 
+const HOLDOVERS: u64 = 840_430;
+const SHOGUN_TVDB: u64 = 392_573;
+const SHOGUN_TMDB: u64 = 126_308;
+const H_SHOGUN_STALLED: &str = "5b065b065b065b065b065b065b065b065b065b06";
+
 const GB: u64 = 1_000_000_000;
 const MB: u64 = 1_000_000;
 
@@ -675,12 +680,31 @@ pub fn demo_timeline() -> Timeline {
     Timeline(s)
 }
 
-/// Seeds a world for the demo: two titles already available end to end, a
-/// pending film request, a pending series request and a declined one.
+/// How often the demo's autopilot moves what a search grabbed.
+const AUTOPILOT_EVERY: Duration = Duration::from_secs(2);
+
+/// Seeds a world for the demo and starts its autopilot
+/// ([`SimWorld::start_autopilot`], until the world is dropped): two titles
+/// already available end to end, a declined request, and what the app's
+/// actions act on:
+///
+/// - two PENDING requests, Oppenheimer (erin) and The Boys season 1
+///   (frank): approving one in Jellyseerr (`POST /request/{id}/approve`)
+///   hands it to Radarr or Sonarr, which grab a release that the autopilot
+///   downloads, imports and shows in Jellyfin (about 40 s); while Radarr is
+///   refused in the story, approving the film fails it instead;
+/// - The Holdovers (carol), FAILED: Seerr could not hand it to Radarr. A
+///   search in Radarr (`MoviesSearch`) or a retry in Seerr grabs it and it
+///   plays out the same way;
+/// - Shōgun season 1 (grace): a season pack stalled at 23 % in qBittorrent
+///   (`stalledDL`) that stays stalled until it is removed from Sonarr's
+///   queue with `blocklist=true`; Sonarr then searches the season again and
+///   the new pack plays out by itself.
 pub async fn demo_world(world: SimWorld) {
     if let Err(e) = seed_demo(&world) {
         eprintln!("sim: demo seed failed: {e}");
     }
+    world.start_autopilot(AUTOPILOT_EVERY);
 }
 
 fn seed_demo(world: &SimWorld) -> Result<(), SimError> {
@@ -735,5 +759,31 @@ fn seed_demo(world: &SimWorld) -> Result<(), SimError> {
     world.add_movie(505_642, "Black Panther: Wakanda Forever", 2022, false);
     let r = world.request_movie(505_642, "erin")?;
     world.decline(r)?;
+
+    world.add_movie(HOLDOVERS, "The Holdovers", 2023, false);
+    let r = world.request_movie(HOLDOVERS, "carol")?;
+    world.approve_then_fail_same_second(r)?;
+
+    let first = NaiveDate::from_ymd_opt(2024, 2, 27).unwrap_or(today);
+    world.add_series(
+        SHOGUN_TVDB,
+        SHOGUN_TMDB,
+        "Shōgun",
+        2024,
+        false,
+        &[(1, 10, first)],
+    );
+    let r = world.request_series(SHOGUN_TMDB, &[1], "grace")?;
+    world.approve(r)?;
+    let eps: Vec<(u32, u32)> = (1..=10).map(|e| (1, e)).collect();
+    world.grab_episodes(
+        SHOGUN_TVDB,
+        &eps,
+        H_SHOGUN_STALLED,
+        "Shogun.2024.S01.1080p.DSNP.WEB-DL.DDP5.1.H.264-KiNGS",
+        16 * GB,
+    )?;
+    world.set_progress(H_SHOGUN_STALLED, 0.23, 0)?;
+    world.set_torrent_state(H_SHOGUN_STALLED, "stalledDL")?;
     Ok(())
 }

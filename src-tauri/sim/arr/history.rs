@@ -1,5 +1,5 @@
 //! `/api/v3/history`, `history/since` and the per-movie/per-series history,
-//! and the tags.
+//! the blocklist, and the tags.
 
 use super::*;
 
@@ -207,4 +207,71 @@ pub(super) async fn tags(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q
         return unauthorized();
     }
     json_ok(&json!([{"id": 1, "label": "anime"}, {"id": 2, "label": "family"}]))
+}
+
+/// `GET /api/v3/blocklist` (paged by 10, newest first): the releases this
+/// *arr refuses to grab again, filtered by `movieIds=` (Radarr) or
+/// `seriesIds=` (Sonarr). Each record embeds its movie or series.
+pub(super) async fn blocklist(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Response {
+    if !arr.authorized(&headers, &q) {
+        return unauthorized();
+    }
+    let p = paging(&q, "date", true);
+    let app = arr.app;
+    let key = if app.is_sonarr() {
+        "seriesIds"
+    } else {
+        "movieIds"
+    };
+    let wanted: Vec<u64> = params(&q, key)
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let today = Utc::now().date_naive();
+    let (total, page) = arr.world.with(|w| {
+        let mut rows: Vec<_> = w
+            .blocklist
+            .iter()
+            .filter(|b| b.app == app)
+            .filter(|b| wanted.is_empty() || wanted.contains(&b.media_id))
+            .collect();
+        rows.sort_by_key(|b| (b.date, b.id));
+        if p.descending {
+            rows.reverse();
+        }
+        let total = rows.len();
+        let page: Vec<Value> = rows
+            .into_iter()
+            .skip(p.start())
+            .take(p.page_size)
+            .map(|b| {
+                let mut o = Map::new();
+                if app.is_sonarr() {
+                    o.insert("seriesId".into(), json!(b.media_id));
+                    o.insert("episodeIds".into(), json!(b.episode_ids));
+                } else {
+                    o.insert("movieId".into(), json!(b.media_id));
+                }
+                o.insert("sourceTitle".into(), json!(b.source_title));
+                o.insert("languages".into(), languages());
+                o.insert("quality".into(), quality(&b.source_title, app));
+                o.insert("customFormats".into(), json!([]));
+                o.insert("date".into(), json!(arr_date(b.date)));
+                o.insert("protocol".into(), json!("torrent"));
+                o.insert("indexer".into(), json!(INDEXER));
+                o.insert("message".into(), json!(b.message));
+                if app.is_sonarr() {
+                    if let Some(s) = w.series.values().find(|s| s.sonarr_id == b.media_id) {
+                        o.insert("series".into(), series_json(s, today));
+                    }
+                } else if let Some(m) = w.movies.values().find(|m| m.radarr_id == b.media_id) {
+                    o.insert("movie".into(), movie_json(m));
+                }
+                o.insert("id".into(), json!(b.id));
+                Value::Object(o)
+            })
+            .collect();
+        (total, page)
+    });
+    paged_response(&p, total, page)
 }

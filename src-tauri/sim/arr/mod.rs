@@ -4,28 +4,32 @@
 //! `sonarr/queue-season-pack.homeassistant.json` and
 //! `sonarr/episodes.ruddarr.json`: camelCase, enums as camelCase strings,
 //! **null fields omitted**, `pageSize` defaulting to 10, and one Sonarr queue
-//! record per episode of a season pack.
+//! record per episode of a season pack. They act too: search commands
+//! (`commands.rs`), removing a download from the queue with or without a
+//! blocklist (`queue.rs`), and the blocklist they keep (`history.rs`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 
 use super::server::{flag, json_ok, json_response, param, params, text};
 use super::world::{
-    arr_date, ArrState, Download, Episode, HistoryEvent, HistoryRecord, MediaFile, Movie, Series,
-    Target, World, DOWNLOADS, INDEXER, MOVIES_ROOT, TV_ROOT,
+    arr_date, hex_id, ArrState, Download, Episode, HistoryEvent, HistoryRecord, MediaFile, Movie,
+    QueueRemoval, Series, Target, World, DOWNLOADS, INDEXER, MOVIES_ROOT, TV_ROOT,
 };
 use super::{FailureMode, Service, SimWorld, SIM_RADARR_API_KEY, SIM_SONARR_API_KEY};
 use crate::ArrApp;
 
+mod commands;
 mod history;
 mod library;
 mod queue;
 
+use self::commands::*;
 use self::history::*;
 use self::library::*;
 use self::queue::*;
@@ -88,6 +92,9 @@ pub(crate) fn router(world: SimWorld, app: ArrApp) -> Router {
         .route("/api/v3/system/status", get(system_status))
         .route("/api/v3/queue", get(queue))
         .route("/api/v3/queue/details", get(queue_details))
+        .route("/api/v3/queue/{id}", delete(remove_queue_item))
+        .route("/api/v3/command", post(post_command))
+        .route("/api/v3/blocklist", get(blocklist))
         .route("/api/v3/history", get(history))
         .route("/api/v3/history/since", get(history_since))
         .route("/api/v3/mediacover/{id}/{file}", get(media_cover))

@@ -1,5 +1,6 @@
 //! `/api/v3/queue` (paged by 10 unless asked otherwise) and
-//! `/api/v3/queue/details`: one record per download (Sonarr: per episode).
+//! `/api/v3/queue/details`: one record per download (Sonarr: per episode);
+//! `DELETE /api/v3/queue/{id}` takes a download out of the queue.
 
 use super::*;
 
@@ -265,7 +266,27 @@ pub(super) async fn queue(State(arr): State<Arr>, headers: HeaderMap, Query(q): 
         return unauthorized();
     }
     let p = paging(&q, "timeleft", false);
-    let mut records = arr.world.with(|w| all_queue_records(w, arr.app, &q));
+    // `movieIds=` (Radarr) / `seriesIds=` (Sonarr), repeated for several.
+    let (key, field) = if arr.app.is_sonarr() {
+        ("seriesIds", "seriesId")
+    } else {
+        ("movieIds", "movieId")
+    };
+    let wanted: Vec<u64> = params(&q, key)
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let mut records: Vec<(Option<u64>, Value)> = arr
+        .world
+        .with(|w| all_queue_records(w, arr.app, &q))
+        .into_iter()
+        .filter(|(_, v)| {
+            wanted.is_empty()
+                || v.get(field)
+                    .and_then(Value::as_u64)
+                    .is_some_and(|id| wanted.contains(&id))
+        })
+        .collect();
     let text_key = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     match p.sort_key.as_str() {
         "added" => records.sort_by_key(|(_, v)| text_key(v, "added")),
@@ -311,4 +332,65 @@ pub(super) async fn queue_details(
         })
         .collect();
     json_ok(&Value::Array(records))
+}
+
+/// `DELETE /api/v3/queue/{id}?removeFromClient=&blocklist=&skipRedownload=&changeCategory=`
+/// (`QueueController.RemoveAction`): the whole download the record belongs
+/// to leaves the queue (every record of a Sonarr season pack), removed from
+/// qBittorrent unless `removeFromClient=false`; `blocklist=true` marks it
+/// failed ("Manually marked as failed"), blocklists it and, unless
+/// `skipRedownload=true`, searches again; with all three flags false it is
+/// ignored ("Manually ignored"). Answers 200 with an empty body; 404
+/// `{"message":"NotFound"}` for an id not in the queue (or not a number);
+/// 400 for an id of 0 or less.
+pub(super) async fn remove_queue_item(
+    State(arr): State<Arr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Q,
+) -> Response {
+    if !arr.authorized(&headers, &q) {
+        return unauthorized();
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    if id <= 0 {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"message": format!("BadRequest: {id} is not a valid ID"),
+                    "content": format!("{id} is not a valid ID")}),
+        );
+    }
+    let how = QueueRemoval {
+        remove_from_client: flag(&q, "removeFromClient").unwrap_or(true),
+        blocklist: flag(&q, "blocklist").unwrap_or(false),
+        skip_redownload: flag(&q, "skipRedownload").unwrap_or(false),
+        change_category: flag(&q, "changeCategory").unwrap_or(false),
+    };
+    let now = Utc::now();
+    let found = arr.world.with(|w| {
+        let hash = all_queue_records(w, arr.app, &[])
+            .into_iter()
+            .map(|(_, v)| v)
+            .find(|v| v.get("id").and_then(Value::as_u64) == u64::try_from(id).ok())
+            .and_then(|v| {
+                v.get("downloadId")
+                    .and_then(Value::as_str)
+                    .map(str::to_lowercase)
+            });
+        match hash {
+            Some(hash) => {
+                w.remove_from_queue(arr.app, &hash, how, now);
+                true
+            }
+            None => false,
+        }
+    });
+    if found {
+        // A `void` action: 200, no body, no content type.
+        Response::new(axum::body::Body::empty())
+    } else {
+        not_found()
+    }
 }

@@ -18,38 +18,7 @@ impl SimWorld {
     ) -> Result<(), SimError> {
         let now = Utc::now();
         let hash = check_hash(hash)?;
-        self.with(|w| {
-            let movie = w
-                .movies
-                .get(&tmdb_id)
-                .ok_or(SimError::UnknownMovie(tmdb_id))?;
-            let radarr_id = movie.radarr_id;
-            let imdb = movie.imdb_id.clone();
-            let target = Target::Movie { tmdb_id };
-            supersede_failed(w, &target);
-            w.downloads.insert(
-                hash.clone(),
-                new_download(&hash, release_title, size, target, now),
-            );
-            let mut data = grab_data(release_title, size, &hash, now);
-            data.insert("tmdbId".into(), tmdb_id.to_string());
-            data.insert("imdbId".into(), imdb);
-            data.insert("movieMatchType".into(), "Title".into());
-            w.add_history(
-                ArrApp::Radarr,
-                HistoryRecord {
-                    id: 0,
-                    media_id: radarr_id,
-                    episode_id: None,
-                    source_title: release_title.to_string(),
-                    date: now,
-                    download_id: Some(hash.to_uppercase()),
-                    event: HistoryEvent::Grabbed,
-                    data,
-                },
-            );
-            Ok(())
-        })
+        self.with(|w| w.grab_movie(tmdb_id, &hash, release_title, size, ReleaseSource::Rss, now))
     }
 
     /// Sonarr grabs a release for some episodes of a series (a season pack
@@ -66,55 +35,15 @@ impl SimWorld {
         let now = Utc::now();
         let hash = check_hash(hash)?;
         self.with(|w| {
-            let series = w
-                .series
-                .get(&tvdb_id)
-                .ok_or(SimError::UnknownSeries(tvdb_id))?;
-            let mut ids = Vec::new();
-            for (season, number) in episodes {
-                let e = series
-                    .episode(*season, *number)
-                    .ok_or(SimError::UnknownEpisode {
-                        tvdb_id,
-                        season: *season,
-                        episode: *number,
-                    })?;
-                ids.push(e.id);
-            }
-            let sonarr_id = series.sonarr_id;
-            let imdb = series.imdb_id.clone();
-            let target = Target::Episodes {
+            w.grab_episodes(
                 tvdb_id,
-                episodes: episodes.to_vec(),
-            };
-            supersede_failed(w, &target);
-            w.downloads.insert(
-                hash.clone(),
-                new_download(&hash, release_title, size, target, now),
-            );
-            let release_type = release_type(episodes, w.series.get(&tvdb_id));
-            for episode_id in ids {
-                let mut data = grab_data(release_title, size, &hash, now);
-                data.insert("tvdbId".into(), tvdb_id.to_string());
-                data.insert("tvRageId".into(), "0".into());
-                data.insert("imdbId".into(), imdb.clone());
-                data.insert("seriesMatchType".into(), "Title".into());
-                data.insert("releaseType".into(), release_type.into());
-                w.add_history(
-                    ArrApp::Sonarr,
-                    HistoryRecord {
-                        id: 0,
-                        media_id: sonarr_id,
-                        episode_id: Some(episode_id),
-                        source_title: release_title.to_string(),
-                        date: now,
-                        download_id: Some(hash.to_uppercase()),
-                        event: HistoryEvent::Grabbed,
-                        data,
-                    },
-                );
-            }
-            Ok(())
+                episodes,
+                &hash,
+                release_title,
+                size,
+                ReleaseSource::Rss,
+                now,
+            )
         })
     }
 
@@ -465,6 +394,115 @@ impl SimWorld {
     }
 }
 
+impl World {
+    /// The grab behind [`SimWorld::grab_movie`], with the release's source
+    /// (`hash` already checked and lower-cased).
+    pub(super) fn grab_movie(
+        &mut self,
+        tmdb_id: u64,
+        hash: &str,
+        release_title: &str,
+        size: u64,
+        source: ReleaseSource,
+        now: DateTime<Utc>,
+    ) -> Result<(), SimError> {
+        let movie = self
+            .movies
+            .get(&tmdb_id)
+            .ok_or(SimError::UnknownMovie(tmdb_id))?;
+        let radarr_id = movie.radarr_id;
+        let imdb = movie.imdb_id.clone();
+        let target = Target::Movie { tmdb_id };
+        supersede_failed(self, &target);
+        self.downloads.insert(
+            hash.to_string(),
+            new_download(hash, release_title, size, target, now),
+        );
+        let mut data = grab_data(release_title, size, hash, source, now);
+        data.insert("tmdbId".into(), tmdb_id.to_string());
+        data.insert("imdbId".into(), imdb);
+        data.insert("movieMatchType".into(), "Title".into());
+        self.add_history(
+            ArrApp::Radarr,
+            HistoryRecord {
+                id: 0,
+                media_id: radarr_id,
+                episode_id: None,
+                source_title: release_title.to_string(),
+                date: now,
+                download_id: Some(hash.to_uppercase()),
+                event: HistoryEvent::Grabbed,
+                data,
+            },
+        );
+        Ok(())
+    }
+
+    /// The grab behind [`SimWorld::grab_episodes`], with the release's
+    /// source (`hash` already checked and lower-cased).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn grab_episodes(
+        &mut self,
+        tvdb_id: u64,
+        episodes: &[(u32, u32)],
+        hash: &str,
+        release_title: &str,
+        size: u64,
+        source: ReleaseSource,
+        now: DateTime<Utc>,
+    ) -> Result<(), SimError> {
+        let series = self
+            .series
+            .get(&tvdb_id)
+            .ok_or(SimError::UnknownSeries(tvdb_id))?;
+        let mut ids = Vec::new();
+        for (season, number) in episodes {
+            let e = series
+                .episode(*season, *number)
+                .ok_or(SimError::UnknownEpisode {
+                    tvdb_id,
+                    season: *season,
+                    episode: *number,
+                })?;
+            ids.push(e.id);
+        }
+        let sonarr_id = series.sonarr_id;
+        let imdb = series.imdb_id.clone();
+        let target = Target::Episodes {
+            tvdb_id,
+            episodes: episodes.to_vec(),
+        };
+        supersede_failed(self, &target);
+        self.downloads.insert(
+            hash.to_string(),
+            new_download(hash, release_title, size, target, now),
+        );
+        let release_type = release_type(episodes, self.series.get(&tvdb_id));
+        for episode_id in ids {
+            let mut data = grab_data(release_title, size, hash, source, now);
+            data.insert("tvdbId".into(), tvdb_id.to_string());
+            data.insert("tvRageId".into(), "0".into());
+            data.insert("imdbId".into(), imdb.clone());
+            data.insert("seriesMatchType".into(), "Title".into());
+            data.insert("releaseType".into(), release_type.into());
+            self.add_history(
+                ArrApp::Sonarr,
+                HistoryRecord {
+                    id: 0,
+                    media_id: sonarr_id,
+                    episode_id: Some(episode_id),
+                    source_title: release_title.to_string(),
+                    date: now,
+                    download_id: Some(hash.to_uppercase()),
+                    event: HistoryEvent::Grabbed,
+                    data,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Where Shokofin's virtual file system puts anime items in Jellyfin.
 pub(crate) const JELLYFIN_VFS: &str = "/config/Shokofin/VFS/anime/";
 pub(crate) const INDEXER: &str = "Sim Tracker (Prowlarr)";
@@ -489,6 +527,7 @@ pub(super) fn new_download(
         arr: ArrState::Tracking,
         in_client: true,
         imported_paths: Vec::new(),
+        autopilot: None,
     }
 }
 
@@ -533,6 +572,7 @@ pub(super) fn grab_data(
     release: &str,
     size: u64,
     hash: &str,
+    source: ReleaseSource,
     now: DateTime<Utc>,
 ) -> BTreeMap<String, String> {
     let mut data = BTreeMap::new();
@@ -549,7 +589,7 @@ pub(super) fn grab_data(
     data.insert("guid".into(), format!("sim-{hash}"));
     data.insert("protocol".into(), "2".into());
     data.insert("customFormatScore".into(), "0".into());
-    data.insert("releaseSource".into(), "Rss".into());
+    data.insert("releaseSource".into(), source.name().into());
     data.insert("indexerFlags".into(), "0".into());
     data.insert("indexerId".into(), "1".into());
     data.insert("torrentInfoHash".into(), hash.to_string());

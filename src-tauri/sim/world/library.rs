@@ -198,10 +198,19 @@ impl SimWorld {
         self.with(|w| w.set_request_status(request_id, request_status::APPROVED, now))
     }
 
-    /// The admin declines: request DECLINED.
+    /// The admin declines: request DECLINED (its season rows too). As Seerr's
+    /// `updateParentStatus` does, a film's media becomes UNKNOWN unless it
+    /// is DELETED (even when it was available), a series' media only while
+    /// it is PENDING with no other pending request. Declining a request the
+    /// admin already declined changes nothing.
     pub fn decline(&self, request_id: u64) -> Result<(), SimError> {
         let now = Utc::now();
-        self.with(|w| w.set_request_status(request_id, request_status::DECLINED, now))
+        self.with(|w| {
+            if w.seerr_save_status(request_id, request_status::DECLINED, Some(1), now)? {
+                w.seerr_update_parent(request_id, now);
+            }
+            Ok(())
+        })
     }
 
     /// Seerr could not hand the request to Radarr/Sonarr: request FAILED.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::watch;
 
-use super::{FailureMode, Service};
+use super::{ActCall, FailureMode, Service};
 use crate::ArrApp;
 
 /// Seerr `MediaRequestStatus` (docs/services.md, "Jellyseerr (Seerr) › Status codes").
@@ -307,6 +307,10 @@ pub(crate) struct Download {
     pub in_client: bool,
     /// Library paths imported from this download.
     pub imported_paths: Vec<String>,
+    /// Where the demo's autopilot is with a release an *arr search grabbed
+    /// (`None` for downloads a story step made; the autopilot leaves those
+    /// alone).
+    pub autopilot: Option<AutoStage>,
 }
 
 impl Download {
@@ -373,6 +377,35 @@ impl HistoryEvent {
             (Self::DownloadIgnored, ArrApp::Radarr) => 9,
         }
     }
+}
+
+/// The demo autopilot's next step for a release an *arr search grabbed
+/// ([`SimWorld::autopilot_tick`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AutoStage {
+    /// qBittorrent downloads it (unless it stalls).
+    Download,
+    /// The *arr imports it.
+    Import,
+    /// Shoko matches the imported anime files.
+    Shoko,
+    /// Jellyfin shows the title.
+    Jellyfin,
+    /// Nothing left to do.
+    Done,
+}
+
+/// A release an *arr refuses to grab again (Radarr/Sonarr `Blocklist`).
+#[derive(Debug, Clone)]
+pub(crate) struct BlocklistEntry {
+    pub id: u64,
+    pub app: ArrApp,
+    /// `movieId` (Radarr) or `seriesId` (Sonarr).
+    pub media_id: u64,
+    pub episode_ids: Vec<u64>,
+    pub source_title: String,
+    pub date: DateTime<Utc>,
+    pub message: String,
 }
 
 /// One Radarr or Sonarr history record.
@@ -524,15 +557,25 @@ pub(crate) struct World {
     /// Seerr cannot reach TMDB: its image proxy answers 500 to everything
     /// ([`SimWorld::set_tmdb_reachable`]).
     pub tmdb_unreachable: bool,
+    /// Releases the *arrs refuse to grab again, oldest first.
+    pub blocklist: Vec<BlocklistEntry>,
+    /// Whether an *arr search finds a release to grab
+    /// ([`SimWorld::set_search_grabs`]).
+    pub search_grabs: bool,
+    /// The last command id Radarr and Sonarr handed out.
+    pub command_ids: [u64; 2],
     next_id: u64,
 }
 
+mod autopilot;
 mod downloads;
 mod library;
 mod media_servers;
 mod rules;
+mod search;
 
 pub(crate) use self::downloads::{INDEXER, JELLYFIN_VFS};
+pub(crate) use self::search::{QueueRemoval, ReleaseSource};
 
 /// The path Shoko sees below its import folder: the library path without
 /// the *arr root (`<Title (Year)>/...`).
@@ -573,10 +616,11 @@ pub struct SimWorld {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     world: Mutex<World>,
     modes: Vec<watch::Sender<FailureMode>>,
     served: Vec<AtomicU64>,
+    acts: Mutex<Vec<ActCall>>,
 }
 
 impl Default for SimWorld {
@@ -609,6 +653,7 @@ impl SimWorld {
                 world: Mutex::new(World::new(seed)),
                 modes,
                 served,
+                acts: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -680,6 +725,42 @@ impl SimWorld {
     /// Lifts qBittorrent's login ban and forgets failed attempts.
     pub fn qb_reset_ban(&self) {
         self.with(|w| w.qb_failed_logins = 0);
+    }
+
+    // ----- the acting log -----
+
+    /// Every request other than a GET that Jellyseerr, Radarr or Sonarr
+    /// received, oldest first, with the status it was answered (failure-mode
+    /// answers included, refused connections not). What the simulated
+    /// services do among themselves (Seerr handing a request to Radarr, an
+    /// *arr searching again after a blocklist) is not HTTP and is not listed.
+    pub fn acts(&self) -> Vec<ActCall> {
+        self.acts_lock().clone()
+    }
+
+    /// Forgets the acting log.
+    pub fn clear_acts(&self) {
+        self.acts_lock().clear();
+    }
+
+    pub(crate) fn record_act(&self, call: ActCall) {
+        self.acts_lock().push(call);
+    }
+
+    fn acts_lock(&self) -> MutexGuard<'_, Vec<ActCall>> {
+        self.inner
+            .acts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A handle that does not keep the world alive (the autopilot's).
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<SimWorld> {
+        weak.upgrade().map(|inner| SimWorld { inner })
     }
 }
 

@@ -43,6 +43,9 @@ impl World {
             urls: None,
             seerr_held: None,
             tmdb_unreachable: false,
+            blocklist: Vec::new(),
+            search_grabs: true,
+            command_ids: [0, 0],
             next_id: 100,
         }
     }
