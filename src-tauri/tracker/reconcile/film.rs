@@ -112,6 +112,7 @@ pub(super) fn film_verdict<'a>(
                                 continue;
                             }
                             push_download(rec, dl);
+                            v.regrabbed(dl);
                         }
                         v.offer(
                             Phase::Downloading,

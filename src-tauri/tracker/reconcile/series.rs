@@ -74,6 +74,7 @@ pub(super) fn episode_verdict<'a>(
                         continue;
                     }
                     set_download(rec, dl);
+                    v.regrabbed(dl);
                 }
                 v.offer(
                     Phase::Downloading,

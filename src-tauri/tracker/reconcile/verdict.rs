@@ -147,6 +147,21 @@ impl<'a> Verdict<'a> {
         }
     }
 
+    /// A grab of another download after a failure read in the same cycle:
+    /// the *arr searched again (by itself, or after a blocklist) and the
+    /// failure is behind it. Radarr and Sonarr often write both within
+    /// seconds, so one history read carries both.
+    pub(super) fn regrabbed(&mut self, download_id: &str) {
+        let superseded = self.failure.as_ref().is_some_and(|f| {
+            f.download_id
+                .as_deref()
+                .is_some_and(|failed| !same_id(failed, download_id))
+        });
+        if superseded {
+            self.failure = None;
+        }
+    }
+
     pub(super) fn fail(&mut self, reason: String, evidence: String, download_id: Option<&str>) {
         if self.failure.is_none() {
             self.failure = Some(Failure {

@@ -385,6 +385,33 @@ pub(super) fn history_download_failed_is_failed_with_message() {
 }
 
 #[test]
+pub(super) fn a_failure_and_the_regrab_read_in_one_cycle_is_downloading() {
+    // Radarr fails a download (by itself, or a blocklist from the app) and
+    // grabs another within seconds: one history read carries both.
+    let mut recs = Records::new();
+    step(&mut recs, &film_downloading(0.4), t(0));
+    let mut failed = hist(3, HistoryKind::DownloadFailed, &dl(1), MOVIE, t(5));
+    failed.message = Some("Manually marked as failed".into());
+    let s = film_approved()
+        .rh(failed)
+        .rh(grabbed(4, &dl(2), MOVIE, t(5)))
+        .rq(queue(&dl(2), MOVIE, "downloading"))
+        .torrent(downloading(&qh(2), 0.05));
+    let out = step(&mut recs, &s, t(6));
+    let r = rec(&recs, 1);
+    assert_eq!(r.phase, Phase::Downloading, "{:?}", r.reason);
+    assert!(phase_changes(&out).is_empty(), "no FAILED on the way");
+    assert_eq!(r.download_ids.last(), Some(&dl(2)));
+    assert_eq!(r.progress, Some(0.05), "the new download's progress");
+
+    // A failure after the regrab is still a failure.
+    let mut failed_again = hist(5, HistoryKind::DownloadFailed, &dl(2), MOVIE, t(7));
+    failed_again.message = Some("Manually marked as failed".into());
+    step(&mut recs, &film_approved().rh(failed_again), t(8));
+    assert_eq!(phase(&recs, 1), Phase::Failed);
+}
+
+#[test]
 pub(super) fn two_grabs_in_one_cycle_are_read_oldest_first() {
     // Radarr lists its history newest first; the record's newest download is
     // the later grab, whatever the order of the listing.
