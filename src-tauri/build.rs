@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "test_connection",
     "save_preferences",
     "start_demo",
+    "act",
 ];
 
 fn main() {

@@ -12,10 +12,15 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::act::ActRequest;
 use crate::config::{self, Config, ConfigError};
-use crate::contract::{first_contact_text, services_json, Listing, RequestJson};
+use crate::contract::{
+    first_contact_text, services_json, ActionJson, Listing, RequestJson, ShowJson,
+    TimelineEventJson,
+};
 use crate::poller::{self, Command, CycleReport, Poller, PollerLock};
 use crate::store::{ServiceStatus, Store};
+use crate::tracker::actions::Action;
 use crate::tracker::{self, Change, Phase, RequestRecord};
 
 /// Follows media requests from Jellyseerr to Jellyfin.
@@ -77,6 +82,42 @@ pub enum Cmd {
         /// Include requests deleted in Jellyseerr.
         #[arg(long)]
         include_deleted: bool,
+    },
+    /// Print one request (by its Jellyseerr request id) and its timeline.
+    Show {
+        /// The Jellyseerr request id (`jellyseerr_request_id` in `list --json`).
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a pending request in Jellyseerr (as the API key's user, the admin).
+    Approve {
+        /// The Jellyseerr request id.
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decline a pending request in Jellyseerr.
+    Decline {
+        /// The Jellyseerr request id.
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask Radarr/Sonarr to search again for what the request still misses.
+    Search {
+        /// The Jellyseerr request id.
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the request's errored, stalled or failed download from the
+    /// *arr's queue and qBittorrent, blocklist its release, and search again.
+    Blocklist {
+        /// The Jellyseerr request id.
+        id: i64,
+        #[arg(long)]
+        json: bool,
     },
     /// Run the built-in simulated media stack (six services on 127.0.0.1) until Ctrl-C.
     Sim {
@@ -182,6 +223,19 @@ fn headless(config: Option<PathBuf>, data_dir: Option<PathBuf>, command: Cmd) ->
                 write_config,
             } => sim(port, requests, demo, write_config).await,
             Cmd::Demo { headless } => demo(headless).await,
+            Cmd::Show { id, json } => show(&data_dir, id, json),
+            Cmd::Approve { id, json } => {
+                act(&config_path, &data_dir, Action::Approve, id, json).await
+            }
+            Cmd::Decline { id, json } => {
+                act(&config_path, &data_dir, Action::Decline, id, json).await
+            }
+            Cmd::Search { id, json } => {
+                act(&config_path, &data_dir, Action::Search, id, json).await
+            }
+            Cmd::Blocklist { id, json } => {
+                act(&config_path, &data_dir, Action::Blocklist, id, json).await
+            }
         }
     })
 }
@@ -458,6 +512,96 @@ fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool
         print_table(&shown, now);
         0
     }
+}
+
+/// `show ID`: one request and its timeline.
+fn show(data_dir: &Path, jellyseerr_request_id: i64, json: bool) -> i32 {
+    let store = match Store::open_in(data_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let found = store
+        .record_by_jellyseerr_id(jellyseerr_request_id)
+        .and_then(|r| match r {
+            Some(r) => store.timeline(r.id).map(|t| Some((r, t))),
+            None => Ok(None),
+        });
+    let (record, timeline) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            eprintln!(
+                "status-tracker: no tracked request has Jellyseerr id {jellyseerr_request_id} \
+                 (run `status-tracker poll --once` to read Jellyseerr)"
+            );
+            return 1;
+        }
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let now = Utc::now();
+    if json {
+        return print_json(&ShowJson {
+            request: RequestJson::new(&record, now),
+            timeline: timeline.iter().map(TimelineEventJson::new).collect(),
+        });
+    }
+    print_table(&[&record], now);
+    for e in &timeline {
+        let line = TimelineEventJson::new(e);
+        let phases = match (line.from, line.to) {
+            (from, Some(to)) => format!(
+                " {} -> {}",
+                from.map_or("(new)", |p| p.as_str()),
+                to.as_str()
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "  {} {:<7}{phases} {}",
+            e.at.format("%Y-%m-%d %H:%M:%S"),
+            line.event,
+            line.text.replace(char::is_control, " ")
+        );
+    }
+    0
+}
+
+/// `approve|decline|search|blocklist ID`: 0 when the service did it, 1 when
+/// it refused or could not be asked (its words on stderr, or in the JSON).
+async fn act(
+    config_path: &Path,
+    data_dir: &Path,
+    action: Action,
+    jellyseerr_request_id: i64,
+    json: bool,
+) -> i32 {
+    let config = match load_config(config_path) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    let request = ActRequest {
+        jellyseerr_request_id,
+        action,
+        expected_phase: None,
+    };
+    let outcome = crate::act::act(&config, data_dir, request).await;
+    let code = if outcome.ok { 0 } else { 1 };
+    if json {
+        let printed = print_json(&ActionJson::new(&outcome));
+        return code.max(printed);
+    }
+    let text = outcome.message.replace(char::is_control, " ");
+    if outcome.ok {
+        println!("{text}");
+    } else {
+        eprintln!("status-tracker: {action}: {text}");
+    }
+    code
 }
 
 /// One watch output line per change.

@@ -161,7 +161,7 @@ pub enum ConfigError {
 }
 
 const SERVICE_KEYS: [&str; 4] = ["url", "username", "timeout_secs", "ca_file"];
-const NOTIFY_KEYS: [&str; 4] = ["available", "failed", "stuck", "episodes"];
+const NOTIFY_KEYS: [&str; 5] = ["available", "failed", "stuck", "episodes", "pending"];
 const APP_KEYS: [&str; 1] = ["log_level"];
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 const POLL_KEYS: [&str; 5] = [
@@ -322,6 +322,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             failed: flag("failed", d.failed)?,
             stuck: flag("stuck", d.stuck)?,
             episodes: flag("episodes", d.episodes)?,
+            pending: flag("pending", d.pending)?,
         };
     }
     if let Some(level) = table
@@ -475,13 +476,14 @@ fn poll_fields(p: &PollConfig) -> [(&'static str, Duration, Duration); 5] {
 
 /// `[notifications]`'s keys with their values in `n` and their defaults,
 /// in [`NOTIFY_KEYS`] order.
-fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 4] {
+fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 5] {
     let d = NotifyPrefs::default();
     [
         (NOTIFY_KEYS[0], n.available, d.available),
         (NOTIFY_KEYS[1], n.failed, d.failed),
         (NOTIFY_KEYS[2], n.stuck, d.stuck),
         (NOTIFY_KEYS[3], n.episodes, d.episodes),
+        (NOTIFY_KEYS[4], n.pending, d.pending),
     ]
 }
 
@@ -502,8 +504,8 @@ pub fn to_toml(c: &Config) -> String {
     if c.notifications != NotifyPrefs::default() {
         let n = c.notifications;
         out.push_str(&format!(
-            "[notifications]\navailable = {}\nfailed = {}\nstuck = {}\nepisodes = {}\n\n",
-            n.available, n.failed, n.stuck, n.episodes
+            "[notifications]\navailable = {}\nfailed = {}\nstuck = {}\nepisodes = {}\npending = {}\n\n",
+            n.available, n.failed, n.stuck, n.episodes, n.pending
         ));
     }
     if let Some(level) = &c.log_level {

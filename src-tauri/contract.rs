@@ -56,6 +56,9 @@ pub struct RequestJson<'a> {
     pub episodes: Option<EpisodeCounts>,
     /// Last change of phase or reason.
     pub updated_at: DateTime<Utc>,
+    /// What the desktop offers on the card now: "approve" and "decline"
+    /// while pending; "search" and "blocklist" when failed or stalled.
+    pub actions: Vec<&'static str>,
 }
 
 impl<'a> RequestJson<'a> {
@@ -82,6 +85,10 @@ impl<'a> RequestJson<'a> {
             deleted: r.deleted,
             episodes: tracker::episode_counts(r, now),
             updated_at: r.updated_at,
+            actions: tracker::actions::offered(r)
+                .into_iter()
+                .map(|a| a.name())
+                .collect(),
         }
     }
 }
@@ -228,6 +235,82 @@ pub struct DetailState<'a> {
     pub links: LinksJson,
     /// What made the current phase (the last phase change's evidence).
     pub evidence: Option<&'a str>,
+}
+
+/// `status-tracker show ID --json`: the request as `list --json` prints it
+/// and its whole timeline.
+#[derive(Debug, Serialize)]
+pub struct ShowJson<'a> {
+    pub request: RequestJson<'a>,
+    /// Oldest first.
+    pub timeline: Vec<TimelineEventJson<'a>>,
+}
+
+/// One line of a request's timeline for scripts.
+#[derive(Debug, Serialize)]
+pub struct TimelineEventJson<'a> {
+    pub at: DateTime<Utc>,
+    /// "phase" (a phase change), "reason" (the reason changed), "episode"
+    /// (an episode became available) or "action" (the user acted from the
+    /// app or the CLI and the service accepted it).
+    pub event: &'static str,
+    /// A sentence: the evidence of a change, or what the action did.
+    pub text: &'a str,
+    /// Phase entries only: the phase left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Phase>,
+    /// Phase entries only: the phase entered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Phase>,
+}
+
+impl<'a> TimelineEventJson<'a> {
+    pub fn new(e: &'a TimelineEntry) -> Self {
+        let event = match e.kind.as_str() {
+            "phase_change" => "phase",
+            "episode_available" => "episode",
+            "action" => "action",
+            _ => "reason",
+        };
+        let phase = event == "phase";
+        Self {
+            at: e.at,
+            event,
+            text: &e.evidence,
+            from: e.from.filter(|_| phase),
+            to: e.to.filter(|_| phase),
+        }
+    }
+}
+
+/// What an action came to: `approve|decline|search|blocklist ID --json` and
+/// the app's `act` command.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionJson<'a> {
+    /// "approve", "decline", "search" or "blocklist".
+    pub action: &'static str,
+    pub jellyseerr_request_id: i64,
+    /// The service did it (or it already held, e.g. already approved).
+    pub ok: bool,
+    /// A call that acts went out (false when refused before sending).
+    pub sent: bool,
+    /// The service acted on ("jellyseerr", "radarr", "sonarr").
+    pub service: Option<&'static str>,
+    /// What was done, or why not, with the service's own words.
+    pub message: &'a str,
+}
+
+impl<'a> ActionJson<'a> {
+    pub fn new(o: &'a crate::act::ActOutcome) -> Self {
+        Self {
+            action: o.request.action.name(),
+            jellyseerr_request_id: o.request.jellyseerr_request_id,
+            ok: o.ok,
+            sent: o.sent,
+            service: o.service.map(|s| s.name()),
+            message: &o.message,
+        }
+    }
 }
 
 /// One service in the Settings window (`get_settings`): what the app knows
@@ -394,6 +477,70 @@ mod tests {
         };
         let v = serde_json::to_value(&settings).unwrap_or_default();
         assert_eq!(keys(&v), sorted(typedef_fields("ServiceSettings")));
+    }
+
+    #[test]
+    fn an_action_result_has_the_fields_the_ui_reads() {
+        let outcome = crate::act::ActOutcome {
+            request: crate::act::ActRequest {
+                jellyseerr_request_id: 42,
+                action: crate::tracker::actions::Action::Approve,
+                expected_phase: None,
+            },
+            ok: false,
+            sent: true,
+            service: Some(crate::ServiceId::Jellyseerr),
+            message: "Jellyseerr refused to approve request 42 (404): Request not found.".into(),
+        };
+        let v = serde_json::to_value(ActionJson::new(&outcome)).unwrap_or_default();
+        assert_eq!(keys(&v), sorted(typedef_fields("ActionJson")));
+        assert_eq!(v["action"], "approve");
+        assert_eq!(v["service"], "jellyseerr");
+    }
+
+    #[test]
+    fn a_timeline_line_for_scripts_names_its_event_and_phases_only_for_phases() {
+        let at = Utc::now();
+        let entry = |kind: &str, from, to| TimelineEntry {
+            at,
+            kind: kind.into(),
+            from,
+            to,
+            evidence: "words".into(),
+        };
+        let phase = entry(
+            "phase_change",
+            Some(Phase::Requested),
+            Some(Phase::Approved),
+        );
+        let v = serde_json::to_value(TimelineEventJson::new(&phase)).unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            sorted(
+                ["at", "event", "text", "from", "to"]
+                    .map(String::from)
+                    .to_vec()
+            )
+        );
+        assert_eq!(
+            (v["event"].as_str(), v["from"].as_str()),
+            (Some("phase"), Some("REQUESTED"))
+        );
+        let action = entry("action", None, None);
+        let v = serde_json::to_value(TimelineEventJson::new(&action)).unwrap_or_default();
+        assert_eq!(
+            keys(&v),
+            sorted(["at", "event", "text"].map(String::from).to_vec())
+        );
+        assert_eq!(v["event"], "action");
+        let v = serde_json::to_value(TimelineEventJson::new(&entry(
+            "episode_available",
+            None,
+            Some(Phase::Available),
+        )))
+        .unwrap_or_default();
+        assert_eq!(v["event"], "episode");
+        assert!(v.get("to").is_none(), "only phase lines carry phases");
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! commands; the desktop app is started here, so `cli` and `app` never
 //! import each other.
 
+pub mod act;
 pub mod cli;
 pub mod config;
 pub mod contract;

@@ -168,6 +168,7 @@
     }
     if (e.kind === 'episode_available') return h('span', { class: 'kind-note', text: 'episode available' });
     if (e.kind === 'reason') return h('span', { class: 'kind-note', text: 'note' });
+    if (e.kind === 'action') return h('span', { class: 'kind-note action', text: 'you acted' });
     return h('span', { class: 'kind-note', text: String(e.kind || '') });
   }
 

@@ -23,6 +23,15 @@
     collapsed: new Set(loadJson(COLLAPSED_KEY, [])),
     ackPending: new Set(),
     ackErrors: new Map(),
+    // Actions in flight by Jellyseerr request id (one per request at a time),
+    // the services' refusals shown on the card, and the request whose
+    // Blocklist button waits for its confirming second click.
+    /** @type {Map<number, Action>} */
+    acting: new Map(),
+    /** @type {Map<number, string>} */
+    actionErrors: new Map(),
+    /** @type {number|null} */
+    confirming: null,
     // Poster elements reused across re-renders, so a live update every few
     // seconds does not make every image flicker.
     posters: new Map(),
@@ -352,6 +361,10 @@
         text: pending ? 'Acknowledging…' : 'Acknowledge',
       }));
     }
+    const actions = actionButtons(r);
+    if (actions) side.push(actions);
+    const actErr = state.actionErrors.get(r.jellyseerr_request_id);
+    if (actErr) side.push(h('span', { class: 'error-text action-error', role: 'alert', 'data-testid': 'action-error', dir: 'auto', text: actErr }));
     const ackErr = state.ackErrors.get(r.id);
     if (ackErr) side.push(h('span', { class: 'error-text', role: 'alert', 'data-testid': 'ack-error', text: ackErr }));
 
@@ -414,6 +427,74 @@
   }
 
   // ---------------------------------------------------------------- actions
+
+  const ACTION_LABELS = {
+    approve: 'Approve',
+    decline: 'Decline',
+    search: 'Search again',
+    blocklist: 'Blocklist and search',
+  };
+
+  /** The card's buttons for what the backend offers on it (`r.actions`). A
+   *  click sends once: the buttons stay disabled until the answer comes.
+   *  Blocklist asks for a second click to confirm. */
+  function actionButtons(r) {
+    const offered = r.actions || [];
+    if (!offered.length) return null;
+    const id = r.jellyseerr_request_id;
+    const busy = state.acting.get(id);
+    const buttons = offered.map((action) => {
+      const confirming = action === 'blocklist' && state.confirming === id;
+      let text = ACTION_LABELS[action] || action;
+      if (busy === action) text += '…';
+      else if (confirming) text = 'Confirm: blocklist this release?';
+      return h('button', {
+        type: 'button',
+        class: 'act' + (action === 'approve' ? ' primary' : '') + (action === 'blocklist' || action === 'decline' ? ' danger' : '') + (confirming ? ' confirm' : ''),
+        'data-testid': 'act-' + action,
+        'data-action': action,
+        disabled: Boolean(busy),
+        title: action === 'blocklist'
+          ? 'Removes the download from qBittorrent, blocklists the release in ' + (r.media_type === 'tv' ? 'Sonarr' : 'Radarr') + ' and searches for another'
+          : undefined,
+        onclick: (e) => { e.stopPropagation(); onAction(r, action); },
+        onkeydown: (e) => e.stopPropagation(),
+        text,
+      });
+    });
+    return h('div', { class: 'row-actions', 'data-testid': 'row-actions' }, buttons);
+  }
+
+  /** @param {RequestJson} r @param {Action} action */
+  function onAction(r, action) {
+    const id = r.jellyseerr_request_id;
+    if (state.acting.has(id)) return;
+    if (action === 'blocklist' && state.confirming !== id) {
+      state.confirming = id;
+      renderGroups();
+      return;
+    }
+    state.confirming = null;
+    sendAction(r, action);
+  }
+
+  /** @param {RequestJson} r @param {Action} action */
+  async function sendAction(r, action) {
+    const id = r.jellyseerr_request_id;
+    state.acting.set(id, action);
+    state.actionErrors.delete(id);
+    renderGroups();
+    try {
+      /** @type {ActionJson & {ignored?: boolean}} */
+      const result = await invoke('act', { jellyseerr_request_id: id, action, expected_phase: r.phase });
+      if (!result.ignored && !result.ok) state.actionErrors.set(id, result.message);
+    } catch (e) {
+      state.actionErrors.set(id, e.message);
+    } finally {
+      state.acting.delete(id);
+      renderGroups();
+    }
+  }
 
   function showToolbarError(msg) {
     $('toolbar-error').textContent = msg || '';
@@ -498,6 +579,15 @@
     $('btn-settings').addEventListener('click', openSettings);
 
     await listen('requests-changed', (e) => render(e.payload), (err) => showToolbarError(err.message));
+    // An action from a notification (or another window) came back: its
+    // refusal is shown on the card, as a button's is.
+    await listen('action-done', (e) => {
+      /** @type {ActionJson} */
+      const done = e.payload;
+      if (done.ok) state.actionErrors.delete(done.jellyseerr_request_id);
+      else state.actionErrors.set(done.jellyseerr_request_id, done.message);
+      renderGroups();
+    }, (err) => showToolbarError(err.message));
     try {
       const first = await invoke('list_requests');
       // An event that arrived while list_requests was in flight is newer: keep it.

@@ -11,7 +11,7 @@
   // the backend (get_settings, from ServiceId); only where to find each
   // credential is said here.
   const HINTS = {
-    jellyseerr: 'Required. API key: Jellyseerr → Settings → General.',
+    jellyseerr: 'Required. API key: Jellyseerr → Settings → General. This key acts as Jellyseerr’s admin: Approve and Decline in this app use it.',
     radarr: 'Films. API key: Radarr → Settings → General.',
     sonarr: 'Series. API key: Sonarr → Settings → General.',
     qbittorrent: 'Download progress. Web UI user and password.',
@@ -29,6 +29,7 @@
     ['failed', 'Failed'],
     ['stuck', 'Stuck far longer than usual'],
     ['episodes', 'New episodes of a series'],
+    ['pending', 'New requests to approve (Approve and Decline in the notification)'],
   ];
   const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
 

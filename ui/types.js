@@ -43,6 +43,21 @@
  * @property {boolean} deleted
  * @property {EpisodeCounts|null} episodes
  * @property {string} updated_at
+ * @property {Action[]} actions
+ */
+
+/** @typedef {'approve'|'decline'|'search'|'blocklist'} Action */
+
+/**
+ * What an action came to: the `act` command's result and the
+ * `action-done` event (contract.rs ActionJson).
+ * @typedef {Object} ActionJson
+ * @property {Action} action
+ * @property {number} jellyseerr_request_id
+ * @property {boolean} ok
+ * @property {boolean} sent
+ * @property {string|null} service
+ * @property {string} message
  */
 
 /**
@@ -99,7 +114,7 @@
  * One line of a request's timeline (store.rs TimelineEntry).
  * @typedef {Object} TimelineEntry
  * @property {string} at
- * @property {'phase_change'|'reason'|'episode_available'|string} kind
+ * @property {'phase_change'|'reason'|'episode_available'|'action'|string} kind
  * @property {Phase|null} from
  * @property {Phase|null} to
  * @property {string} evidence

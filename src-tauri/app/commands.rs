@@ -12,6 +12,7 @@ use crate::secrets::{self, Secret};
 use crate::store::Store;
 
 use super::error::{IpcError, IpcResult};
+use super::links::{links, open_in_browser};
 use super::state::{self, AppState};
 use super::{view, windows};
 
@@ -90,47 +91,6 @@ pub async fn request_detail(state: State<'_, AppState>, id: i64) -> IpcResult<Va
     .await
 }
 
-struct Links {
-    jellyfin: Option<String>,
-    jellyseerr: Option<String>,
-    arr: Option<String>,
-}
-
-fn base(url: &url::Url) -> String {
-    url.as_str().trim_end_matches('/').to_string()
-}
-
-fn links(config: &Config, r: &crate::tracker::RequestRecord) -> Links {
-    use crate::tracker::MediaType;
-    let jellyfin = config
-        .jellyfin
-        .as_ref()
-        .zip(r.jellyfin_id.as_ref())
-        .map(|(c, id)| format!("{}/web/#/details?id={id}", base(&c.url)));
-    let jellyseerr = config
-        .jellyseerr
-        .as_ref()
-        .zip(r.tmdb_id)
-        .map(|(c, t)| format!("{}/{}/{t}", base(&c.url), r.media_type.as_str()));
-    let arr = match r.media_type {
-        MediaType::Movie => config
-            .radarr
-            .as_ref()
-            .zip(r.tmdb_id)
-            .map(|(c, t)| format!("{}/movie/{t}", base(&c.url))),
-        MediaType::Tv => config
-            .sonarr
-            .as_ref()
-            .zip(r.tvdb_id)
-            .map(|(c, t)| format!("{}/add/new?term=tvdb%3A{t}", base(&c.url))),
-    };
-    Links {
-        jellyfin,
-        jellyseerr,
-        arr,
-    }
-}
-
 #[tauri::command]
 pub async fn open_link(state: State<'_, AppState>, id: i64, kind: String) -> IpcResult<()> {
     let dir = state.data_dir.clone();
@@ -152,16 +112,6 @@ pub async fn open_link(state: State<'_, AppState>, id: i64, kind: String) -> Ipc
     })
     .await?;
     open_in_browser(&url)
-}
-
-/// Opens a URL built from the configured service URLs (never one from the
-/// UI) in the desktop's browser: xdg-open, or gio, gnome-open, kde-open
-/// where it is missing (`open` on macOS, the shell on Windows). The `open`
-/// crate waits for the opener on a thread of its own: no exited child is
-/// left behind (a spawned xdg-open left a zombie per click).
-fn open_in_browser(url: &str) -> IpcResult<()> {
-    open::that_detached(url)
-        .map_err(|e| IpcError::new("internal", format!("cannot open the browser: {e}")))
 }
 
 #[tauri::command]

@@ -6,9 +6,11 @@
 //! Tauri's async runtime; each cycle reaches the UI through [`view`], the one
 //! translation point.
 
+mod actions;
 mod commands;
 mod desktop;
 mod error;
+mod links;
 mod notify;
 mod posters;
 mod release;
@@ -185,6 +187,7 @@ pub fn build<R: Runtime>(
             });
         })
         .invoke_handler(tauri::generate_handler![
+            actions::act,
             commands::list_requests,
             commands::request_detail,
             commands::acknowledge,

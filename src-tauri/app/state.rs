@@ -1,5 +1,6 @@
 //! Managed state: where things live, and the running poller.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -37,6 +38,9 @@ pub struct AppState {
     /// What the main window must say that no request shows (a database
     /// moved aside at start).
     notice: Mutex<Option<String>>,
+    /// Jellyseerr request ids with an action in flight: a second click on
+    /// the same request meanwhile is ignored (`actions.rs`).
+    acting: Mutex<HashSet<i64>>,
 }
 
 impl AppState {
@@ -53,6 +57,7 @@ impl AppState {
             releasing: AtomicBool::new(false),
             last_notification: Mutex::new(None),
             notice: Mutex::new(None),
+            acting: Mutex::new(HashSet::new()),
         }
     }
 
@@ -106,6 +111,20 @@ impl AppState {
     pub fn note_notification(&self) {
         if let Ok(mut g) = self.last_notification.lock() {
             *g = Some(Instant::now());
+        }
+    }
+
+    /// Marks an action on this request as in flight; false when one already is.
+    pub fn begin_action(&self, jellyseerr_request_id: i64) -> bool {
+        self.acting
+            .lock()
+            .is_ok_and(|mut g| g.insert(jellyseerr_request_id))
+    }
+
+    /// The action on this request is over.
+    pub fn end_action(&self, jellyseerr_request_id: i64) {
+        if let Ok(mut g) = self.acting.lock() {
+            g.remove(&jellyseerr_request_id);
         }
     }
 

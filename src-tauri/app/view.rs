@@ -11,6 +11,9 @@ use crate::tracker::{Phase, Records};
 
 /// Sent after every cycle that changed something, and on acknowledge/pause.
 pub const EVENT_REQUESTS_CHANGED: &str = "requests-changed";
+/// An action sent from a card or a notification came back: an
+/// [`ActionJson`](crate::contract::ActionJson).
+pub const EVENT_ACTION_DONE: &str = "action-done";
 
 /// The main window's whole state.
 pub fn list_payload(

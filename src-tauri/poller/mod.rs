@@ -31,7 +31,7 @@ use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
 use crate::store::{ServiceStatus, Store, StoreError};
 use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
-pub use crate::tracker::{notifications_for, stuck_notifications};
+pub use crate::tracker::{notifications_for, pending_notifications, stuck_notifications};
 use crate::ServiceId;
 pub use run::run;
 
@@ -702,6 +702,13 @@ impl Poller {
                 let mut n = notifications_for(&reconciled, prefs);
                 if prefs.stuck {
                     n.extend(stuck_notifications(&self.records, &reconciled));
+                }
+                if prefs.pending {
+                    // First contact with a library (no records before, or
+                    // still reading it) announces no old pending requests.
+                    let first_contact =
+                        self.records.is_empty() || self.first_contact_progress().is_some();
+                    n.extend(pending_notifications(&reconciled, first_contact));
                 }
                 n
             }

@@ -123,6 +123,9 @@ pub(crate) struct StatusMessage {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct QueueRecord {
+    /// The queue record's id (what `DELETE /api/v3/queue/{id}` takes).
+    #[serde(default)]
+    pub id: Option<i64>,
     #[serde(default)]
     pub movie_id: Option<i64>,
     #[serde(default)]

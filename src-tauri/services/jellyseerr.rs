@@ -388,6 +388,12 @@ impl JellyseerrClient {
         (total.saturating_sub(waiting), total)
     }
 
+    /// The HTTP client with its credentials, for the calls that act
+    /// (`services::acting`).
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
+    }
+
     /// Builds the client with the `X-Api-Key` header; nothing is sent yet.
     pub fn new(
         cfg: &ServiceConfig,
@@ -661,7 +667,7 @@ async fn read_title(
 }
 
 /// Seerr's statuses into the shared error kinds (a wrong key is a 403 here).
-fn check(http: &Http, answer: &Answer, what: &str) -> Result<(), ServiceError> {
+pub(crate) fn check(http: &Http, answer: &Answer, what: &str) -> Result<(), ServiceError> {
     match answer.status {
         s if s.is_success() => Ok(()),
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Err(http.error(

@@ -98,6 +98,7 @@ pub struct ServiceInfo {
     pub version: Option<String>,
 }
 
+pub(crate) mod acting;
 pub(crate) mod arr;
 pub(crate) mod http;
 pub mod jellyfin;

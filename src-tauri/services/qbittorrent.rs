@@ -281,6 +281,40 @@ impl QbittorrentClient {
         result
     }
 
+    /// `GET /api/v2/torrents/info?hashes=a|b`: the named torrents as they are
+    /// now (for an action's re-check), by lower-case hash; a hash qBittorrent
+    /// does not have is absent.
+    pub async fn torrents_info(
+        &mut self,
+        hashes: &[String],
+    ) -> Result<HashMap<String, Torrent>, ServiceError> {
+        if hashes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut attempted = false;
+        let joined = hashes
+            .iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join("|");
+        let answer = self
+            .api_get(
+                "api/v2/torrents/info",
+                &[("hashes", joined)],
+                &mut attempted,
+            )
+            .await?;
+        // Whole objects: unlike sync/maindata's, these carry their `hash`.
+        let listed: Vec<Map<String, Value>> = self.http.json(&answer)?;
+        Ok(listed
+            .iter()
+            .filter_map(|t| {
+                let hash = t.get("hash")?.as_str()?;
+                Some((hash.to_ascii_lowercase(), to_torrent(hash, t)))
+            })
+            .collect())
+    }
+
     async fn sync(&mut self) -> Result<QbitData, ServiceError> {
         let mut attempted = false;
         if !self.logged_in {

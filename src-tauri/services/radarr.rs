@@ -161,6 +161,12 @@ impl RadarrClient {
         }
     }
 
+    /// The HTTP client with its credentials, for the calls that act
+    /// (`services::acting`).
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
+    }
+
     /// Builds the client; nothing is sent yet.
     pub fn new(
         cfg: &ServiceConfig,

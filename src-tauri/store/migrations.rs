@@ -86,4 +86,40 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_pending ON notifications(shown_at) WHERE shown_at IS NULL;
 "#,
+    // 3: actions the user sent from the app or the CLI (approve, decline,
+    // search, blocklist) on the timeline, and notifications of new pending
+    // requests. SQLite cannot change a CHECK, so both tables are rebuilt
+    // with their rows and ids.
+    r#"
+CREATE TABLE timeline_v3 (
+    id         INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    at         TEXT    NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('phase_change', 'reason', 'episode_available', 'action')),
+    from_phase TEXT,
+    to_phase   TEXT,
+    evidence   TEXT    NOT NULL,
+    season     INTEGER,
+    episode    INTEGER
+);
+INSERT INTO timeline_v3(id, request_id, at, kind, from_phase, to_phase, evidence, season, episode)
+    SELECT id, request_id, at, kind, from_phase, to_phase, evidence, season, episode FROM timeline;
+DROP TABLE timeline;
+ALTER TABLE timeline_v3 RENAME TO timeline;
+CREATE INDEX timeline_request ON timeline(request_id, id);
+CREATE TABLE notifications_v3 (
+    id         INTEGER PRIMARY KEY,
+    request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+    created_at TEXT    NOT NULL,
+    kind       TEXT    NOT NULL CHECK (kind IN ('available', 'failed', 'episodes', 'stuck', 'pending')),
+    summary    TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    shown_at   TEXT
+);
+INSERT INTO notifications_v3(id, request_id, created_at, kind, summary, body, shown_at)
+    SELECT id, request_id, created_at, kind, summary, body, shown_at FROM notifications;
+DROP TABLE notifications;
+ALTER TABLE notifications_v3 RENAME TO notifications;
+CREATE INDEX notifications_pending ON notifications(shown_at) WHERE shown_at IS NULL;
+"#,
 ];

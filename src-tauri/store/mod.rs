@@ -67,7 +67,7 @@ pub struct ServiceStatus {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
-    /// phase_change, reason, episode_available
+    /// phase_change, reason, episode_available, action
     pub kind: String,
     pub from: Option<Phase>,
     pub to: Option<Phase>,
@@ -413,6 +413,40 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The stored request Jellyseerr knows by `jellyseerr_request_id`.
+    pub fn record_by_jellyseerr_id(
+        &self,
+        jellyseerr_request_id: i64,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM requests WHERE jellyseerr_request_id = ?1",
+                [jellyseerr_request_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.load_record(id),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes an action the user sent (and the service accepted) on the
+    /// request's timeline: kind `action`, the sentence as its evidence.
+    pub fn record_action(
+        &mut self,
+        request_id: i64,
+        at: DateTime<Utc>,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO timeline(request_id, at, kind, evidence) VALUES (?1, ?2, 'action', ?3)",
+            params![request_id, ts(&at), text],
+        )?;
+        Ok(())
     }
 
     /// Per-service client state (cursors and caches) saved between runs.

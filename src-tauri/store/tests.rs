@@ -58,6 +58,60 @@ fn migrations_apply_in_order_and_leave_a_sound_schema() {
 }
 
 #[test]
+fn migration_3_keeps_the_timeline_and_notifications_and_takes_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite3");
+    {
+        // A database as version 2 left it, with a timeline line and a notification.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO requests(id, jellyseerr_request_id, media_type, title, is_anime, requested_by, \
+             phase, attention, acknowledged, deleted, updated_at, record) \
+             VALUES (7, 42, 'movie', 'Dune', 0, 'alice', 'REQUESTED', 0, 0, 0, '2026-11-01T00:00:00.000Z', '{}'); \
+             INSERT INTO timeline(id, request_id, at, kind, to_phase, evidence) \
+             VALUES (5, 7, '2026-11-01T00:00:00.000Z', 'phase_change', 'REQUESTED', 'Jellyseerr: pending'); \
+             INSERT INTO notifications(request_id, created_at, kind, summary, body) \
+             VALUES (7, '2026-11-01T00:00:00.000Z', 'failed', 's', 'b');",
+        )
+        .unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    s.record_action(7, t(3), "approved from Status Tracker")
+        .unwrap();
+    let timeline = s.timeline(7).unwrap();
+    let kinds: Vec<(&str, &str)> = timeline
+        .iter()
+        .map(|e| (e.kind.as_str(), e.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("phase_change", "Jellyseerr: pending"),
+            ("action", "approved from Status Tracker")
+        ],
+        "the old line is kept, the action follows it"
+    );
+    let notifications: i64 = s
+        .conn
+        .query_row("SELECT count(*) FROM notifications", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(notifications, 1, "the notification is kept");
+    s.conn
+        .execute(
+            "INSERT INTO notifications(request_id, created_at, kind, summary, body) \
+             VALUES (7, '2026-11-01T00:00:00.000Z', 'pending', 's', 'b')",
+            [],
+        )
+        .expect("a pending-request notification is allowed");
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+#[test]
 fn reopening_migrates_nothing_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -19,6 +19,13 @@ pub struct NotifyPrefs {
     pub stuck: bool,
     /// New episodes of an airing series became watchable.
     pub episodes: bool,
+    /// A new request waits for approval (with Approve and Decline actions).
+    #[serde(default = "yes")]
+    pub pending: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for NotifyPrefs {
@@ -28,6 +35,7 @@ impl Default for NotifyPrefs {
             failed: true,
             stuck: false,
             episodes: true,
+            pending: true,
         }
     }
 }
@@ -36,7 +44,7 @@ impl Default for NotifyPrefs {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NewNotification {
     pub request_id: i64,
-    /// available, failed, episodes, stuck
+    /// available, failed, episodes, stuck, pending
     pub kind: &'static str,
     pub summary: String,
     pub body: String,
@@ -109,6 +117,35 @@ pub fn notifications_for(rec: &Reconciled, prefs: NotifyPrefs) -> Vec<NewNotific
         }
     }
     out
+}
+
+/// A request first seen waiting for approval (REQUESTED): the notification
+/// offers Approve and Decline. None while first contact reads a library that
+/// was there before the app (`first_contact`): no burst of old news.
+pub fn pending_notifications(rec: &Reconciled, first_contact: bool) -> Vec<NewNotification> {
+    if first_contact {
+        return Vec::new();
+    }
+    let by_id: HashMap<i64, &RequestRecord> = rec.changed.iter().map(|r| (r.id, r)).collect();
+    rec.changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::PhaseChanged {
+                request_id,
+                from: None,
+                to: Phase::Requested,
+                ..
+            } => by_id.get(request_id),
+            _ => None,
+        })
+        .filter(|r| !r.deleted)
+        .map(|r| NewNotification {
+            request_id: r.id,
+            kind: "pending",
+            summary: format!("{} was requested", display_title(r)),
+            body: format!("{} asks for it: approve or decline", r.requested_by),
+        })
+        .collect()
 }
 
 /// A request that just started needing attention without changing phase or
@@ -195,6 +232,31 @@ mod tests {
         assert!(
             notifications_for(&out, off).is_empty(),
             "preferences are honoured"
+        );
+    }
+
+    #[test]
+    fn a_new_pending_request_notifies_but_not_at_first_contact() {
+        let out = Reconciled {
+            changed: vec![
+                rec(1, Phase::Requested, false),
+                rec(2, Phase::Requested, false),
+                rec(3, Phase::Approved, false),
+            ],
+            changes: vec![
+                change(1, None, Phase::Requested),
+                // Seen before: no news.
+                change(2, Some(Phase::Requested), Phase::Requested),
+                change(3, None, Phase::Approved),
+            ],
+        };
+        let n = pending_notifications(&out, false);
+        let kinds: Vec<(i64, &str)> = n.iter().map(|n| (n.request_id, n.kind)).collect();
+        assert_eq!(kinds, [(1, "pending")]);
+        assert_eq!(n[0].summary, "Dune: Part Two (2024) was requested");
+        assert!(
+            pending_notifications(&out, true).is_empty(),
+            "the pending requests of a library read for the first time are old news"
         );
     }
 
