@@ -170,13 +170,6 @@ impl ArrClient {
     }
 }
 
-fn arr_of(rec: &RequestRecord) -> (ArrApp, ServiceId) {
-    match rec.media_type {
-        MediaType::Movie => (ArrApp::Radarr, ServiceId::Radarr),
-        MediaType::Tv => (ArrApp::Sonarr, ServiceId::Sonarr),
-    }
-}
-
 /// Jellyseerr request statuses (docs/services.md).
 const SEERR_PENDING: i64 = 1;
 const SEERR_APPROVED: i64 = 2;
@@ -234,53 +227,97 @@ async fn seerr_verdict(config: &Config, request: ActRequest) -> (ActOutcome, Vec
     }
 }
 
+/// The *arr that follows the request, with its client; or the refusal.
+fn arr_for(
+    config: &Config,
+    request: ActRequest,
+    rec: &RequestRecord,
+) -> Result<(ArrApp, ArrClient), ActOutcome> {
+    let app = match rec.media_type {
+        MediaType::Movie => ArrApp::Radarr,
+        MediaType::Tv => ArrApp::Sonarr,
+    };
+    ArrClient::build(config, app)
+        .map(|arr| (app, arr))
+        .map_err(|e| ActOutcome::new(request, Some(app.service())).refused(e))
+}
+
+/// The acting calls one action sent to an *arr, each once: what the *arr
+/// accepted (timeline sentences) and what it refused (in its words).
+struct Sent {
+    outcome: ActOutcome,
+    accepted: Vec<String>,
+    refused: Vec<String>,
+}
+
+impl Sent {
+    fn new(outcome: ActOutcome) -> Self {
+        Self {
+            outcome,
+            accepted: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Records one call's answer: `accepted` is its timeline sentence,
+    /// `what` names it in a refusal.
+    fn answer(
+        &mut self,
+        answer: Result<Answered, ServiceError>,
+        product: &str,
+        what: &str,
+        accepted: String,
+    ) {
+        self.outcome.sent = true;
+        match answer {
+            Ok(Answered::Accepted { .. }) => self.accepted.push(accepted),
+            Ok(Answered::Refused { status, message }) => self
+                .refused
+                .push(format!("{product} refused {what} ({status}): {message}")),
+            Err(e) => self.refused.push(e.to_string()),
+        }
+    }
+
+    /// Done when nothing was refused; the message says all that happened.
+    fn finish(self) -> (ActOutcome, Vec<String>) {
+        let mut outcome = self.outcome;
+        outcome.ok = self.refused.is_empty();
+        let mut parts = self.accepted.clone();
+        parts.extend(self.refused);
+        outcome.message = parts.join("; ");
+        (outcome, self.accepted)
+    }
+}
+
 /// Radarr/Sonarr search again for what is missing.
 async fn search(
     config: &Config,
     request: ActRequest,
     rec: &RequestRecord,
 ) -> (ActOutcome, Vec<String>) {
-    let (app, service) = arr_of(rec);
-    let outcome = ActOutcome::new(request, Some(service));
-    let product = app.product();
-    let arr = match ArrClient::build(config, app) {
-        Ok(c) => c,
-        Err(e) => return (outcome.refused(e), Vec::new()),
+    let (app, arr) = match arr_for(config, request, rec) {
+        Ok(found) => found,
+        Err(refused) => return (refused, Vec::new()),
     };
+    let product = app.product();
+    let outcome = ActOutcome::new(request, Some(app.service()));
     let http = arr.http();
     let commands = match plan_search(http, app, rec).await {
         Ok(c) => c,
         Err(why) => return (outcome.refused(why), Vec::new()),
     };
-    let mut o = outcome;
-    let mut done = Vec::new();
-    let mut refused = Vec::new();
+    let mut sent = Sent::new(outcome);
     for command in &commands {
-        o.sent = true;
-        match acting::arr_command(http, command).await {
-            Ok(Answered::Accepted { .. }) => done.push(command.describe()),
-            Ok(Answered::Refused { status, message }) => refused.push(format!(
-                "{product} refused the {} ({status}): {message}",
-                command.describe()
-            )),
-            Err(e) => refused.push(e.to_string()),
-        }
+        let what = command.describe();
+        let answer = acting::arr_command(http, command).await;
+        sent.answer(
+            answer,
+            product,
+            &format!("the {what}"),
+            format!("search sent to {product} ({what})"),
+        );
     }
-    let timeline: Vec<String> = done
-        .iter()
-        .map(|d| format!("search sent to {product} ({d})"))
-        .collect();
-    o.ok = refused.is_empty();
-    o.message = match (done.is_empty(), refused.is_empty()) {
-        (_, true) => format!("search sent to {product}: {}", done.join(", ")),
-        (true, false) => refused.join("; "),
-        (false, false) => format!(
-            "search sent to {product}: {}; but {}",
-            done.join(", "),
-            refused.join("; ")
-        ),
-    };
-    (o, timeline)
+    sent.finish()
 }
 
 /// What to ask Radarr/Sonarr to search, read fresh; or why nothing.
@@ -358,13 +395,12 @@ async fn blocklist(
     request: ActRequest,
     rec: &RequestRecord,
 ) -> (ActOutcome, Vec<String>) {
-    let (app, service) = arr_of(rec);
-    let outcome = ActOutcome::new(request, Some(service));
-    let product = app.product();
-    let arr = match ArrClient::build(config, app) {
-        Ok(c) => c,
-        Err(e) => return (outcome.refused(e), Vec::new()),
+    let (app, arr) = match arr_for(config, request, rec) {
+        Ok(found) => found,
+        Err(refused) => return (refused, Vec::new()),
     };
+    let product = app.product();
+    let outcome = ActOutcome::new(request, Some(app.service()));
     let http = arr.http();
     let media_id = match app {
         ArrApp::Radarr => find_movie(http, rec).await.map(|m| m.id),
@@ -418,34 +454,20 @@ async fn blocklist(
             return (outcome.refused(message), Vec::new());
         }
     };
-    let mut o = outcome;
-    let mut done = Vec::new();
-    let mut refused = Vec::new();
+    let mut sent = Sent::new(outcome);
     for target in &targets {
-        o.sent = true;
-        match acting::arr_blocklist(http, target.queue_id).await {
-            Ok(Answered::Accepted { .. }) => done.push(target),
-            Ok(Answered::Refused { status, message }) => refused.push(format!(
-                "{product} refused to remove \"{}\" ({status}): {message}",
-                target.title
-            )),
-            Err(e) => refused.push(e.to_string()),
-        }
-    }
-    let timeline: Vec<String> = done
-        .iter()
-        .map(|t| {
+        let answer = acting::arr_blocklist(http, target.queue_id).await;
+        sent.answer(
+            answer,
+            product,
+            &format!("to remove \"{}\"", target.title),
             format!(
                 "release \"{}\" ({}) blocklisted in {product}; it searches for another",
-                t.title, t.why
-            )
-        })
-        .collect();
-    o.ok = refused.is_empty();
-    let mut parts = timeline.clone();
-    parts.extend(refused);
-    o.message = parts.join("; ");
-    (o, timeline)
+                target.title, target.why
+            ),
+        );
+    }
+    sent.finish()
 }
 
 /// qBittorrent's torrents by lower-case hash, or why qBittorrent could not

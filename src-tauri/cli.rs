@@ -335,9 +335,11 @@ fn print_table(records: &[&RequestRecord], now: DateTime<Utc>) {
         } else {
             " "
         };
+        // The Jellyseerr request id: what `show`, `approve` and the other
+        // verbs take.
         println!(
-            "{flag}{:<4} {:<14} {} [{}]{}",
-            r.id,
+            "{flag}#{:<5} {:<14} {} [{}]{}",
+            r.jellyseerr_request_id,
             r.phase.as_str(),
             display_title(r),
             r.requested_by.replace(char::is_control, " "),

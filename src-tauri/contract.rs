@@ -273,10 +273,14 @@ impl<'a> TimelineEventJson<'a> {
             _ => "reason",
         };
         let phase = event == "phase";
+        let text = match e.evidence.as_str() {
+            "" if event == "reason" => "the reason was cleared",
+            evidence => evidence,
+        };
         Self {
             at: e.at,
             event,
-            text: &e.evidence,
+            text,
             from: e.from.filter(|_| phase),
             to: e.to.filter(|_| phase),
         }

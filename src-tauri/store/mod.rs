@@ -164,7 +164,6 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
-    /// Every record, deleted ones included, with their episodes.
     /// One request as stored, without its episodes (`None`: no such id).
     pub fn load_record(&self, id: i64) -> Result<Option<RequestRecord>, StoreError> {
         let json: Option<String> = self
@@ -180,6 +179,7 @@ impl Store {
         .transpose()
     }
 
+    /// Every record, deleted ones included, with their episodes.
     pub fn load_records(&self) -> Result<Records, StoreError> {
         let mut records = Records::new();
         let mut stmt = self.conn.prepare("SELECT id, record FROM requests")?;
@@ -190,11 +190,34 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("request {id}: {e}")))?;
             records.insert(id, rec);
         }
-        let mut stmt = self.conn.prepare(
-            "SELECT request_id, arr_episode_id, season, number, title, air_date, monitored, phase, \
-             download_id, imported_path, reason, progress FROM episodes ORDER BY request_id, season, number",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        self.read_episodes(None, |rid, episode| {
+            if let Some(rec) = records.get_mut(&rid) {
+                rec.episodes.push(episode);
+            }
+        })?;
+        Ok(records)
+    }
+
+    /// Every stored episode (of one request, or of all), in order, handed to
+    /// `put` with its request's id.
+    fn read_episodes(
+        &self,
+        request_id: Option<i64>,
+        mut put: impl FnMut(i64, EpisodeRecord),
+    ) -> Result<(), StoreError> {
+        let columns =
+            "SELECT request_id, arr_episode_id, season, number, title, air_date, monitored, \
+             phase, download_id, imported_path, reason, progress FROM episodes";
+        let mut stmt = match request_id {
+            Some(_) => self.conn.prepare(&format!(
+                "{columns} WHERE request_id = ?1 ORDER BY season, number"
+            ))?,
+            None => self
+                .conn
+                .prepare(&format!("{columns} ORDER BY request_id, season, number"))?,
+        };
+        let params: Vec<i64> = request_id.into_iter().collect();
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
@@ -232,8 +255,9 @@ impl Store {
                 Some(s) => Some(parse_time(&s)?),
                 None => None,
             };
-            if let Some(rec) = records.get_mut(&rid) {
-                rec.episodes.push(EpisodeRecord {
+            put(
+                rid,
+                EpisodeRecord {
                     arr_episode_id: eid,
                     season,
                     number,
@@ -245,10 +269,10 @@ impl Store {
                     imported_path: path,
                     reason,
                     progress,
-                });
-            }
+                },
+            );
         }
-        Ok(records)
+        Ok(())
     }
 
     /// Writes one poll cycle in a single transaction: the changed records, the
@@ -415,7 +439,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The stored request Jellyseerr knows by `jellyseerr_request_id`.
+    /// The stored request Jellyseerr knows by `jellyseerr_request_id`, with
+    /// its episodes.
     pub fn record_by_jellyseerr_id(
         &self,
         jellyseerr_request_id: i64,
@@ -428,10 +453,11 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        match id {
-            Some(id) => self.load_record(id),
-            None => Ok(None),
-        }
+        let Some(mut record) = id.map(|id| self.load_record(id)).transpose()?.flatten() else {
+            return Ok(None);
+        };
+        self.read_episodes(Some(record.id), |_, episode| record.episodes.push(episode))?;
+        Ok(Some(record))
     }
 
     /// Writes an action the user sent (and the service accepted) on the

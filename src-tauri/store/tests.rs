@@ -112,6 +112,20 @@ fn migration_3_keeps_the_timeline_and_notifications_and_takes_actions() {
 }
 
 #[test]
+fn a_request_found_by_its_jellyseerr_id_comes_with_its_episodes() {
+    let mut s = Store::in_memory().unwrap();
+    let mut r = record(1, Phase::Downloading);
+    r.jellyseerr_request_id = 42;
+    s.commit_cycle(&[r.clone(), record(2, Phase::Available)], &[], &[])
+        .unwrap();
+    let found = s.record_by_jellyseerr_id(42).unwrap().expect("found");
+    assert_eq!(found.id, 1);
+    assert_eq!(found.episodes, r.episodes, "with its episodes");
+    assert!(!found.episodes.is_empty());
+    assert_eq!(s.record_by_jellyseerr_id(7).unwrap(), None);
+}
+
+#[test]
 fn reopening_migrates_nothing_twice_and_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::model::{Phase, RequestRecord, TorrentState};
+use super::model::{Phase, RequestRecord, SeerrRequestStatus, TorrentState};
 use super::reasons;
 
 /// The four things a user can ask from the desktop or the CLI.
@@ -62,12 +62,16 @@ impl FromStr for Action {
 }
 
 /// The actions the desktop offers on a request's card: Approve and Decline
-/// while it waits for approval; Search again and Blocklist and search when it
-/// failed or its download is stalled. None on a request deleted in Jellyseerr.
+/// while it waits for approval; Search again when it failed or its download
+/// is stalled, and Blocklist and search when there is a download to
+/// blocklist. None on a request deleted or declined in Jellyseerr (an admin
+/// said no; searching would go around them).
 pub fn offered(rec: &RequestRecord) -> Vec<Action> {
-    if rec.deleted {
+    if rec.deleted || rec.seerr_status == Some(SeerrRequestStatus::Declined) {
         return Vec::new();
     }
+    let has_download =
+        !rec.download_ids.is_empty() || rec.episodes.iter().any(|e| e.download_id.is_some());
     let stalled = rec.reason.as_deref() == Some(reasons::STALLED)
         || rec
             .episodes
@@ -75,7 +79,8 @@ pub fn offered(rec: &RequestRecord) -> Vec<Action> {
             .any(|e| e.reason.as_deref() == Some(reasons::STALLED));
     match rec.phase {
         Phase::Requested => vec![Action::Approve, Action::Decline],
-        Phase::Failed => vec![Action::Search, Action::Blocklist],
+        Phase::Failed if has_download => vec![Action::Search, Action::Blocklist],
+        Phase::Failed => vec![Action::Search],
         Phase::Grabbing | Phase::Downloading if stalled => vec![Action::Search, Action::Blocklist],
         _ => Vec::new(),
     }
@@ -329,11 +334,17 @@ mod tests {
         let mut r = crate::testkit::film(1, Phase::Requested, now());
         assert_eq!(offered(&r), [Action::Approve, Action::Decline]);
         r.phase = Phase::Downloading;
+        r.download_ids = vec!["ABC".into()];
         assert_eq!(offered(&r), []);
         r.reason = Some(reasons::STALLED.to_string());
         assert_eq!(offered(&r), [Action::Search, Action::Blocklist]);
         r.phase = Phase::Failed;
         assert_eq!(offered(&r), [Action::Search, Action::Blocklist]);
+        r.download_ids.clear();
+        assert_eq!(offered(&r), [Action::Search], "no download to blocklist");
+        r.seerr_status = Some(SeerrRequestStatus::Declined);
+        assert_eq!(offered(&r), [], "declined by an admin");
+        r.seerr_status = None;
         r.deleted = true;
         assert_eq!(offered(&r), []);
         r.deleted = false;
