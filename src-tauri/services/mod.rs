@@ -103,6 +103,7 @@ pub(crate) mod arr;
 pub(crate) mod http;
 pub mod jellyfin;
 pub mod jellyseerr;
+pub(crate) mod login_guard;
 pub mod posters;
 pub mod qbittorrent;
 pub mod radarr;

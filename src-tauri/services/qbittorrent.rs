@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::http::{Answer, Http};
+use super::login_guard::LoginGuard;
 use super::{ErrorKind, HttpStats, ServiceError, ServiceInfo};
 use crate::config::ServiceConfig;
 use crate::secrets::Secret;
@@ -25,8 +26,6 @@ use crate::tracker::model::{QbitData, Torrent, TorrentState};
 const MAX_ETA: i64 = 8_640_000;
 /// ETAs beyond a year are nonsense.
 const ETA_LIMIT_SECS: i64 = 365 * 24 * 3600;
-/// Consecutive wrong-password answers after which no login is attempted.
-const MAX_WRONG_PASSWORD: u32 = 2;
 
 /// `sync/maindata`: `full_update` is present only when true; torrent values
 /// carry no hash and, in a delta, only the changed keys.
@@ -198,9 +197,8 @@ pub struct QbittorrentClient {
     username: String,
     password: Secret,
     logged_in: bool,
-    wrong_passwords: u32,
-    /// When the lock-out after repeated wrong passwords began.
-    locked_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// No login after repeated wrong passwords (`login_guard.rs`).
+    guard: LoginGuard,
     rid: i64,
     /// Every torrent by lower-case hash, with each delta applied as it came
     /// (held typed: ~50 keys of JSON per torrent kept as sent were most of
@@ -217,10 +215,11 @@ impl QbittorrentClient {
     /// lasts an hour (qBittorrent's ban length), or until the Settings window
     /// saves a new credential (which clears this state).
     pub fn saved(&self) -> impl serde::Serialize {
-        (self.wrong_passwords > 0).then(|| LockoutState {
+        let (wrong_passwords, locked_since) = self.guard.saved();
+        self.guard.any_rejected().then(|| LockoutState {
             username: self.username.clone(),
-            wrong_passwords: self.wrong_passwords,
-            locked_since: self.locked_since,
+            wrong_passwords,
+            locked_since,
         })
     }
 
@@ -228,8 +227,7 @@ impl QbittorrentClient {
     pub fn restore_state(&mut self, json: &str) {
         if let Ok(s) = serde_json::from_str::<LockoutState>(json) {
             if s.username == self.username {
-                self.wrong_passwords = s.wrong_passwords;
-                self.locked_since = s.locked_since;
+                self.guard.restore(s.wrong_passwords, s.locked_since);
             }
         }
     }
@@ -252,8 +250,7 @@ impl QbittorrentClient {
             username,
             password,
             logged_in: false,
-            wrong_passwords: 0,
-            locked_since: None,
+            guard: LoginGuard::stopping(),
             rid: 0,
             torrents: Arc::default(),
         })
@@ -413,22 +410,9 @@ impl QbittorrentClient {
 
     /// One login attempt per call at most; none after repeated wrong passwords.
     async fn login_once(&mut self, attempted: &mut bool) -> Result<(), ServiceError> {
-        let lockout_over = self
-            .locked_since
-            .is_some_and(|t| chrono::Utc::now() - t > chrono::TimeDelta::hours(1));
-        if self.wrong_passwords >= MAX_WRONG_PASSWORD && lockout_over {
-            // One more attempt an hour: far below qBittorrent's ban threshold.
-            self.wrong_passwords = MAX_WRONG_PASSWORD - 1;
-            self.locked_since = None;
-        }
-        if self.wrong_passwords >= MAX_WRONG_PASSWORD {
-            return Err(self.http.error(
-                ErrorKind::Unauthorized,
-                format!(
-                    "qBittorrent rejected the username or password {MAX_WRONG_PASSWORD} times; \
-                     not trying again until the credentials change (to avoid an IP ban)"
-                ),
-            ));
+        let now = chrono::Utc::now();
+        if let Err(why) = self.guard.may_log_in("qBittorrent", now) {
+            return Err(self.http.error(ErrorKind::Unauthorized, why));
         }
         if *attempted {
             return Err(self.http.error(
@@ -439,17 +423,13 @@ impl QbittorrentClient {
         *attempted = true;
         match self.login().await? {
             Login::Ok => {
-                self.wrong_passwords = 0;
-                self.locked_since = None;
+                self.guard.accepted();
                 self.logged_in = true;
                 self.rid = 0;
                 Ok(())
             }
             Login::WrongPassword => {
-                self.wrong_passwords += 1;
-                if self.wrong_passwords >= MAX_WRONG_PASSWORD {
-                    self.locked_since.get_or_insert_with(chrono::Utc::now);
-                }
+                self.guard.rejected(now);
                 self.logged_in = false;
                 Err(self.http.error(
                     ErrorKind::Unauthorized,

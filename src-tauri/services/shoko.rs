@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::http::{Answer, Http};
+use super::login_guard::LoginGuard;
 use super::{ErrorKind, HttpStats, ServiceError, ServiceInfo};
 use crate::config::ServiceConfig;
 use crate::secrets::Secret;
@@ -141,6 +142,8 @@ pub struct ShokoClient {
     username: String,
     password: Secret,
     apikey: Option<Secret>,
+    /// No login after repeated wrong passwords (`login_guard.rs`).
+    guard: LoginGuard,
     matched: HashMap<String, ShokoMatch>,
 }
 
@@ -175,6 +178,7 @@ impl ShokoClient {
             username,
             password,
             apikey: None,
+            guard: LoginGuard::never_stopping(),
             matched: HashMap::new(),
         })
     }
@@ -317,6 +321,10 @@ impl ShokoClient {
     }
 
     async fn login(&mut self, logged_in: &mut bool) -> Result<(), ServiceError> {
+        let now = chrono::Utc::now();
+        if let Err(why) = self.guard.may_log_in("Shoko", now) {
+            return Err(self.http.error(ErrorKind::Unauthorized, why));
+        }
         *logged_in = true;
         let body = serde_json::json!({
             "user": self.username,
@@ -334,9 +342,11 @@ impl ShokoClient {
                     )
                 })?;
                 self.apikey = Some(Secret::new(auth.apikey));
+                self.guard.accepted();
                 Ok(())
             }
             StatusCode::UNAUTHORIZED | StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN => {
+                self.guard.rejected(now);
                 Err(self.http.error(
                     ErrorKind::Unauthorized,
                     format!(
@@ -544,6 +554,16 @@ mod tests {
             "Shoko rejected the username or password (answered 401)"
         );
         assert_eq!(fake.logins.load(Ordering::SeqCst), 1, "one login per call");
+
+        // Shoko bans nobody: its login guard never stops, so a password
+        // fixed on Shoko's side works at the next call.
+        let _ = c.test_connection().await.unwrap_err();
+        let _ = c.test_connection().await.unwrap_err();
+        assert_eq!(
+            fake.logins.load(Ordering::SeqCst),
+            3,
+            "one login per call, every call"
+        );
     }
 
     #[tokio::test]
