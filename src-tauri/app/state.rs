@@ -155,7 +155,7 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
     // Notifications recorded by a run that died before showing them are shown
     // now if recent; older ones are dropped (no burst of old news).
     if let Ok(pending) = tracker
-        .store_mut()
+        .store()
         .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))
     {
         notify::show_all(app, pending);
@@ -251,7 +251,7 @@ fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Poller
     let _ = app.emit(view::EVENT_REQUESTS_CHANGED, payload);
     tray::update(app, t.records(), paused, t.first_contact_progress());
     match t
-        .store_mut()
+        .store()
         .take_pending_notifications(chrono::Utc::now(), chrono::TimeDelta::minutes(10))
     {
         Ok(pending) => notify::show_all(app, pending),

@@ -14,7 +14,7 @@ mod lock;
 mod run;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -30,7 +30,7 @@ use crate::services::shoko::ShokoClient;
 use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
 use crate::store::{ServiceStatus, Store, StoreError};
-use crate::tracker::{self, Change, Records, Snapshot, Source, Wants};
+use crate::tracker::{self, Change, Reconciled, Records, Snapshot, Source, Wants};
 pub use crate::tracker::{notifications_for, pending_notifications, stuck_notifications};
 use crate::ServiceId;
 pub use run::run;
@@ -263,7 +263,8 @@ async fn with_deadline<T>(
 /// The tracker: clients, records and the store, driven one cycle at a time.
 pub struct Poller {
     poll: PollConfig,
-    store: Store,
+    /// Shared with the blocking thread a cycle's commit runs on.
+    store: Arc<Mutex<Store>>,
     records: Records,
     jellyseerr: PolledService<JellyseerrClient, tracker::SeerrData>,
     radarr: PolledService<RadarrClient, tracker::RadarrData>,
@@ -311,7 +312,7 @@ impl Poller {
             jellyfin: PolledService::new(ServiceId::Jellyfin, config.jellyfin.as_ref(), |c, s| {
                 build(c, |c, k| JellyfinClient::new(c, k, s))
             }),
-            store,
+            store: Arc::new(Mutex::new(store)),
             records,
             last_sweep: None,
             cycles: 0,
@@ -319,13 +320,13 @@ impl Poller {
             reconciler: tracker::Reconciler::default(),
         };
         // Carry the last known statuses (error_since, last_success) across runs.
-        if let Ok(saved) = t.store.service_statuses() {
-            for s in saved {
-                t.restore_status(s);
-            }
+        let saved = lock(&t.store).service_statuses();
+        for s in saved.into_iter().flatten() {
+            t.restore_status(s);
         }
         t.restore_client_states();
-        if let Ok(Some(saved)) = t.store.client_state(POLLER_STATE) {
+        let saved = lock(&t.store).client_state(POLLER_STATE);
+        if let Ok(Some(saved)) = saved {
             if let Ok(state) = serde_json::from_str::<PollerState>(&saved) {
                 t.last_sweep = state.last_sweep;
             }
@@ -348,7 +349,7 @@ impl Poller {
         macro_rules! restore {
             ($($slot:ident),*) => {
                 $( if let Ok(client) = &mut self.$slot.client {
-                    if let Ok(Some(state)) = self.store.client_state(self.$slot.name) {
+                    if let Ok(Some(state)) = lock(&self.store).client_state(self.$slot.name) {
                         client.restore_state(&state);
                     }
                 } )*
@@ -364,7 +365,7 @@ impl Poller {
         macro_rules! save {
             ($($slot:ident),*) => {
                 $( if let Ok(client) = &self.$slot.client {
-                    self.store.save_client_state_json(self.$slot.name, &client.saved())?;
+                    lock(&self.store).save_client_state_json(self.$slot.name, &client.saved())?;
                 } )*
             };
         }
@@ -372,7 +373,7 @@ impl Poller {
         let state = PollerState {
             last_sweep: self.last_sweep,
         };
-        self.store.save_client_state_json(POLLER_STATE, &state)?;
+        lock(&self.store).save_client_state_json(POLLER_STATE, &state)?;
         Ok(())
     }
 
@@ -384,7 +385,7 @@ impl Poller {
 
     /// Marks a request's attention as seen.
     pub fn acknowledge(&mut self, id: i64) -> Result<bool, StoreError> {
-        let found = self.store.set_acknowledged(id, true)?;
+        let found = lock(&self.store).set_acknowledged(id, true)?;
         if let Some(r) = self.records.get_mut(&id) {
             r.acknowledged = true;
         }
@@ -395,12 +396,9 @@ impl Poller {
         &self.records
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
+    /// The store (held while the guard lives: a cycle's commit waits).
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
     }
 
     /// HTTP requests sent and bytes received by every client since the
@@ -449,7 +447,7 @@ impl Poller {
 
     /// Re-reads the records from the store (after an acknowledge from elsewhere).
     pub fn reload(&mut self) -> Result<(), StoreError> {
-        self.records = self.store.load_records()?;
+        self.records = lock(&self.store).load_records()?;
         Ok(())
     }
 
@@ -715,16 +713,17 @@ impl Poller {
             None => Vec::new(),
         };
         let persist_start = Instant::now();
-        let store = &mut self.store;
-        off_the_async_worker(|| {
-            store.commit_cycle_with(
-                &reconciled.changed,
-                &reconciled.changes,
-                &statuses,
-                &notifications,
-                now,
-            )
-        })?;
+        let store = Arc::clone(&self.store);
+        let Reconciled { changed, changes } = reconciled;
+        let (committed, changed, changes) = tokio::task::spawn_blocking(move || {
+            let committed =
+                lock(&store).commit_cycle_with(&changed, &changes, &statuses, &notifications, now);
+            (committed, changed, changes)
+        })
+        .await
+        .map_err(|e| StoreError::Interrupted(e.to_string()))?;
+        committed?;
+        let reconciled = Reconciled { changed, changes };
         let persisted = Instant::now();
         for rec in reconciled.changed {
             self.records.insert(rec.id, rec);
@@ -816,18 +815,10 @@ impl Poller {
     }
 }
 
-/// Runs blocking SQLite work (a cycle's commit: at first contact, thousands
-/// of records) without holding up the runtime's other tasks: on a
-/// multi-threaded runtime (the desktop app, `poll`, `watch`) the worker hands
-/// its other tasks over for the time of the call; elsewhere (a test's
-/// single-threaded runtime) it simply runs.
-fn off_the_async_worker<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
+/// The store. A commit that panicked rolled its transaction back, so a
+/// poisoned lock still guards a sound database.
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Jellyfin's data as the snapshot shares it: the last cycle's allocation

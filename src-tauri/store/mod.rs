@@ -38,6 +38,8 @@ pub enum StoreError {
     },
     #[error("a stored record could not be read: {0}")]
     Corrupt(String),
+    #[error("the database work did not finish: {0}")]
+    Interrupted(String),
     #[error("the database failed SQLite's integrity check: {0}")]
     Damaged(String),
     #[error("cannot move the unusable database {path} aside: {source}")]
