@@ -1,0 +1,208 @@
+//! The config file's tests: parsing, errors, writing back.
+use super::*;
+
+fn parse_str(s: &str) -> Result<Config, ConfigError> {
+    parse(s, Path::new("/tmp/config.toml"))
+}
+
+#[test]
+fn a_full_file_parses() {
+    let c = parse_str(
+        r#"
+[poll]
+idle_secs = 600
+[jellyseerr]
+url = "http://127.0.0.1:5055"
+[radarr]
+url = "http://127.0.0.1:7878"
+timeout_secs = 5
+[qbittorrent]
+url = "http://127.0.0.1:8080"
+username = "admin"
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.poll.idle, Duration::from_secs(600));
+    assert_eq!(c.poll.downloading, Duration::from_secs(5), "defaults stay");
+    assert_eq!(c.radarr.as_ref().unwrap().timeout, Duration::from_secs(5));
+    assert_eq!(c.jellyseerr.as_ref().unwrap().timeout, DEFAULT_TIMEOUT);
+    assert_eq!(
+        c.qbittorrent.as_ref().unwrap().username.as_deref(),
+        Some("admin")
+    );
+    assert!(
+        c.sonarr.is_none(),
+        "a missing section means the service is not used"
+    );
+    assert_eq!(
+        c.services()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["jellyseerr", "radarr", "qbittorrent"]
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused_with_the_known_ones_named() {
+    let e = parse_str("[radarr]\nurl = \"http://x\"\nurl_base = \"/r\"\n").unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, ConfigError::UnknownKey { .. }), "{msg}");
+    assert!(
+        msg.contains("radarr.url_base") && msg.contains("timeout_secs"),
+        "{msg}"
+    );
+    let e = parse_str("[plex]\nurl = \"http://x\"\n").unwrap_err();
+    assert!(matches!(e, ConfigError::UnknownKey { .. }), "{e}");
+}
+
+#[test]
+fn secrets_in_the_file_are_refused_and_the_message_says_where_they_go() {
+    for text in [
+        "[radarr]\nurl = \"http://x\"\napi_key = \"abc\"\n",
+        "[radarr]\nurl = \"http://x\"\napikey = \"abc\"\n",
+        "[qbittorrent]\nurl = \"http://x\"\nusername = \"a\"\npassword = \"p\"\n",
+        "[jellyfin]\nurl = \"http://x\"\ntoken = \"t\"\n",
+        "[qbittorrent]\nurl = \"http://admin:pw@x:8080\"\nusername = \"a\"\n",
+        "[radarr]\nurl = \"http://x:7878/?apikey=abc\"\n",
+    ] {
+        let e = parse_str(text).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(e, ConfigError::SecretInFile { .. }),
+            "{text}: {msg}"
+        );
+        assert!(
+            msg.contains("keyring") && msg.contains("STATUS_TRACKER_"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains("abc") && !msg.contains("pw@"),
+            "the secret is not echoed: {msg}"
+        );
+    }
+}
+
+#[test]
+fn bad_urls_say_what_to_fix() {
+    let e = parse_str("[radarr]\nurl = \"localhost:7878\"\n").unwrap_err();
+    assert!(e.to_string().contains("radarr.url"), "{e}");
+    let e = parse_str("[radarr]\nurl = \"not a url\"\n").unwrap_err();
+    assert!(e.to_string().contains("http://192.168.1.10:7878"), "{e}");
+    let e = parse_str("[radarr]\nurl = \"ftp://host\"\n").unwrap_err();
+    assert!(e.to_string().contains("http or https"), "{e}");
+}
+
+#[test]
+fn qbittorrent_needs_a_username_and_radarr_takes_none() {
+    let e = parse_str("[qbittorrent]\nurl = \"http://x\"\n").unwrap_err();
+    assert!(e.to_string().contains("qbittorrent.username"), "{e}");
+    let e = parse_str("[radarr]\nurl = \"http://x\"\nusername = \"u\"\n").unwrap_err();
+    assert!(e.to_string().contains("radarr.username"), "{e}");
+}
+
+#[test]
+fn a_missing_ca_file_is_a_config_error() {
+    let e = parse_str("[radarr]\nurl = \"https://x\"\nca_file = \"/nonexistent/ca.pem\"\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("radarr.ca_file"), "{e}");
+}
+
+#[test]
+fn a_config_written_reads_back_the_same() {
+    let text = r#"
+[poll]
+idle_secs = 600
+[notifications]
+available = true
+failed = false
+stuck = true
+episodes = false
+[app]
+log_level = "debug"
+[jellyseerr]
+url = "http://127.0.0.1:5055/"
+[qbittorrent]
+url = "https://qbt.example:8080/"
+username = "ad\"min"
+timeout_secs = 3
+"#;
+    let c = parse_str(text).unwrap();
+    assert!(!c.notifications.failed && c.notifications.stuck);
+    assert_eq!(c.log_level.as_deref(), Some("debug"));
+    let again = parse_str(&to_toml(&c)).unwrap();
+    assert_eq!(again, c, "to_toml and parse round-trip");
+}
+
+#[test]
+fn saving_edits_the_users_file_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = r#"# My media stack. Keys in my order.
+
+[jellyseerr]
+url = "http://seerr.lan:5055/"   # the LAN name, not the IP
+
+# Radarr lives on the NAS
+[radarr]
+timeout_secs = 10  # explicit default, kept
+url = "http://nas.lan:7878/"
+
+[poll]
+idle_secs = 600    # quiet at night
+"#;
+    std::fs::write(&path, text).unwrap();
+    let mut c = parse(text, &path).unwrap();
+    // What the Settings window does: change a URL, add a service.
+    c.radarr = Some(service_from_input("radarr", "http://nas.lan:7979", None, Some(10)).unwrap());
+    c.sonarr = Some(service_from_input("sonarr", "http://nas.lan:8989", None, None).unwrap());
+    save(&path, &c).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(parse(&saved, &path).unwrap(), c, "it says what was saved");
+    for kept in [
+        "# My media stack. Keys in my order.",
+        "url = \"http://seerr.lan:5055/\"   # the LAN name, not the IP",
+        "# Radarr lives on the NAS",
+        "timeout_secs = 10  # explicit default, kept",
+        "idle_secs = 600    # quiet at night",
+    ] {
+        assert!(saved.contains(kept), "{kept:?} kept in:\n{saved}");
+    }
+    let order = |k: &str| saved.find(k).unwrap();
+    assert!(
+        order("[jellyseerr]") < order("[radarr]") && order("[radarr]") < order("[poll]"),
+        "the user's order: {saved}"
+    );
+    assert!(
+        order("timeout_secs = 10") < order("url = \"http://nas.lan:7979/\""),
+        "keys stay where they were; the changed URL in its place: {saved}"
+    );
+    assert!(
+        saved.contains("[sonarr]\nurl = \"http://nas.lan:8989/\""),
+        "{saved}"
+    );
+
+    // Removing a service removes its section, and nothing else.
+    c.sonarr = None;
+    save(&path, &c).unwrap();
+    let again = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !again.contains("[sonarr]") && again.contains("# quiet at night"),
+        "{again}"
+    );
+
+    // A file that is not TOML any more is written anew (it could not
+    // have been loaded, so nothing of it is lost that the app knew).
+    std::fs::write(&path, "[radarr\nurl =").unwrap();
+    save(&path, &c).unwrap();
+    assert_eq!(
+        parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap(),
+        c
+    );
+}
+
+#[test]
+fn broken_toml_is_a_syntax_error() {
+    let e = parse_str("[radarr\nurl = ").unwrap_err();
+    assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
+}
