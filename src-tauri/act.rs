@@ -115,18 +115,14 @@ pub async fn act(config: &Config, data_dir: &Path, request: ActRequest) -> ActOu
     outcome
 }
 
-/// A configured service's section and secret, or why not.
+/// A configured service's section, or why not (the one Radarr/Sonarr
+/// this version follows).
 fn section(config: &Config, id: ServiceId) -> Result<&ServiceConfig, String> {
-    let cfg = match id {
-        ServiceId::Jellyseerr => &config.jellyseerr,
-        ServiceId::Radarr => &config.radarr,
-        ServiceId::Sonarr => &config.sonarr,
-        ServiceId::Qbittorrent => &config.qbittorrent,
-        ServiceId::Shoko => &config.shoko,
-        ServiceId::Jellyfin => &config.jellyfin,
+    let cfg = match id.arr_app() {
+        Some(app) => config.arr(app).first(),
+        None => config.service(id.name()),
     };
-    cfg.as_ref()
-        .ok_or_else(|| format!("{} is not configured", id.label()))
+    cfg.ok_or_else(|| format!("{} is not configured", id.label()))
 }
 
 /// Builds a service's client from its section and secret.

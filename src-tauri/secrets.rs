@@ -51,18 +51,22 @@ pub enum SecretError {
     KeyringUnavailable { detail: String, env_var: String },
 }
 
-/// The environment variable that carries a service's secret.
+/// The environment variable that carries a service's secret: `radarr` →
+/// `STATUS_TRACKER_RADARR_API_KEY`; an instance `radarr.4k-uhd` →
+/// `STATUS_TRACKER_RADARR_4K_UHD_API_KEY` (upper case, `.` and `-` as `_`).
 pub fn env_var_name(service: &str, what: &str) -> String {
     format!(
         "STATUS_TRACKER_{}_{}",
-        service.to_ascii_uppercase(),
+        service.to_ascii_uppercase().replace(['.', '-'], "_"),
         what.to_ascii_uppercase().replace(' ', "_")
     )
 }
 
-/// What kind of secret a service takes ("api key" or "password").
+/// What kind of secret a service (or an instance of it) takes ("api key"
+/// or "password").
 pub fn secret_kind(service: &str) -> &'static str {
-    crate::ServiceId::parse(service).map_or("api key", crate::ServiceId::secret_kind)
+    crate::ServiceId::parse(crate::config::kind_of(service))
+        .map_or("api key", crate::ServiceId::secret_kind)
 }
 
 /// Reads a service's secret: the environment wins (an empty variable counts as
@@ -225,6 +229,15 @@ mod tests {
         assert_eq!(
             env_var_name("shoko", secret_kind("shoko")),
             "STATUS_TRACKER_SHOKO_PASSWORD"
+        );
+        // An instance of the array form.
+        assert_eq!(
+            env_var_name("radarr.4k", secret_kind("radarr.4k")),
+            "STATUS_TRACKER_RADARR_4K_API_KEY"
+        );
+        assert_eq!(
+            env_var_name("sonarr.anime-tv", secret_kind("sonarr.anime-tv")),
+            "STATUS_TRACKER_SONARR_ANIME_TV_API_KEY"
         );
     }
 }

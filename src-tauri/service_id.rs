@@ -46,6 +46,15 @@ impl ServiceId {
         ServiceId::ALL.into_iter().find(|s| s.name() == name)
     }
 
+    /// Radarr and Sonarr, which may have several instances.
+    pub fn arr_app(self) -> Option<ArrApp> {
+        match self {
+            ServiceId::Radarr => Some(ArrApp::Radarr),
+            ServiceId::Sonarr => Some(ArrApp::Sonarr),
+            _ => None,
+        }
+    }
+
     /// The product's own spelling: "qBittorrent".
     pub fn label(self) -> &'static str {
         match self {

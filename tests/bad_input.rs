@@ -159,6 +159,8 @@ async fn serve(mut sock: TcpStream, answer: Answer) {
 fn cfg(name: &str, url: &str) -> ServiceConfig {
     ServiceConfig {
         name: name.to_string(),
+        instance: None,
+        is_4k: false,
         url: url.parse().unwrap(),
         username: Some("admin".to_string()),
         timeout: TIMEOUT,

@@ -24,6 +24,8 @@ fn cfg(stack: &SimStack, svc: Service) -> ServiceConfig {
         matches!(svc, Service::Qbittorrent | Service::Shoko).then(|| "admin".to_string());
     ServiceConfig {
         name: svc.name().to_string(),
+        instance: None,
+        is_4k: false,
         url: stack.urls().of(svc).parse().unwrap(),
         username,
         timeout: Duration::from_secs(2),

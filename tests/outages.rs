@@ -94,14 +94,14 @@ fn sim_config(stack: &SimStack, dir: &Path, extra: &str) -> Config {
     let mut c = config::parse(&text, &dir.join("config.toml")).expect("the sim config parses");
     for s in [
         &mut c.jellyseerr,
-        &mut c.radarr,
-        &mut c.sonarr,
         &mut c.qbittorrent,
         &mut c.shoko,
         &mut c.jellyfin,
     ]
     .into_iter()
     .flatten()
+    .chain(c.radarr.iter_mut())
+    .chain(c.sonarr.iter_mut())
     {
         s.timeout = Duration::from_secs(1);
     }

@@ -66,6 +66,8 @@ fn real(test: &str) -> Option<Real> {
 fn config(url: &str, username: &str) -> ServiceConfig {
     ServiceConfig {
         name: "qbittorrent".into(),
+        instance: None,
+        is_4k: false,
         url: url.parse().unwrap(),
         username: Some(username.into()),
         timeout: Duration::from_secs(5),

@@ -116,6 +116,8 @@ fn free_port() -> u16 {
 fn client(port: u16, ca: Option<&Path>) -> RadarrClient {
     let cfg = ServiceConfig {
         name: "radarr".into(),
+        instance: None,
+        is_4k: false,
         url: format!("https://127.0.0.1:{port}").parse().unwrap(),
         username: None,
         timeout: Duration::from_secs(5),

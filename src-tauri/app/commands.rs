@@ -330,11 +330,19 @@ pub async fn save_service<R: Runtime>(
     restart_clearing(&app, &state, cleared).await
 }
 
+/// Puts the edited service in the config; what the form does not show (a
+/// Radarr's `is_4k`, the CA file) stays as the file says.
 fn set_service(config: &mut Config, cfg: config::ServiceConfig) {
-    let name = cfg.name.clone();
-    if let Some(slot) = config.slot_mut(&name) {
-        *slot = Some(cfg);
-    }
+    let kept = config.service(&cfg.name).cloned();
+    let cfg = match kept {
+        Some(old) => config::ServiceConfig {
+            is_4k: old.is_4k,
+            ca_file: old.ca_file,
+            ..cfg
+        },
+        None => cfg,
+    };
+    config.set_service(cfg);
 }
 
 #[tauri::command]
@@ -344,10 +352,11 @@ pub async fn remove_service<R: Runtime>(
     name: String,
 ) -> IpcResult<()> {
     let mut config = state.load_config()?;
-    let Some(slot) = config.slot_mut(&name) else {
+    if crate::ServiceId::parse(config::kind_of(&name)).is_none() {
         return Err(IpcError::new("config", format!("unknown service {name}")));
-    };
-    *slot = None;
+    }
+    // Not configured (only a stored credential) is fine: the credential goes.
+    config.remove_service(&name);
     let n = name.clone();
     blocking(move || {
         secrets::keyring_delete(&n).map_err(|e| {

@@ -32,12 +32,12 @@ pub fn links(config: &Config, r: &crate::tracker::RequestRecord) -> Links {
     let arr = match r.media_type {
         MediaType::Movie => config
             .radarr
-            .as_ref()
+            .first()
             .zip(r.tmdb_id)
             .map(|(c, t)| format!("{}/movie/{t}", base(&c.url))),
         MediaType::Tv => config
             .sonarr
-            .as_ref()
+            .first()
             .zip(r.tvdb_id)
             .map(|(c, t)| format!("{}/add/new?term=tvdb%3A{t}", base(&c.url))),
     };

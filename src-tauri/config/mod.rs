@@ -28,10 +28,25 @@
 //! username = "admin"
 //! ```
 //!
-//! Each section name is also the service instance's name (in `check --json`,
-//! the keyring account and the secret's environment variable). Further
-//! instances (a 4K Radarr, an anime Sonarr) will be added as new sections with
-//! a `kind` key, so files written today stay valid.
+//! Each section name is also the service's name (in `check --json`, the
+//! keyring account and the secret's environment variable). Radarr and Sonarr
+//! may instead be arrays of named instances (a 4K Radarr, an anime Sonarr):
+//!
+//! ```toml
+//! [[radarr]]
+//! name = "hd"                 # required, unique per kind: [a-z0-9_-], 1-32
+//! url = "http://192.168.1.10:7878"
+//!
+//! [[radarr]]
+//! name = "4k"
+//! url = "http://192.168.1.10:7879"
+//! is_4k = true                # follows Jellyseerr's 4K requests (default false)
+//! ```
+//!
+//! An instance's name is then `radarr.<name>` (`radarr.4k`): its keyring
+//! account, and `STATUS_TRACKER_RADARR_4K_API_KEY` its variable. The single
+//! table keeps `radarr` and `STATUS_TRACKER_RADARR_API_KEY`, and may say
+//! `is_4k = true` too.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -49,8 +64,13 @@ pub use write::{edit_toml, save, to_toml};
 /// [`crate::secrets`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceConfig {
-    /// The config section name: "jellyseerr", "radarr", ...
+    /// The service's name: the config section ("jellyseerr", "radarr", ...),
+    /// or `radarr.<name>` / `sonarr.<name>` for an instance of the array form.
     pub name: String,
+    /// The array form's `name` ("4k"); None for a single table.
+    pub instance: Option<String>,
+    /// Radarr/Sonarr: this instance follows Jellyseerr's 4K requests.
+    pub is_4k: bool,
     /// Base URL, e.g. `http://192.168.1.10:7878` or `https://media.example/radarr`.
     pub url: Url,
     /// qBittorrent and Shoko only.
@@ -93,40 +113,131 @@ pub struct Config {
     /// `[app] log_level`: error, warn, info, debug or trace.
     pub log_level: Option<String>,
     pub jellyseerr: Option<ServiceConfig>,
-    pub radarr: Option<ServiceConfig>,
-    pub sonarr: Option<ServiceConfig>,
+    /// Every Radarr instance, in config order (one for the single table).
+    pub radarr: Vec<ServiceConfig>,
+    /// Every Sonarr instance, in config order.
+    pub sonarr: Vec<ServiceConfig>,
     pub qbittorrent: Option<ServiceConfig>,
     pub shoko: Option<ServiceConfig>,
     pub jellyfin: Option<ServiceConfig>,
 }
 
 impl Config {
-    /// The section of a service by its name; None for an unknown name.
-    pub fn slot_mut(&mut self, name: &str) -> Option<&mut Option<ServiceConfig>> {
-        Some(match ServiceId::parse(name)? {
-            ServiceId::Jellyseerr => &mut self.jellyseerr,
-            ServiceId::Radarr => &mut self.radarr,
-            ServiceId::Sonarr => &mut self.sonarr,
-            ServiceId::Qbittorrent => &mut self.qbittorrent,
-            ServiceId::Shoko => &mut self.shoko,
-            ServiceId::Jellyfin => &mut self.jellyfin,
-        })
+    /// The one-service slot of a service that has no instances.
+    fn single_mut(&mut self, id: ServiceId) -> Option<&mut Option<ServiceConfig>> {
+        match id {
+            ServiceId::Jellyseerr => Some(&mut self.jellyseerr),
+            ServiceId::Qbittorrent => Some(&mut self.qbittorrent),
+            ServiceId::Shoko => Some(&mut self.shoko),
+            ServiceId::Jellyfin => Some(&mut self.jellyfin),
+            ServiceId::Radarr | ServiceId::Sonarr => None,
+        }
     }
 
-    /// The configured services, in pipeline order.
-    pub fn services(&self) -> Vec<&ServiceConfig> {
-        [
-            &self.jellyseerr,
-            &self.radarr,
-            &self.sonarr,
-            &self.qbittorrent,
-            &self.shoko,
-            &self.jellyfin,
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+    /// The instances of Radarr or Sonarr.
+    pub fn arr(&self, app: crate::ArrApp) -> &[ServiceConfig] {
+        match app {
+            crate::ArrApp::Radarr => &self.radarr,
+            crate::ArrApp::Sonarr => &self.sonarr,
+        }
     }
+
+    fn arr_mut(&mut self, app: crate::ArrApp) -> &mut Vec<ServiceConfig> {
+        match app {
+            crate::ArrApp::Radarr => &mut self.radarr,
+            crate::ArrApp::Sonarr => &mut self.sonarr,
+        }
+    }
+
+    /// The service called `name` ("radarr", "radarr.4k", "jellyfin").
+    pub fn service(&self, name: &str) -> Option<&ServiceConfig> {
+        self.services().into_iter().find(|s| s.name == name)
+    }
+
+    /// Puts `svc` in place of the service of the same name, or adds it (an
+    /// instance after the others of its kind). False for an unknown service.
+    pub fn set_service(&mut self, svc: ServiceConfig) -> bool {
+        let Some(id) = ServiceId::parse(kind_of(&svc.name)) else {
+            return false;
+        };
+        match (self.single_mut(id), id.arr_app()) {
+            (Some(slot), _) => *slot = Some(svc),
+            (None, Some(app)) => {
+                let list = self.arr_mut(app);
+                match list.iter_mut().find(|s| s.name == svc.name) {
+                    Some(old) => *old = svc,
+                    None => list.push(svc),
+                }
+            }
+            (None, None) => return false,
+        }
+        true
+    }
+
+    /// Removes the service called `name`; false when there is none.
+    pub fn remove_service(&mut self, name: &str) -> bool {
+        let Some(id) = ServiceId::parse(kind_of(name)) else {
+            return false;
+        };
+        match (self.single_mut(id), id.arr_app()) {
+            (Some(slot), _) => slot.take().is_some(),
+            (None, Some(app)) => {
+                let list = self.arr_mut(app);
+                let before = list.len();
+                list.retain(|s| s.name != name);
+                list.len() != before
+            }
+            (None, None) => false,
+        }
+    }
+
+    /// The poller of this version follows one Radarr and one Sonarr: the
+    /// only one configured of each kind. Several are refused with a message
+    /// (the array form parses, `check` tests each instance, but nothing
+    /// would follow the second).
+    pub fn one_instance_each(&self, path: &Path) -> Result<(), ConfigError> {
+        for app in [crate::ArrApp::Radarr, crate::ArrApp::Sonarr] {
+            let instances = self.arr(app);
+            if instances.len() > 1 {
+                let names: Vec<&str> = instances.iter().map(|s| s.name.as_str()).collect();
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    key: app.service().name().to_string(),
+                    message: format!(
+                        "{} instances ({}): this version follows one {} only; keep one (`check` tests them all)",
+                        instances.len(),
+                        names.join(", "),
+                        app.product()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The configured services, in pipeline order (instances in config order).
+    pub fn services(&self) -> Vec<&ServiceConfig> {
+        let mut out: Vec<&ServiceConfig> = self.jellyseerr.iter().collect();
+        out.extend(&self.radarr);
+        out.extend(&self.sonarr);
+        out.extend(self.qbittorrent.iter());
+        out.extend(self.shoko.iter());
+        out.extend(self.jellyfin.iter());
+        out
+    }
+}
+
+/// The kind part of a service name: "radarr" of "radarr.4k".
+pub fn kind_of(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(kind, _)| kind)
+}
+
+/// Is this a valid instance name ([a-z0-9_-], 1 to 32 characters)?
+pub fn valid_instance_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// Why a config file cannot be used. Each message says what to fix.
@@ -164,6 +275,17 @@ pub enum ConfigError {
 }
 
 const SERVICE_KEYS: [&str; 4] = ["url", "username", "timeout_secs", "ca_file"];
+/// A single `[radarr]`/`[sonarr]` table.
+const ARR_KEYS: [&str; 5] = ["url", "username", "timeout_secs", "ca_file", "is_4k"];
+/// One instance of `[[radarr]]`/`[[sonarr]]`.
+const ARR_INSTANCE_KEYS: [&str; 6] = [
+    "name",
+    "url",
+    "username",
+    "timeout_secs",
+    "ca_file",
+    "is_4k",
+];
 const NOTIFY_KEYS: [&str; 5] = ["available", "failed", "stuck", "episodes", "pending"];
 const APP_KEYS: [&str; 1] = ["log_level"];
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
@@ -211,6 +333,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawService {
+    /// The array form's instance name.
+    name: Option<String>,
+    is_4k: Option<bool>,
     url: String,
     username: Option<String>,
     timeout_secs: Option<u64>,
@@ -246,39 +371,67 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 known: format!("[poll], [notifications], [app], {}", section_list()),
             });
         }
-        let Some(inner) = value.as_table() else {
-            return Err(ConfigError::Invalid {
-                path: p(),
-                key: section.clone(),
-                message: format!("expected a [{section}] section"),
-            });
-        };
-        for key in inner.keys() {
-            let full = format!("{section}.{key}");
-            if looks_secret(key) {
-                let env_var = if section == "poll" {
-                    "STATUS_TRACKER_<SERVICE>_API_KEY".to_string()
-                } else {
-                    crate::secrets::env_var_name(section, crate::secrets::secret_kind(section))
-                };
-                return Err(ConfigError::SecretInFile {
+        let is_arr = ServiceId::parse(section).is_some_and(|id| id.arr_app().is_some());
+        // Radarr and Sonarr may be an array of instances (`[[radarr]]`).
+        let tables: Vec<(String, &toml::Table, bool)> = match value {
+            toml::Value::Table(t) => vec![(section.clone(), t, false)],
+            toml::Value::Array(items) if is_arr => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item.as_table() {
+                    Some(t) => Ok((format!("{section}[{i}]"), t, true)),
+                    None => Err(ConfigError::Invalid {
+                        path: p(),
+                        key: format!("{section}[{i}]"),
+                        message: format!("expected a [[{section}]] table"),
+                    }),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => {
+                return Err(ConfigError::Invalid {
                     path: p(),
-                    key: full,
-                    env_var,
-                });
+                    key: section.clone(),
+                    message: format!("expected a [{section}] section"),
+                })
             }
-            let known: &[&str] = match section.as_str() {
-                "poll" => &POLL_KEYS,
-                "notifications" => &NOTIFY_KEYS,
-                "app" => &APP_KEYS,
-                _ => &SERVICE_KEYS,
-            };
-            if !known.contains(&key.as_str()) {
-                return Err(ConfigError::UnknownKey {
-                    path: p(),
-                    key: full,
-                    known: known.join(", "),
-                });
+        };
+        for (label, inner, in_array) in tables {
+            for key in inner.keys() {
+                let full = format!("{label}.{key}");
+                if looks_secret(key) {
+                    let env_var = if section == "poll" {
+                        "STATUS_TRACKER_<SERVICE>_API_KEY".to_string()
+                    } else {
+                        crate::secrets::env_var_name(section, crate::secrets::secret_kind(section))
+                    };
+                    return Err(ConfigError::SecretInFile {
+                        path: p(),
+                        key: full,
+                        env_var,
+                    });
+                }
+                let known: &[&str] = match section.as_str() {
+                    "poll" => &POLL_KEYS,
+                    "notifications" => &NOTIFY_KEYS,
+                    "app" => &APP_KEYS,
+                    _ if in_array => &ARR_INSTANCE_KEYS,
+                    _ if is_arr => &ARR_KEYS,
+                    _ => &SERVICE_KEYS,
+                };
+                if !known.contains(&key.as_str()) {
+                    let hint = if key == "name" && is_arr {
+                        format!(
+                            " (`name` belongs to the array form: write [[{section}]] for each instance)"
+                        )
+                    } else {
+                        String::new()
+                    };
+                    return Err(ConfigError::UnknownKey {
+                        path: p(),
+                        key: full,
+                        known: format!("{}{hint}", known.join(", ")),
+                    });
+                }
             }
         }
     }
@@ -346,22 +499,52 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
 
     for id in ServiceId::ALL {
-        let name = id.name();
-        let Some(value) = table.get(name) else {
+        let kind = id.name();
+        let Some(value) = table.get(kind) else {
             continue;
         };
-        let raw: RawService =
-            value
-                .clone()
+        let raw = |v: &toml::Value, key: String| -> Result<RawService, ConfigError> {
+            v.clone()
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Invalid {
                     path: p(),
-                    key: name.to_string(),
+                    key,
                     message: e.message().to_string(),
-                })?;
-        let svc = service_config(name, raw, path)?;
-        if let Some(slot) = config.slot_mut(name) {
-            *slot = Some(svc);
+                })
+        };
+        let Some(items) = value.as_array() else {
+            config.set_service(service_config(kind, raw(value, kind.to_string())?, path)?);
+            continue;
+        };
+        // The array form: every instance named, each name once.
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("{kind}[{i}]");
+            let raw = raw(item, key.clone())?;
+            let instance = raw.name.clone().unwrap_or_default();
+            if !valid_instance_name(&instance) {
+                return Err(ConfigError::Invalid {
+                    path: p(),
+                    key: format!("{key}.name"),
+                    message: if raw.name.is_none() {
+                        format!("each [[{kind}]] needs a name (a-z, 0-9, _ and -, 1 to 32 characters), e.g. name = \"4k\"")
+                    } else {
+                        format!("{instance:?} is not a valid name: use a-z, 0-9, _ and -, 1 to 32 characters")
+                    },
+                });
+            }
+            let name = format!("{kind}.{instance}");
+            if config.service(&name).is_some() {
+                return Err(ConfigError::Invalid {
+                    path: p(),
+                    key: format!("{key}.name"),
+                    message: format!(
+                        "two [[{kind}]] instances are named {instance:?}: each name once"
+                    ),
+                });
+            }
+            let mut svc = service_config(&name, raw, path)?;
+            svc.instance = Some(instance);
+            config.set_service(svc);
         }
     }
     Ok(config)
@@ -413,7 +596,7 @@ fn service_config(name: &str, raw: RawService, path: &Path) -> Result<ServiceCon
             env_var: crate::secrets::env_var_name(name, crate::secrets::secret_kind(name)),
         });
     }
-    let needs_user = ServiceId::parse(name).is_some_and(ServiceId::needs_username);
+    let needs_user = ServiceId::parse(kind_of(name)).is_some_and(ServiceId::needs_username);
     let username = raw.username.filter(|u| !u.trim().is_empty());
     if needs_user && username.is_none() {
         return Err(invalid("username", "this service needs a username".into()));
@@ -451,8 +634,17 @@ fn service_config(name: &str, raw: RawService, path: &Path) -> Result<ServiceCon
             Some(f)
         }
     };
+    let is_arr = ServiceId::parse(kind_of(name)).is_some_and(|id| id.arr_app().is_some());
+    if raw.is_4k.is_some() && !is_arr {
+        return Err(invalid(
+            "is_4k",
+            "only Radarr and Sonarr instances follow 4K requests: remove the line".into(),
+        ));
+    }
     Ok(ServiceConfig {
         name: name.to_string(),
+        instance: None,
+        is_4k: raw.is_4k.unwrap_or(false),
         url,
         username,
         timeout,
@@ -461,7 +653,8 @@ fn service_config(name: &str, raw: RawService, path: &Path) -> Result<ServiceCon
 }
 
 fn default_port(name: &str) -> u16 {
-    ServiceId::parse(name).map_or(ServiceId::Jellyfin.default_port(), ServiceId::default_port)
+    ServiceId::parse(kind_of(name))
+        .map_or(ServiceId::Jellyfin.default_port(), ServiceId::default_port)
 }
 
 /// Builds one service's settings from what a user typed (the Settings window).
@@ -471,7 +664,10 @@ pub fn service_from_input(
     username: Option<&str>,
     timeout_secs: Option<u64>,
 ) -> Result<ServiceConfig, ConfigError> {
-    if ServiceId::parse(name).is_none() {
+    let instance = name.split_once('.').map(|(_, i)| i.to_string());
+    let known_kind = ServiceId::parse(kind_of(name))
+        .is_some_and(|id| instance.is_none() || id.arr_app().is_some());
+    if !known_kind || instance.as_deref().is_some_and(|i| !valid_instance_name(i)) {
         return Err(ConfigError::UnknownKey {
             path: PathBuf::from("(settings)"),
             key: name.to_string(),
@@ -481,6 +677,8 @@ pub fn service_from_input(
     service_config(
         name,
         RawService {
+            name: None,
+            is_4k: None,
             url: url.to_string(),
             username: username.map(str::to_string),
             timeout_secs,
@@ -488,6 +686,7 @@ pub fn service_from_input(
         },
         Path::new("(settings)"),
     )
+    .map(|svc| ServiceConfig { instance, ..svc })
 }
 
 /// The default config file: `<OS config dir>/status-tracker/config.toml`.

@@ -24,14 +24,14 @@ username = "admin"
     .unwrap();
     assert_eq!(c.poll.idle, Duration::from_secs(600));
     assert_eq!(c.poll.downloading, Duration::from_secs(5), "defaults stay");
-    assert_eq!(c.radarr.as_ref().unwrap().timeout, Duration::from_secs(5));
+    assert_eq!(c.radarr[0].timeout, Duration::from_secs(5));
     assert_eq!(c.jellyseerr.as_ref().unwrap().timeout, DEFAULT_TIMEOUT);
     assert_eq!(
         c.qbittorrent.as_ref().unwrap().username.as_deref(),
         Some("admin")
     );
     assert!(
-        c.sonarr.is_none(),
+        c.sonarr.is_empty(),
         "a missing section means the service is not used"
     );
     assert_eq!(
@@ -154,8 +154,8 @@ idle_secs = 600    # quiet at night
     std::fs::write(&path, text).unwrap();
     let mut c = parse(text, &path).unwrap();
     // What the Settings window does: change a URL, add a service.
-    c.radarr = Some(service_from_input("radarr", "http://nas.lan:7979", None, Some(10)).unwrap());
-    c.sonarr = Some(service_from_input("sonarr", "http://nas.lan:8989", None, None).unwrap());
+    c.radarr = vec![service_from_input("radarr", "http://nas.lan:7979", None, Some(10)).unwrap()];
+    c.sonarr = vec![service_from_input("sonarr", "http://nas.lan:8989", None, None).unwrap()];
     save(&path, &c).unwrap();
     let saved = std::fs::read_to_string(&path).unwrap();
     assert_eq!(parse(&saved, &path).unwrap(), c, "it says what was saved");
@@ -183,7 +183,7 @@ idle_secs = 600    # quiet at night
     );
 
     // Removing a service removes its section, and nothing else.
-    c.sonarr = None;
+    c.sonarr.clear();
     save(&path, &c).unwrap();
     let again = std::fs::read_to_string(&path).unwrap();
     assert!(
@@ -205,4 +205,128 @@ idle_secs = 600    # quiet at night
 fn broken_toml_is_a_syntax_error() {
     let e = parse_str("[radarr\nurl = ").unwrap_err();
     assert!(matches!(e, ConfigError::Syntax { .. }), "{e}");
+}
+
+const TWO_RADARRS: &str = r#"
+[jellyseerr]
+url = "http://nas:5055"
+
+# The HD one.
+[[radarr]]
+name = "hd"
+url = "http://nas:7878"
+
+[[radarr]]
+name = "4k"
+url = "http://nas:7879"
+is_4k = true   # 4K requests
+
+[sonarr]
+url = "http://nas:8989"
+is_4k = false
+"#;
+
+#[test]
+fn radarr_and_sonarr_may_be_arrays_of_named_instances() {
+    let c = parse_str(TWO_RADARRS).unwrap();
+    let names: Vec<(&str, Option<&str>, bool)> = c
+        .radarr
+        .iter()
+        .map(|s| (s.name.as_str(), s.instance.as_deref(), s.is_4k))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("radarr.hd", Some("hd"), false),
+            ("radarr.4k", Some("4k"), true)
+        ]
+    );
+    assert_eq!(c.radarr[1].url.as_str(), "http://nas:7879/");
+    // The single table keeps its name, and may say is_4k.
+    assert_eq!(c.sonarr.len(), 1);
+    assert_eq!(
+        (c.sonarr[0].name.as_str(), c.sonarr[0].instance.as_deref()),
+        ("sonarr", None)
+    );
+    let c = parse_str("[radarr]\nurl = \"http://nas:7879\"\nis_4k = true\n").unwrap();
+    assert!(c.radarr[0].is_4k, "is_4k on a single table is allowed");
+    assert_eq!(
+        c.service("radarr").map(|s| s.url.as_str()),
+        Some("http://nas:7879/")
+    );
+}
+
+#[test]
+fn instance_names_are_required_unique_and_plain() {
+    let err = |text: &str| parse_str(text).unwrap_err().to_string();
+    let one = |name: &str| format!("[[radarr]]\nname = {name}\nurl = \"http://nas:7878\"\n");
+    let e = err("[[radarr]]\nurl = \"http://nas:7878\"\n");
+    assert!(
+        e.contains("radarr[0].name") && e.contains("needs a name"),
+        "{e}"
+    );
+    for bad in [
+        "\"4K\"",
+        "\"hd 2\"",
+        "\"\"",
+        &format!("\"{}\"", "a".repeat(33)),
+    ] {
+        let e = err(&one(bad));
+        assert!(e.contains("is not a valid name"), "{bad}: {e}");
+    }
+    assert!(parse_str(&one(&format!("\"{}\"", "a".repeat(32)))).is_ok());
+    assert!(parse_str(&one("\"anime_tv-2\"")).is_ok());
+    let e = err(&format!("{}{}", one("\"hd\""), one("\"hd\"")));
+    assert!(
+        e.contains("radarr[1].name") && e.contains("named \"hd\""),
+        "{e}"
+    );
+    let e = err("[radarr]\nname = \"hd\"\nurl = \"http://nas:7878\"\n");
+    assert!(e.contains("radarr.name") && e.contains("[[radarr]]"), "{e}");
+    let e = err("[[jellyfin]]\nname = \"a\"\nurl = \"http://nas:8096\"\n");
+    assert!(e.contains("expected a [jellyfin] section"), "{e}");
+    let e = err("[jellyfin]\nurl = \"http://nas:8096\"\nis_4k = true\n");
+    assert!(e.contains("jellyfin.is_4k"), "{e}");
+    let e = err("[[radarr]]\nname = \"hd\"\nurl = \"http://nas:7878\"\napi_key = \"x\"\n");
+    assert!(
+        e.contains("STATUS_TRACKER_RADARR_API_KEY") || e.contains("secret"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_array_form_is_written_back_and_edited_in_place() {
+    let c = parse_str(TWO_RADARRS).unwrap();
+    let fresh = to_toml(&c);
+    assert_eq!(parse_str(&fresh).unwrap(), c, "to_toml reads back: {fresh}");
+    assert!(fresh.contains("[[radarr]]\nname = \"4k\""), "{fresh}");
+
+    // An edit of the 4K instance keeps the file's comments.
+    let mut changed = c.clone();
+    changed.radarr[1].url = url::Url::parse("http://nas:17879").unwrap();
+    let edited = edit_toml(TWO_RADARRS, &changed).unwrap();
+    assert_eq!(parse_str(&edited).unwrap(), changed, "{edited}");
+    assert!(edited.contains("# The HD one."), "{edited}");
+    assert!(edited.contains("is_4k = true   # 4K requests"), "{edited}");
+
+    // Removing an instance rewrites the array.
+    let mut fewer = c.clone();
+    assert!(fewer.remove_service("radarr.hd"));
+    let edited = edit_toml(TWO_RADARRS, &fewer).unwrap();
+    assert_eq!(parse_str(&edited).unwrap(), fewer, "{edited}");
+}
+
+#[test]
+fn polling_follows_one_instance_of_each_kind_for_now() {
+    let c = parse_str(TWO_RADARRS).unwrap();
+    let e = c
+        .one_instance_each(Path::new("/tmp/config.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("radarr.hd, radarr.4k") && e.contains("follows one Radarr"),
+        "{e}"
+    );
+    let single = parse_str("[radarr]\nurl = \"http://nas:7878\"\n").unwrap();
+    assert!(single.one_instance_each(Path::new("/tmp/c.toml")).is_ok());
 }

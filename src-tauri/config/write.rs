@@ -58,11 +58,22 @@ pub fn to_toml(c: &Config) -> String {
         out.push_str(&format!("[app]\nlog_level = {}\n\n", toml_str(level)));
     }
     for s in c.services() {
-        out.push_str(&format!(
-            "[{}]\nurl = {}\n",
-            s.name,
-            toml_str(s.url.as_str())
-        ));
+        match &s.instance {
+            Some(instance) => out.push_str(&format!(
+                "[[{}]]\nname = {}\nurl = {}\n",
+                kind_of(&s.name),
+                toml_str(instance),
+                toml_str(s.url.as_str())
+            )),
+            None => out.push_str(&format!(
+                "[{}]\nurl = {}\n",
+                s.name,
+                toml_str(s.url.as_str())
+            )),
+        }
+        if s.is_4k {
+            out.push_str("is_4k = true\n");
+        }
         if let Some(u) = &s.username {
             out.push_str(&format!("username = {}\n", toml_str(u)));
         }
@@ -103,41 +114,15 @@ pub fn save(path: &Path, c: &Config) -> std::io::Result<()> {
 /// order, blank lines and every value that did not change as it was
 /// written. `None` when `old` is not TOML (then the file is written anew).
 pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
-    use toml_edit::{value, DocumentMut, Item, Table};
+    use toml_edit::{ArrayOfTables, DocumentMut, Item, Table};
     let mut doc: DocumentMut = old.parse().ok()?;
-    /// A value as written, without its spacing and comment.
-    fn bare(v: &toml_edit::Value) -> String {
-        let mut v = v.clone();
-        v.decor_mut().clear();
-        v.to_string()
-    }
-    /// Sets `key` in `section` unless it already says `v` (a new value keeps
-    /// the old one's spacing and comment); `None` removes it.
+    /// Sets `key` in `section` unless it already says `v` (see [`put_in`]).
     fn put(doc: &mut DocumentMut, section: &str, key: &str, v: Option<toml_edit::Value>) {
-        match v {
-            Some(mut new) => {
-                if !doc.contains_table(section) {
-                    doc.insert(section, Item::Table(Table::new()));
-                }
-                let Some(table) = doc[section].as_table_like_mut() else {
-                    return;
-                };
-                match table.get_mut(key).and_then(Item::as_value_mut) {
-                    Some(old) if bare(old) == bare(&new) => {}
-                    Some(old) => {
-                        *new.decor_mut() = old.decor().clone();
-                        *old = new;
-                    }
-                    None => {
-                        table.insert(key, value(new));
-                    }
-                }
-            }
-            None => {
-                if let Some(table) = doc.get_mut(section).and_then(Item::as_table_like_mut) {
-                    table.remove(key);
-                }
-            }
+        if v.is_some() && !doc.contains_table(section) {
+            doc.insert(section, Item::Table(Table::new()));
+        }
+        if let Some(table) = doc.get_mut(section).and_then(Item::as_table_like_mut) {
+            put_in(table, key, v);
         }
     }
     let secs = |d: Duration| Some(toml_edit::Value::from(d.as_secs() as i64));
@@ -160,26 +145,53 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
         "log_level",
         c.log_level.as_deref().map(Into::into),
     );
-    for name in ServiceId::ALL.map(ServiceId::name) {
-        let Some(s) = c.services().into_iter().find(|s| s.name == name) else {
-            doc.remove(name);
+    for kind in ServiceId::ALL.map(ServiceId::name) {
+        let wanted: Vec<&ServiceConfig> = c
+            .services()
+            .into_iter()
+            .filter(|s| kind_of(&s.name) == kind)
+            .collect();
+        let Some(first) = wanted.first() else {
+            doc.remove(kind);
             continue;
         };
-        put(&mut doc, name, "url", Some(s.url.as_str().into()));
-        put(
-            &mut doc,
-            name,
-            "username",
-            s.username.as_deref().map(Into::into),
-        );
-        let named = doc.get(name).and_then(|t| t.get("timeout_secs")).is_some();
-        let timeout = (s.timeout != DEFAULT_TIMEOUT || named).then(|| secs(s.timeout));
-        put(&mut doc, name, "timeout_secs", timeout.flatten());
-        let ca = s
-            .ca_file
-            .as_ref()
-            .map(|p| p.to_string_lossy().into_owned().into());
-        put(&mut doc, name, "ca_file", ca);
+        if first.instance.is_none() {
+            if !doc.get(kind).is_some_and(Item::is_table) {
+                doc.insert(kind, Item::Table(Table::new()));
+            }
+            if let Some(table) = doc.get_mut(kind).and_then(Item::as_table_like_mut) {
+                fill(table, first);
+            }
+            continue;
+        }
+        // The array form: edited in place when the file names the same
+        // instances in the same order, else written anew.
+        let same =
+            doc.get(kind)
+                .and_then(Item::as_array_of_tables)
+                .is_some_and(|tables| {
+                    tables.len() == wanted.len()
+                        && tables.iter().zip(&wanted).all(|(t, s)| {
+                            t.get("name").and_then(Item::as_str) == s.instance.as_deref()
+                        })
+                });
+        if !same {
+            let mut tables = ArrayOfTables::new();
+            for s in &wanted {
+                let mut t = Table::new();
+                t.insert(
+                    "name",
+                    toml_edit::value(s.instance.clone().unwrap_or_default()),
+                );
+                tables.push(t);
+            }
+            doc.insert(kind, Item::ArrayOfTables(tables));
+        }
+        if let Some(tables) = doc.get_mut(kind).and_then(Item::as_array_of_tables_mut) {
+            for (t, s) in tables.iter_mut().zip(&wanted) {
+                fill(t, s);
+            }
+        }
     }
     for empty in ["poll", "notifications", "app"] {
         if doc
@@ -191,4 +203,48 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
         }
     }
     Some(doc.to_string())
+}
+
+/// A value as written, without its spacing and comment.
+fn bare(v: &toml_edit::Value) -> String {
+    let mut v = v.clone();
+    v.decor_mut().clear();
+    v.to_string()
+}
+
+/// Sets `key` in `table` unless it already says `v` (a new value keeps the
+/// old one's spacing and comment); `None` removes it.
+fn put_in(table: &mut dyn toml_edit::TableLike, key: &str, v: Option<toml_edit::Value>) {
+    let Some(mut new) = v else {
+        table.remove(key);
+        return;
+    };
+    match table.get_mut(key).and_then(toml_edit::Item::as_value_mut) {
+        Some(old) if bare(old) == bare(&new) => {}
+        Some(old) => {
+            *new.decor_mut() = old.decor().clone();
+            *old = new;
+        }
+        None => {
+            table.insert(key, toml_edit::value(new));
+        }
+    }
+}
+
+/// One service's keys in its table: defaults are written only where the
+/// file already names the key.
+fn fill(table: &mut dyn toml_edit::TableLike, s: &ServiceConfig) {
+    let named = |table: &dyn toml_edit::TableLike, key: &str| table.get(key).is_some();
+    put_in(table, "url", Some(s.url.as_str().into()));
+    put_in(table, "username", s.username.as_deref().map(Into::into));
+    let timeout = (s.timeout != DEFAULT_TIMEOUT || named(table, "timeout_secs"))
+        .then(|| toml_edit::Value::from(s.timeout.as_secs() as i64));
+    put_in(table, "timeout_secs", timeout);
+    let ca = s
+        .ca_file
+        .as_ref()
+        .map(|p| p.to_string_lossy().into_owned().into());
+    put_in(table, "ca_file", ca);
+    let is_4k = (s.is_4k || named(table, "is_4k")).then(|| s.is_4k.into());
+    put_in(table, "is_4k", is_4k);
 }

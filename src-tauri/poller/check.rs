@@ -40,31 +40,35 @@ impl CheckResult {
     }
 }
 
-/// Tests every configured service concurrently, in pipeline order.
+/// Tests every configured service concurrently, in pipeline order (the
+/// instances of Radarr and Sonarr one after the other, in config order).
 pub async fn check_all(config: &Config) -> Vec<CheckResult> {
     let stats = HttpStats::new();
     macro_rules! test {
-        ($field:ident, $client:ident) => {
+        ($configs:expr, $client:ident) => {
             async {
-                let cfg = config.$field.as_ref()?;
-                let name = cfg.name.clone();
-                let r = match build(cfg, |c, k| $client::new(c, k, stats.clone())) {
-                    Ok(mut client) => {
-                        with_deadline(&name, Some(cfg), client.test_connection()).await
-                    }
-                    Err(e) => Err(e),
-                };
-                Some(CheckResult::from(&name, r))
+                let mut results = Vec::new();
+                for cfg in $configs {
+                    let name = cfg.name.clone();
+                    let r = match build(cfg, |c, k| $client::new(c, k, stats.clone())) {
+                        Ok(mut client) => {
+                            with_deadline(&name, Some(cfg), client.test_connection()).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    results.push(CheckResult::from(&name, r));
+                }
+                results
             }
         };
     }
     let (a, b, c, d, e, f) = tokio::join!(
-        test!(jellyseerr, JellyseerrClient),
-        test!(radarr, RadarrClient),
-        test!(sonarr, SonarrClient),
-        test!(qbittorrent, QbittorrentClient),
-        test!(shoko, ShokoClient),
-        test!(jellyfin, JellyfinClient),
+        test!(config.jellyseerr.iter(), JellyseerrClient),
+        test!(config.radarr.iter(), RadarrClient),
+        test!(config.sonarr.iter(), SonarrClient),
+        test!(config.qbittorrent.iter(), QbittorrentClient),
+        test!(config.shoko.iter(), ShokoClient),
+        test!(config.jellyfin.iter(), JellyfinClient),
     );
     [a, b, c, d, e, f].into_iter().flatten().collect()
 }

@@ -295,10 +295,10 @@ impl Poller {
                 config.jellyseerr.as_ref(),
                 |c, s| build(c, |c, k| JellyseerrClient::new(c, k, s)),
             ),
-            radarr: PolledService::new(ServiceId::Radarr, config.radarr.as_ref(), |c, s| {
+            radarr: PolledService::new(ServiceId::Radarr, config.radarr.first(), |c, s| {
                 build(c, |c, k| RadarrClient::new(c, k, s))
             }),
-            sonarr: PolledService::new(ServiceId::Sonarr, config.sonarr.as_ref(), |c, s| {
+            sonarr: PolledService::new(ServiceId::Sonarr, config.sonarr.first(), |c, s| {
                 build(c, |c, k| SonarrClient::new(c, k, s))
             }),
             qbittorrent: PolledService::new(

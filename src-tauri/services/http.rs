@@ -421,6 +421,8 @@ pub(crate) mod test_support {
     pub fn config(name: &str, url: &str) -> ServiceConfig {
         ServiceConfig {
             name: name.to_string(),
+            instance: None,
+            is_4k: false,
             url: url.parse().unwrap(),
             username: Some("admin".to_string()),
             timeout: Duration::from_secs(5),

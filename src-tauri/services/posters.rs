@@ -231,8 +231,8 @@ impl PosterSources {
             cfg.as_ref()
                 .and_then(|c| Http::new(c, product, HeaderMap::new(), false, stats.clone()).ok())
         };
-        let keyed = |cfg: &Option<ServiceConfig>, app: ArrApp| {
-            let cfg = cfg.as_ref()?;
+        let keyed = |cfg: Option<&ServiceConfig>, app: ArrApp| {
+            let cfg = cfg?;
             let key = secret(&cfg.name)?;
             arr::build_http(app, cfg, &key, stats.clone()).ok()
         };
@@ -241,8 +241,8 @@ impl PosterSources {
                 http,
                 form: OnceCell::new(),
             }),
-            radarr: keyed(&config.radarr, ArrApp::Radarr),
-            sonarr: keyed(&config.sonarr, ArrApp::Sonarr),
+            radarr: keyed(config.radarr.first(), ArrApp::Radarr),
+            sonarr: keyed(config.sonarr.first(), ArrApp::Sonarr),
             jellyfin: plain(&config.jellyfin, "Jellyfin"),
         }
     }
