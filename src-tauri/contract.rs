@@ -31,6 +31,11 @@ pub struct RequestJson<'a> {
     pub tmdb_id: Option<i64>,
     pub tvdb_id: Option<i64>,
     pub is_anime: bool,
+    /// A Jellyseerr 4K request (followed in the `is_4k` Radarr/Sonarr).
+    pub is_4k: bool,
+    /// The Radarr/Sonarr instance following it ("radarr", or "radarr.4k"
+    /// in the array form), null until one has the film or series.
+    pub instance: Option<&'a str>,
     /// One of the nine phases, upper case ("DOWNLOADING").
     pub phase: Phase,
     /// 0..=1, while downloading.
@@ -72,6 +77,11 @@ impl<'a> RequestJson<'a> {
             tmdb_id: r.tmdb_id,
             tvdb_id: r.tvdb_id,
             is_anime: r.is_anime,
+            is_4k: r.is_4k,
+            instance: r.arr_id.map(|_| match r.media_type {
+                tracker::MediaType::Movie => "radarr",
+                tracker::MediaType::Tv => "sonarr",
+            }),
             phase: r.phase,
             progress: r.progress,
             eta_secs: r.eta_secs,

@@ -461,6 +461,11 @@ async fn show_prints_the_list_object_and_the_timeline_with_phases() {
         shown["request"], list["requests"][0],
         "the same object as list --json"
     );
+    assert_eq!(shown["request"]["is_4k"], false);
+    assert_eq!(
+        shown["request"]["instance"], "radarr",
+        "the instance that has the film"
+    );
     let timeline = shown["timeline"].as_array().unwrap();
     let phases: Vec<(Value, Value)> = timeline
         .iter()

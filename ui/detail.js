@@ -63,7 +63,8 @@
         h('dd', { 'data-testid': testid || null },
           typeof value === 'string' ? h('span', { dir: 'auto', text: value }) : value));
     };
-    fact('Type', (r.media_type === 'tv' ? 'Series' : 'Film') + (r.is_anime ? ' · anime' : ''), 'type');
+    fact('Type', (r.media_type === 'tv' ? 'Series' : 'Film') + (r.is_anime ? ' · anime' : '') + (r.is_4k ? ' · 4K' : ''), 'type');
+    if (r.instance) fact('Followed in', r.instance, 'instance');
     fact('Phase', h('span', {}, ST.phaseBadge(r.phase), ' ',
       h('span', { class: 'muted', text: 'since ' + ST.shortTime(phaseSince(d)) })), 'phase');
     if (r.progress != null && (r.phase === 'DOWNLOADING' || r.phase === 'GRABBING')) {

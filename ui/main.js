@@ -330,7 +330,8 @@
       h('span', { class: 'title', dir: 'auto', 'data-testid': 'title', text: r.title || '(untitled)' }),
       r.year ? h('span', { class: 'year', text: '(' + r.year + ')' }) : null,
       h('span', { class: 'tag', text: isTv ? 'Series' : 'Film' }),
-      r.is_anime ? h('span', { class: 'tag anime', text: 'Anime' }) : null);
+      r.is_anime ? h('span', { class: 'tag anime', text: 'Anime' }) : null,
+      r.is_4k ? h('span', { class: 'tag uhd', 'data-testid': 'tag-4k', title: 'A 4K request' + (r.instance ? ', followed in ' + r.instance : ''), text: '4K' }) : null);
 
     const meta = h('div', { class: 'row-meta' },
       h('span', { class: 'requester', dir: 'auto', 'data-testid': 'requester', text: r.requested_by || 'unknown' }),

@@ -30,6 +30,8 @@
  * @property {number|null} tmdb_id
  * @property {number|null} tvdb_id
  * @property {boolean} is_anime
+ * @property {boolean} is_4k
+ * @property {string|null} instance
  * @property {Phase} phase
  * @property {number|null} progress
  * @property {number|null} eta_secs
