@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use super::server::text;
-use super::{Service, SimWorld};
+use super::{ArrInstance, Service, SimWorld};
 
 /// The largest request body the simulated services read (1 MiB).
 const MAX_BODY: usize = 1 << 20;
@@ -20,6 +20,10 @@ const MAX_BODY: usize = 1 << 20;
 pub struct ActCall {
     /// Which service received it.
     pub service: Service,
+    /// Which Radarr or Sonarr received it (`Some(ArrInstance::Hd)` for the
+    /// first one, the only one of a [`super::SimStack::start`] stack);
+    /// `None` for Jellyseerr.
+    pub instance: Option<ArrInstance>,
     /// `POST`, `PUT`, `DELETE`, ...
     pub method: String,
     /// The URL path, e.g. `/api/v3/queue/123`.
@@ -39,6 +43,7 @@ pub struct ActCall {
 pub(crate) struct Recorder {
     pub world: SimWorld,
     pub service: Service,
+    pub instance: Option<ArrInstance>,
 }
 
 /// Whether a service's acting calls are logged (qBittorrent's, Shoko's and
@@ -66,6 +71,7 @@ pub(crate) async fn record(State(rec): State<Recorder>, request: Request, next: 
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let mut call = ActCall {
         service: rec.service,
+        instance: rec.instance,
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{config_toml, demo_timeline, demo_world, run_timeline, sim_env, SimStack};
+use super::{config_toml, demo_timeline, demo_world, run_timeline, sim_env, sim_env_4k, SimStack};
 
 /// A compressed story wants a brisk cadence (seconds, not minutes).
 const DEMO_POLL: &str =
@@ -28,6 +28,22 @@ impl Demo {
         let stack = SimStack::start()
             .await
             .map_err(|e| format!("cannot start the simulated stack: {e}"))?;
+        Self::run(stack, &sim_env()).await
+    }
+
+    /// [`Self::start`] with the 4K Radarr and Sonarr
+    /// ([`SimStack::start_4k`]): the config has the `[[radarr]]` and
+    /// `[[sonarr]]` array form, the environment the instances' keys
+    /// ([`sim_env_4k`]), and the demo world adds a 4K request
+    /// (`demo_world`).
+    pub async fn start_4k() -> Result<Demo, String> {
+        let stack = SimStack::start_4k()
+            .await
+            .map_err(|e| format!("cannot start the simulated stack: {e}"))?;
+        Self::run(stack, &sim_env_4k()).await
+    }
+
+    async fn run(stack: SimStack, env: &[(&str, &str)]) -> Result<Demo, String> {
         let world = stack.world();
         demo_world(world.clone()).await;
         let dir = std::env::temp_dir().join(format!("status-tracker-demo-{}", std::process::id()));
@@ -37,7 +53,7 @@ impl Demo {
         let text = format!("{DEMO_POLL}{}", config_toml(stack.urls()));
         std::fs::write(&config_path, text)
             .map_err(|e| format!("cannot write the demo config: {e}"))?;
-        for (k, v) in sim_env() {
+        for (k, v) in env {
             std::env::set_var(k, v);
         }
         tokio::spawn(async move {

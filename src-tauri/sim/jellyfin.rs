@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::server::{case_insensitive, flag, json_ok, param, text};
-use super::world::{JfItem, JfKind, World};
+use super::world::{file_name, video_width, JfItem, JfKind, World};
 use super::{FailureMode, Service, SimWorld, SIM_JELLYFIN_API_KEY};
 
 type Q = Query<Vec<(String, String)>>;
@@ -187,25 +187,76 @@ fn item_json(w: &World, item: &JfItem, fields: &[String]) -> Value {
     );
     if wants("MediaSources") && item.kind != JfKind::Series {
         let sources = match (&item.path, item.virtual_item) {
-            (Some(path), false) => json!([{
+            (Some(path), false) => media_sources(item, path),
+            _ => Vec::new(),
+        };
+        o.insert("MediaSources".into(), Value::Array(sources));
+    }
+    Value::Object(o)
+}
+
+/// The `MediaSources` of a playable item (`BaseItem.GetMediaSources`): one
+/// per version, each with the Id and Path of its own file, the item's own
+/// version first, then the others by video width, widest first. A single
+/// file is named as the item; merged versions by the part of their file
+/// name after the shared prefix (`Dune (2021) - 2160p` → `2160p`). Each
+/// source carries its video stream (`Type` Video, `Width`, `Height`), which
+/// Seerr reads to tell 4K from HD.
+fn media_sources(item: &JfItem, path: &str) -> Vec<Value> {
+    let own = (item.id.as_str(), path, item.size.unwrap_or(0));
+    let mut others: Vec<(&str, &str, u64)> = item
+        .versions
+        .iter()
+        .map(|v| (v.id.as_str(), v.path.as_str(), v.size))
+        .collect();
+    others.sort_by_key(|(_, p, _)| std::cmp::Reverse(video_width(p)));
+    let merged = !others.is_empty();
+    std::iter::once(own)
+        .chain(others)
+        .map(|(id, path, size)| {
+            let name = if merged {
+                version_label(path)
+            } else {
+                item.name.clone()
+            };
+            let width = video_width(path);
+            json!({
                 "Protocol": "File",
-                "Id": item.id,
+                "Id": id,
                 "Path": path,
                 "Type": "Default",
                 "Container": "mkv",
-                "Size": item.size.unwrap_or(0),
-                "Name": item.name,
+                "Size": size,
+                "Name": name,
                 "IsRemote": false,
                 "SupportsTranscoding": true,
                 "SupportsDirectStream": true,
                 "SupportsDirectPlay": true,
-                "VideoType": "VideoFile"
-            }]),
-            _ => json!([]),
-        };
-        o.insert("MediaSources".into(), sources);
-    }
-    Value::Object(o)
+                "VideoType": "VideoFile",
+                "MediaStreams": [{
+                    "Codec": if width > 2000 { "hevc" } else { "h264" },
+                    "Type": "Video",
+                    "Index": 0,
+                    "IsDefault": true,
+                    "Width": width,
+                    "Height": width * 9 / 16,
+                }],
+            })
+        })
+        .collect()
+}
+
+/// A merged version's source name: its file name without the extension,
+/// after `<folder> - ` when it starts so (`GetMediaSourceName`).
+fn version_label(path: &str) -> String {
+    let name = file_name(path);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let folder = path.rsplit(['/', '\\']).nth(1).unwrap_or_default();
+    stem.strip_prefix(folder)
+        .map(|rest| rest.trim_start_matches([' ', '-', '_', '.']))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(stem)
+        .to_string()
 }
 
 fn result(items: Vec<Value>, total: usize, start: usize) -> Response {

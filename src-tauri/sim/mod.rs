@@ -21,6 +21,10 @@
 //! ([`SimWorld::start_autopilot`]) carries what a search grabbed through to
 //! Jellyfin.
 //!
+//! [`SimStack::start_4k`] adds a second Radarr and a second Sonarr (the 4K
+//! instances, [`ArrInstance::FourK`]), each with its own port, key,
+//! library, queue and history, sharing qBittorrent and Jellyfin.
+//!
 //! This module depends on nothing else in the crate but [`crate::ServiceId`]
 //! and the phase names (`populate` stages requests by phase).
 
@@ -42,6 +46,8 @@ mod actions_tests;
 #[cfg(test)]
 mod blocklist_tests;
 #[cfg(test)]
+mod instances_tests;
+#[cfg(test)]
 mod tests;
 
 use std::net::SocketAddr;
@@ -50,7 +56,7 @@ pub use acts::ActCall;
 pub use demo::Demo;
 pub use populate::Stage;
 pub use timeline::{demo_timeline, demo_world, run_timeline, Step, Timeline};
-pub use world::{media_status, request_status, ShokoState, SimError, SimWorld};
+pub use world::{media_status, request_status, ArrInstance, ShokoState, SimError, SimWorld};
 
 /// One of the six simulated services: Jellyseerr 2.7.3 (`/api/v1`), Radarr
 /// v5 and Sonarr v4 (`/api/v3`), qBittorrent 4.5.2 (WebUI API 2.8.19), Shoko
@@ -84,7 +90,8 @@ pub enum FailureMode {
     Slow(u32),
 }
 
-/// Base URLs of the six servers, e.g. `http://127.0.0.1:41234`.
+/// Base URLs of the six servers, e.g. `http://127.0.0.1:41234`, and of the
+/// 4K Radarr and Sonarr when the stack has them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimUrls {
     /// Jellyseerr base URL.
@@ -99,6 +106,10 @@ pub struct SimUrls {
     pub shoko: String,
     /// Jellyfin base URL.
     pub jellyfin: String,
+    /// The 4K Radarr's base URL ([`SimStack::start_4k`]).
+    pub radarr_4k: Option<String>,
+    /// The 4K Sonarr's base URL ([`SimStack::start_4k`]).
+    pub sonarr_4k: Option<String>,
 }
 
 impl SimUrls {
@@ -113,6 +124,17 @@ impl SimUrls {
             Service::Jellyfin => &self.jellyfin,
         }
     }
+
+    /// The base URL of one instance of a service: the 4K Radarr or Sonarr
+    /// when the stack has it (`None` otherwise); for the HD instance and
+    /// the other services, [`Self::of`].
+    pub fn of_instance(&self, service: Service, instance: ArrInstance) -> Option<&str> {
+        match (service, instance) {
+            (Service::Radarr, ArrInstance::FourK) => self.radarr_4k.as_deref(),
+            (Service::Sonarr, ArrInstance::FourK) => self.sonarr_4k.as_deref(),
+            _ => Some(self.of(service)),
+        }
+    }
 }
 
 /// Jellyseerr's API key (`X-Api-Key`).
@@ -121,6 +143,10 @@ pub const SIM_JELLYSEERR_API_KEY: &str = "sim-jellyseerr-0123456789abcdef";
 pub const SIM_RADARR_API_KEY: &str = "simradarr0123456789abcdef0123456";
 /// Sonarr's API key (`X-Api-Key`).
 pub const SIM_SONARR_API_KEY: &str = "simsonarr0123456789abcdef0123456";
+/// The 4K Radarr's own API key (the HD one is refused there).
+pub const SIM_RADARR_4K_API_KEY: &str = "simradarr4k456789abcdef012345678";
+/// The 4K Sonarr's own API key.
+pub const SIM_SONARR_4K_API_KEY: &str = "simsonarr4k456789abcdef012345678";
 /// Jellyfin's API key (`Authorization: MediaBrowser Token="..."`).
 pub const SIM_JELLYFIN_API_KEY: &str = "simjellyfin0123456789abcdef01234";
 /// qBittorrent's WebUI user.
@@ -148,15 +174,40 @@ pub fn sim_env() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// A config file for the app pointing at the sim.
+/// [`sim_env`] and the keys of the array form's instances
+/// (`STATUS_TRACKER_<SERVICE>_<NAME>_API_KEY`): the `hd` instances take
+/// the HD keys, the `4k` ones their own, which only the 4K servers accept.
+/// For a stack started with [`SimStack::start_4k`].
+pub fn sim_env_4k() -> Vec<(&'static str, &'static str)> {
+    let mut env = sim_env();
+    env.extend([
+        ("STATUS_TRACKER_RADARR_HD_API_KEY", SIM_RADARR_API_KEY),
+        ("STATUS_TRACKER_RADARR_4K_API_KEY", SIM_RADARR_4K_API_KEY),
+        ("STATUS_TRACKER_SONARR_HD_API_KEY", SIM_SONARR_API_KEY),
+        ("STATUS_TRACKER_SONARR_4K_API_KEY", SIM_SONARR_4K_API_KEY),
+    ]);
+    env
+}
+
+/// A config file for the app pointing at the sim. A Radarr or Sonarr with
+/// a 4K instance is written in the array form (`[[radarr]]` named `hd`,
+/// then `[[radarr]]` named `4k` with `is_4k = true`); without one, as the
+/// single table it has always been.
 pub fn config_toml(urls: &SimUrls) -> String {
+    let arr = |kind: &str, hd: &str, uhd: Option<&String>| match uhd {
+        Some(uhd) => format!(
+            "[[{kind}]]\nname = \"hd\"\nurl = \"{hd}\"\n\n\
+             [[{kind}]]\nname = \"4k\"\nurl = \"{uhd}\"\nis_4k = true\n"
+        ),
+        None => format!("[{kind}]\nurl = \"{hd}\"\n"),
+    };
     format!(
-        "[jellyseerr]\nurl = \"{}\"\n\n[radarr]\nurl = \"{}\"\n\n[sonarr]\nurl = \"{}\"\n\n\
+        "[jellyseerr]\nurl = \"{}\"\n\n{}\n{}\n\
          [jellyfin]\nurl = \"{}\"\n\n[qbittorrent]\nurl = \"{}\"\nusername = \"{}\"\n\n\
          [shoko]\nurl = \"{}\"\nusername = \"{}\"\n",
         urls.jellyseerr,
-        urls.radarr,
-        urls.sonarr,
+        arr("radarr", &urls.radarr, urls.radarr_4k.as_ref()),
+        arr("sonarr", &urls.sonarr, urls.sonarr_4k.as_ref()),
         urls.jellyfin,
         urls.qbittorrent,
         SIM_QBITTORRENT_USERNAME,
@@ -194,24 +245,64 @@ impl SimStack {
     /// Starts the servers over an existing world (random ports when
     /// `base_port` is `None`).
     pub async fn start_with(world: SimWorld, base_port: Option<u16>) -> std::io::Result<SimStack> {
+        Self::start_servers(world, base_port, false).await
+    }
+
+    /// Starts the six servers and a second Radarr and Sonarr, the 4K
+    /// instances ([`ArrInstance::FourK`]), on random free ports: each 4K
+    /// server has its own key ([`SIM_RADARR_4K_API_KEY`],
+    /// [`SIM_SONARR_4K_API_KEY`]), library, queue, history and failure
+    /// mode; qBittorrent and Jellyfin are shared. [`config_toml`] then
+    /// writes the array form.
+    pub async fn start_4k() -> std::io::Result<SimStack> {
+        Self::start_4k_with(SimWorld::new(), None).await
+    }
+
+    /// [`Self::start_4k`] over an existing world; with a `base_port`, the
+    /// six servers take `base_port..=base_port + 5` as in [`Self::start_on`],
+    /// the 4K Radarr `base_port + 6` and the 4K Sonarr `base_port + 7`.
+    pub async fn start_4k_with(
+        world: SimWorld,
+        base_port: Option<u16>,
+    ) -> std::io::Result<SimStack> {
+        Self::start_servers(world, base_port, true).await
+    }
+
+    async fn start_servers(
+        world: SimWorld,
+        base_port: Option<u16>,
+        with_4k: bool,
+    ) -> std::io::Result<SimStack> {
+        let mut plan: Vec<(Service, ArrInstance)> = Service::ALL
+            .into_iter()
+            .map(|s| (s, ArrInstance::Hd))
+            .collect();
+        if with_4k {
+            plan.push((Service::Radarr, ArrInstance::FourK));
+            plan.push((Service::Sonarr, ArrInstance::FourK));
+        }
         let mut servers = Vec::new();
-        for service in Service::ALL {
+        for (offset, (service, instance)) in plan.iter().copied().enumerate() {
             let port = match base_port {
-                Some(base) => base.checked_add(service.index() as u16).ok_or_else(|| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "base port too high")
-                })?,
+                Some(base) => u16::try_from(offset)
+                    .ok()
+                    .and_then(|o| base.checked_add(o))
+                    .ok_or_else(|| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidInput, "base port too high")
+                    })?,
                 None => 0,
             };
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let router = match service {
                 Service::Jellyseerr => seerr::router(world.clone()),
-                Service::Radarr => arr::router(world.clone(), crate::ArrApp::Radarr),
-                Service::Sonarr => arr::router(world.clone(), crate::ArrApp::Sonarr),
+                Service::Radarr => arr::router(world.clone(), crate::ArrApp::Radarr, instance),
+                Service::Sonarr => arr::router(world.clone(), crate::ArrApp::Sonarr, instance),
                 Service::Qbittorrent => qbit::router(world.clone()),
                 Service::Shoko => shoko::router(world.clone()),
                 Service::Jellyfin => jellyfin::router(world.clone()),
             };
-            match server::ServerHandle::start(service, addr, router, world.clone()).await {
+            match server::ServerHandle::start(service, instance, addr, router, world.clone()).await
+            {
                 Ok(h) => servers.push(h),
                 Err(e) => {
                     for s in servers {
@@ -221,12 +312,13 @@ impl SimStack {
                 }
             }
         }
-        let url = |s: Service| {
-            servers
-                .get(s.index())
+        let url_of = |wanted: (Service, ArrInstance)| {
+            plan.iter()
+                .position(|p| *p == wanted)
+                .and_then(|i| servers.get(i))
                 .map(|h| format!("http://{}", h.addr()))
-                .unwrap_or_default()
         };
+        let url = |s: Service| url_of((s, ArrInstance::Hd)).unwrap_or_default();
         let urls = SimUrls {
             jellyseerr: url(Service::Jellyseerr),
             radarr: url(Service::Radarr),
@@ -234,6 +326,8 @@ impl SimStack {
             qbittorrent: url(Service::Qbittorrent),
             shoko: url(Service::Shoko),
             jellyfin: url(Service::Jellyfin),
+            radarr_4k: url_of((Service::Radarr, ArrInstance::FourK)),
+            sonarr_4k: url_of((Service::Sonarr, ArrInstance::FourK)),
         };
         world.with(|w| w.urls = Some(urls.clone()));
         Ok(SimStack {
@@ -253,7 +347,7 @@ impl SimStack {
         self.world.clone()
     }
 
-    /// Stops the six servers (hung requests are released).
+    /// Stops the servers (hung requests are released).
     pub async fn shutdown(self) {
         for s in self.servers {
             s.stop().await;

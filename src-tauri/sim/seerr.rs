@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::server::{json_ok, json_response, text};
 use super::world::{media_status, request_status, MediaRef, Request, SeerrMedia, User, World};
-use super::{FailureMode, Service, SimWorld, SIM_JELLYSEERR_API_KEY};
+use super::{ArrInstance, FailureMode, Service, SimWorld, SIM_JELLYSEERR_API_KEY};
 
 /// TMDB's "anime" keyword, which Seerr uses to route anime.
 pub(crate) const ANIME_KEYWORD_ID: u64 = 210024;
@@ -204,9 +204,10 @@ async fn list_requests(
             .requests
             .values()
             .filter(|r| {
+                // A 4K request is filtered on `status4k`.
                 let ms = w
                     .media_of(r.media)
-                    .map(|m| m.status)
+                    .map(|m| m.status_of(r.is_4k))
                     .unwrap_or(media_status::UNKNOWN);
                 matches_filter(filter, r.status, ms)
                     && requested_by.is_none_or(|u| r.requested_by == u)
@@ -343,8 +344,12 @@ async fn act_on_request(
     let Ok(id) = id.parse::<u64>() else {
         return not_found();
     };
-    let reachable = |service| matches!(world.mode(service), FailureMode::Up | FailureMode::Slow(_));
-    let (radarr_up, sonarr_up) = (reachable(Service::Radarr), reachable(Service::Sonarr));
+    let reachable = |service, instance| {
+        matches!(
+            world.instance_mode(service, instance),
+            FailureMode::Up | FailureMode::Slow(_)
+        )
+    };
     let now = Utc::now();
     world.with(|w| {
         let Some(before) = w.requests.get(&id).map(|r| request_json(w, r)) else {
@@ -362,9 +367,15 @@ async fn act_on_request(
         }
         if changed {
             w.seerr_update_parent(id, now);
-            let arr_up = match w.requests.get(&id).map(|r| r.media) {
-                Some(MediaRef::Tv { .. }) => sonarr_up,
-                _ => radarr_up,
+            // A 4K request goes to the 4K server, whose outage fails it.
+            let (media, is_4k) = match w.requests.get(&id) {
+                Some(r) => (Some(r.media), r.is_4k),
+                None => (None, false),
+            };
+            let instance = ArrInstance::of_request(is_4k);
+            let arr_up = match media {
+                Some(MediaRef::Tv { .. }) => reachable(Service::Sonarr, instance),
+                _ => reachable(Service::Radarr, instance),
             };
             w.seerr_hand_off(id, arr_up, now);
         }
@@ -552,7 +563,12 @@ fn media_info(w: &World, media: MediaRef) -> Option<Value> {
         .seasons
         .iter()
         .map(|(n, (id, st))| {
-            json!({"id": id, "seasonNumber": n, "status": st, "status4k": 1,
+            let st4k = m
+                .seasons_4k
+                .get(n)
+                .copied()
+                .unwrap_or(media_status::UNKNOWN);
+            json!({"id": id, "seasonNumber": n, "status": st, "status4k": st4k,
                    "createdAt": date(m.created), "updatedAt": date(m.updated)})
         })
         .collect();
@@ -564,45 +580,65 @@ fn media_info(w: &World, media: MediaRef) -> Option<Value> {
     Some(v)
 }
 
-/// The `media` object of a request (relations not loaded, as in the list).
-fn media_json(w: &World, media: MediaRef, m: &SeerrMedia) -> Value {
-    let (media_type, tmdb_id, tvdb_id, external, slug, service_url) = match media {
+/// What one *arr instance knows of a media, as Seerr keeps it: the *arr's
+/// id of the item (`externalServiceId`), its slug (`externalServiceSlug`)
+/// and its web URL (`serviceUrl`, built by `Media.setServiceUrl` as
+/// `<server url>/movie/<slug>` for Radarr, `<server url>/series/<slug>` for
+/// Sonarr; the URL only when Seerr has the server, so the 4K one only in a
+/// stack with the 4K instances).
+struct ArrSide {
+    external: Option<u64>,
+    slug: String,
+    url: Option<String>,
+}
+
+fn arr_side(w: &World, media: MediaRef, instance: ArrInstance) -> ArrSide {
+    let base = |service: Service| {
+        w.urls
+            .as_ref()
+            .map(|u| u.of_instance(service, instance).map(str::to_string))
+            .unwrap_or_else(|| Some(String::new()))
+    };
+    match media {
         MediaRef::Movie { tmdb_id } => {
-            let radarr = w.movies.get(&tmdb_id).map(|x| x.radarr_id);
-            let base = w
-                .urls
-                .as_ref()
-                .map(|u| u.radarr.clone())
-                .unwrap_or_default();
-            (
-                "movie",
-                tmdb_id,
-                None,
-                radarr,
-                tmdb_id.to_string(),
-                format!("{base}/movie/{tmdb_id}"),
-            )
+            let slug = tmdb_id.to_string();
+            ArrSide {
+                external: w.radarr_movie(instance, tmdb_id).map(|x| x.radarr_id),
+                url: base(Service::Radarr).map(|b| format!("{b}/movie/{slug}")),
+                slug,
+            }
         }
         MediaRef::Tv { tmdb_id } => {
             let s = w.series_by_tmdb(tmdb_id);
             let slug = s.map(|s| slugify(&s.title)).unwrap_or_default();
-            let base = w
-                .urls
-                .as_ref()
-                .map(|u| u.sonarr.clone())
-                .unwrap_or_default();
-            let url = format!("{base}/series/{slug}");
-            (
-                "tv",
-                tmdb_id,
-                s.map(|s| s.tvdb_id),
-                s.map(|s| s.sonarr_id),
+            ArrSide {
+                external: s
+                    .and_then(|s| w.sonarr_series(instance, s.tvdb_id))
+                    .map(|s| s.sonarr_id),
+                url: base(Service::Sonarr).map(|b| format!("{b}/series/{slug}")),
                 slug,
-                url,
-            )
+            }
         }
+    }
+}
+
+/// The `media` object of a request (relations not loaded, as in the list).
+/// The HD and the 4K side each follow Seerr's rule: once the media is
+/// handed to that side's *arr (its status PROCESSING or later, as
+/// `sendToRadarr`/`sendToSonarr` save it after the *arr added the title),
+/// `serviceId`/`serviceId4k` name the server, `externalServiceId(4k)` and
+/// `externalServiceSlug(4k)` the item, `serviceUrl(4k)` its page; before,
+/// they are null (the URL absent). `jellyfinMediaId(4k)` is set by Seerr's
+/// Jellyfin scan ([`World::seerr_sees_jellyfin_movie`]).
+fn media_json(w: &World, media: MediaRef, m: &SeerrMedia) -> Value {
+    let (media_type, tmdb_id, tvdb_id) = match media {
+        MediaRef::Movie { tmdb_id } => ("movie", tmdb_id, None),
+        MediaRef::Tv { tmdb_id } => ("tv", tmdb_id, w.series_by_tmdb(tmdb_id).map(|s| s.tvdb_id)),
     };
+    let hd = arr_side(w, media, ArrInstance::Hd);
     let in_arr = m.status >= media_status::PROCESSING;
+    let uhd = arr_side(w, media, ArrInstance::FourK);
+    let in_arr_4k = m.status_4k >= media_status::PROCESSING && uhd.external.is_some();
     let mut v = json!({
         "downloadStatus": [],
         "downloadStatus4k": [],
@@ -612,34 +648,40 @@ fn media_json(w: &World, media: MediaRef, m: &SeerrMedia) -> Value {
         "tvdbId": tvdb_id,
         "imdbId": null,
         "status": m.status,
-        "status4k": media_status::UNKNOWN,
+        "status4k": m.status_4k,
         "createdAt": date(m.created),
         "updatedAt": date(m.updated),
         "lastSeasonChange": date(m.created),
         "mediaAddedAt": date(m.created),
-        "serviceId": if in_arr { Some(0) } else { None },
-        "serviceId4k": null,
-        "externalServiceId": if in_arr { external } else { None },
-        "externalServiceId4k": null,
-        "externalServiceSlug": if in_arr { Some(slug) } else { None },
-        "externalServiceSlug4k": null,
+        "serviceId": if in_arr { Some(ArrInstance::Hd.seerr_server_id()) } else { None },
+        "serviceId4k": if in_arr_4k { Some(ArrInstance::FourK.seerr_server_id()) } else { None },
+        "externalServiceId": if in_arr { hd.external } else { None },
+        "externalServiceId4k": if in_arr_4k { uhd.external } else { None },
+        "externalServiceSlug": if in_arr { Some(hd.slug) } else { None },
+        "externalServiceSlug4k": if in_arr_4k { Some(uhd.slug) } else { None },
         "ratingKey": null,
         "ratingKey4k": null,
         "jellyfinMediaId": m.jellyfin_id,
-        "jellyfinMediaId4k": null,
+        "jellyfinMediaId4k": m.jellyfin_id_4k,
     });
     if let Some(o) = v.as_object_mut() {
-        if in_arr {
-            o.insert("serviceUrl".into(), json!(service_url));
+        if let (true, Some(url)) = (in_arr, hd.url) {
+            o.insert("serviceUrl".into(), json!(url));
         }
+        if let (true, Some(url)) = (in_arr_4k, uhd.url) {
+            o.insert("serviceUrl4k".into(), json!(url));
+        }
+        let deep_link = |id: &str, urls: &super::SimUrls| {
+            format!(
+                "{}/web/index.html#!/details?id={id}&context=home&serverId={}",
+                urls.jellyfin, w.server_id
+            )
+        };
         if let (Some(id), Some(urls)) = (&m.jellyfin_id, &w.urls) {
-            o.insert(
-                "mediaUrl".into(),
-                json!(format!(
-                    "{}/web/index.html#!/details?id={id}&context=home&serverId={}",
-                    urls.jellyfin, w.server_id
-                )),
-            );
+            o.insert("mediaUrl".into(), json!(deep_link(id, urls)));
+        }
+        if let (Some(id), Some(urls)) = (&m.jellyfin_id_4k, &w.urls) {
+            o.insert("mediaUrl4k".into(), json!(deep_link(id, urls)));
         }
     }
     v
@@ -671,8 +713,8 @@ fn request_json(w: &World, r: &Request) -> Value {
         "createdAt": date(r.created),
         "updatedAt": date(r.updated),
         "type": match r.media { MediaRef::Movie { .. } => "movie", MediaRef::Tv { .. } => "tv" },
-        "is4k": false,
-        "serverId": null,
+        "is4k": r.is_4k,
+        "serverId": r.server_id,
         "profileId": null,
         "rootFolder": null,
         "languageProfileId": null,

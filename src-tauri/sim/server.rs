@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{FailureMode, Service, SimWorld};
+use super::{ArrInstance, FailureMode, Service, SimWorld};
 
 /// A running server: its address, a stop signal and its supervisor task.
 pub(crate) struct ServerHandle {
@@ -28,13 +28,17 @@ pub(crate) struct ServerHandle {
 struct Gate {
     world: SimWorld,
     service: Service,
+    instance: ArrInstance,
     stop: watch::Receiver<bool>,
 }
 
 impl ServerHandle {
-    /// Binds `addr` (port 0: any free port) and serves `router` until stopped.
+    /// Binds `addr` (port 0: any free port) and serves `router` until
+    /// stopped; `instance` says which Radarr/Sonarr it is (whose failure
+    /// mode and counter it follows; `Hd` for the other services).
     pub async fn start(
         service: Service,
+        instance: ArrInstance,
         addr: SocketAddr,
         router: Router,
         world: SimWorld,
@@ -45,6 +49,7 @@ impl ServerHandle {
         let gate = Gate {
             world: world.clone(),
             service,
+            instance,
             stop: stop_rx.clone(),
         };
         let mut app = router.layer(middleware::from_fn_with_state(gate, gate_requests));
@@ -52,13 +57,21 @@ impl ServerHandle {
             let recorder = super::acts::Recorder {
                 world: world.clone(),
                 service,
+                instance: matches!(service, Service::Radarr | Service::Sonarr).then_some(instance),
             };
             app = app.layer(middleware::from_fn_with_state(
                 recorder,
                 super::acts::record,
             ));
         }
-        let task = tokio::spawn(supervise(service, addr, listener, app, world, stop_rx));
+        let task = tokio::spawn(supervise(
+            (service, instance),
+            addr,
+            listener,
+            app,
+            world,
+            stop_rx,
+        ));
         Ok(Self { addr, stop, task })
     }
 
@@ -83,14 +96,14 @@ impl ServerHandle {
 /// Serves while the mode is not `Refused`; drops the listener while it is,
 /// and binds the same port again afterwards.
 async fn supervise(
-    service: Service,
+    (service, instance): (Service, ArrInstance),
     addr: SocketAddr,
     first: TcpListener,
     app: Router,
     world: SimWorld,
     mut stop: watch::Receiver<bool>,
 ) {
-    let Some(mut modes) = world.mode_receiver(service) else {
+    let Some(mut modes) = world.mode_receiver(service, instance) else {
         return;
     };
     let mut listener = Some(first);
@@ -142,8 +155,8 @@ async fn supervise(
 
 /// Counts the request, then answers according to the failure mode.
 async fn gate_requests(State(gate): State<Gate>, request: Request, next: Next) -> Response {
-    gate.world.count_request(gate.service);
-    match gate.world.mode(gate.service) {
+    gate.world.count_request(gate.service, gate.instance);
+    match gate.world.instance_mode(gate.service, gate.instance) {
         FailureMode::Up | FailureMode::Unauthorized => next.run(request).await,
         FailureMode::Refused => {
             let mut r = (StatusCode::SERVICE_UNAVAILABLE, "closing").into_response();
@@ -166,7 +179,7 @@ async fn gate_requests(State(gate): State<Gate>, request: Request, next: Next) -
 }
 
 async fn hang(gate: &Gate) {
-    let Some(mut modes) = gate.world.mode_receiver(gate.service) else {
+    let Some(mut modes) = gate.world.mode_receiver(gate.service, gate.instance) else {
         return;
     };
     let mut stop = gate.stop.clone();

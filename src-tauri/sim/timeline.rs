@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 
-use super::world::{ShokoState, SimError, SimWorld};
+use super::world::{ArrInstance, ShokoState, SimError, SimWorld};
 use super::{FailureMode, Service};
 
 /// One step of a story. Requests are addressed by the TMDB id of their media
@@ -680,6 +680,10 @@ pub fn demo_timeline() -> Timeline {
     Timeline(s)
 }
 
+/// Arrival, available in HD from the start (and requested in 4K when the
+/// stack has the 4K instances).
+const ARRIVAL: u64 = 329_865;
+
 /// How often the demo's autopilot moves what a search grabbed.
 const AUTOPILOT_EVERY: Duration = Duration::from_secs(2);
 
@@ -709,18 +713,18 @@ pub async fn demo_world(world: SimWorld) {
 
 fn seed_demo(world: &SimWorld) -> Result<(), SimError> {
     let today = Utc::now().date_naive();
-    world.add_movie(329_865, "Arrival", 2016, false);
-    let r = world.request_movie(329_865, "alice")?;
+    world.add_movie(ARRIVAL, "Arrival", 2016, false);
+    let r = world.request_movie(ARRIVAL, "alice")?;
     world.approve(r)?;
     let hash = "ae11ae11ae11ae11ae11ae11ae11ae11ae11ae11";
     world.grab_movie(
-        329_865,
+        ARRIVAL,
         hash,
         "Arrival.2016.1080p.BluRay.x264-SPARKS",
         9 * GB,
     )?;
     world.import(hash)?;
-    world.jellyfin_add_movie(329_865)?;
+    world.jellyfin_add_movie(ARRIVAL)?;
 
     let first = NaiveDate::from_ymd_opt(2009, 9, 20).unwrap_or(today);
     world.add_series(
@@ -785,5 +789,22 @@ fn seed_demo(world: &SimWorld) -> Result<(), SimError> {
     )?;
     world.set_progress(H_SHOGUN_STALLED, 0.23, 0)?;
     world.set_torrent_state(H_SHOGUN_STALLED, "stalledDL")?;
+    if world.has_4k_instances() {
+        seed_demo_4k(world)?;
+    }
     Ok(())
+}
+
+/// With the 4K instances ([`super::SimStack::start_4k`]): dave asks for
+/// Arrival in 4K while its HD copy is already in Jellyfin. Seerr sends the
+/// request to the 4K Radarr (`is4k`, `serverId` 1), which grabs a 2160p
+/// release; the autopilot downloads it (about 30 s), the 4K Radarr imports
+/// it under `/media/movies-4k/` and Jellyfin shows it as a separate item of
+/// its 4K library (`/data/movies-4k/...`, the same file name). Only then
+/// is the 4K request available: an app that took the HD copy for it would
+/// show it AVAILABLE from the start.
+fn seed_demo_4k(world: &SimWorld) -> Result<(), SimError> {
+    world.add_movie_in(ArrInstance::FourK, ARRIVAL, "Arrival", 2016, false);
+    let r = world.request_movie_4k(ARRIVAL, "dave")?;
+    world.approve_and_send(r)
 }

@@ -164,8 +164,8 @@ pub(super) async fn post_command(
         .to_string();
     let now = Utc::now();
     let (id, resource) = arr.world.with(|w| {
-        run(w, arr.app, command, &object, now);
-        let slot = usize::from(arr.app.is_sonarr());
+        run(w, (arr.app, arr.instance), command, &object, now);
+        let slot = World::command_slot(arr.app, arr.instance);
         w.command_ids[slot] += 1;
         let id = w.command_ids[slot];
         let resource = command_json(arr.app, id, command, fields, &object, user_agent, now);
@@ -472,38 +472,44 @@ fn int(object: &Map<String, Value>, name: &str) -> Option<u64> {
 
 /// Runs a command against the world (it was pushed with the manual trigger:
 /// its grabs are user-invoked searches).
-fn run(w: &mut World, app: ArrApp, command: &str, object: &Map<String, Value>, now: DateTime<Utc>) {
+fn run(
+    w: &mut World,
+    (app, instance): (ArrApp, ArrInstance),
+    command: &str,
+    object: &Map<String, Value>,
+    now: DateTime<Utc>,
+) {
     let source = ReleaseSource::UserInvokedSearch;
     match (app, command) {
         (ArrApp::Radarr, "MoviesSearch") => {
             let ids = int_list(object, "movieIds").unwrap_or_default();
-            w.search_movies(&ids, source, now);
+            w.search_movies(instance, &ids, source, now);
         }
         (ArrApp::Radarr, "MissingMoviesSearch") => {
-            w.search_missing_movies(source, now);
+            w.search_missing_movies(instance, source, now);
         }
         (ArrApp::Sonarr, "EpisodeSearch") => {
             let ids = int_list(object, "episodeIds").unwrap_or_default();
-            w.search_episode_ids(&ids, source, now);
+            w.search_episode_ids(instance, &ids, source, now);
         }
         (ArrApp::Sonarr, "SeasonSearch") => {
             let (series, season) = (int(object, "seriesId"), int(object, "seasonNumber"));
             if let (Some(series), Some(season)) =
                 (series, season.and_then(|s| u32::try_from(s).ok()))
             {
-                w.search_season(series, season, source, now);
+                w.search_season(instance, series, season, source, now);
             }
         }
         (ArrApp::Sonarr, "SeriesSearch") => {
             if let Some(series) = int(object, "seriesId") {
-                w.search_series(series, source, now);
+                w.search_series(instance, series, source, now);
             }
         }
         (ArrApp::Sonarr, "MissingEpisodeSearch") => {
             let monitored = lookup(object, "monitored")
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
-            w.search_missing_episodes(int(object, "seriesId"), monitored, source, now);
+            w.search_missing_episodes(instance, int(object, "seriesId"), monitored, source, now);
         }
         _ => {}
     }

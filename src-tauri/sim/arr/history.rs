@@ -6,7 +6,7 @@ use super::*;
 pub(super) fn history_json(
     w: &World,
     r: &HistoryRecord,
-    app: ArrApp,
+    (app, instance): (ArrApp, ArrInstance),
     q: &[(String, String)],
 ) -> Value {
     let mut o = Map::new();
@@ -31,7 +31,9 @@ pub(super) fn history_json(
     o.insert("eventType".into(), json!(r.event.name(app)));
     o.insert("data".into(), json!(r.data));
     if app.is_sonarr() {
-        let series = w.series.values().find(|s| s.sonarr_id == r.media_id);
+        let series = w
+            .sonarr_series_all(instance)
+            .find(|s| s.sonarr_id == r.media_id);
         if flag(q, "includeSeries") == Some(true) {
             if let Some(s) = series {
                 o.insert("series".into(), series_json(s, Utc::now().date_naive()));
@@ -48,7 +50,10 @@ pub(super) fn history_json(
             }
         }
     } else if flag(q, "includeMovie") == Some(true) {
-        if let Some(m) = w.movies.values().find(|m| m.radarr_id == r.media_id) {
+        if let Some(m) = w
+            .radarr_movies(instance)
+            .find(|m| m.radarr_id == r.media_id)
+        {
             o.insert("movie".into(), movie_json(m));
         }
     }
@@ -61,12 +66,8 @@ pub(super) fn event_matches(event: HistoryEvent, app: ArrApp, wanted: &str) -> b
     wanted == event.number(app).to_string() || wanted.eq_ignore_ascii_case(event.name(app))
 }
 
-pub(super) fn history_list(w: &World, app: ArrApp) -> &[HistoryRecord] {
-    if app.is_sonarr() {
-        &w.sonarr_history
-    } else {
-        &w.radarr_history
-    }
+pub(super) fn history_list(w: &World, app: ArrApp, instance: ArrInstance) -> &[HistoryRecord] {
+    w.history(app, instance)
 }
 
 pub(super) async fn history(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Response {
@@ -90,7 +91,7 @@ pub(super) async fn history(State(arr): State<Arr>, headers: HeaderMap, Query(q)
     let episode_id = param(&q, "episodeId").and_then(|v| v.parse::<u64>().ok());
     let download_id = param(&q, "downloadId");
     let records = arr.world.with(|w| {
-        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app, arr.instance)
             .iter()
             .filter(|r| events.is_empty() || events.iter().any(|e| event_matches(r.event, app, e)))
             .filter(|r| media_ids.is_empty() || media_ids.contains(&r.media_id))
@@ -106,7 +107,7 @@ pub(super) async fn history(State(arr): State<Arr>, headers: HeaderMap, Query(q)
             .into_iter()
             .skip(p.start())
             .take(p.page_size)
-            .map(|r| history_json(w, r, app, &q))
+            .map(|r| history_json(w, r, (app, arr.instance), &q))
             .collect::<Vec<_>>();
         (total, page)
     });
@@ -144,14 +145,14 @@ pub(super) async fn history_since(
     let app = arr.app;
     let event = param(&q, "eventType");
     let records = arr.world.with(|w| {
-        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app, arr.instance)
             .iter()
             .filter(|r| r.date >= since)
             .filter(|r| event.is_none_or(|e| event_matches(r.event, app, e)))
             .collect();
         rows.sort_by_key(|r| (r.date, r.id));
         rows.into_iter()
-            .map(|r| history_json(w, r, app, &q))
+            .map(|r| history_json(w, r, (app, arr.instance), &q))
             .collect::<Vec<_>>()
     });
     json_ok(&Value::Array(records))
@@ -178,13 +179,12 @@ pub(super) async fn history_of_media(
     let event = param(&q, "eventType");
     let records = arr.world.with(|w| {
         let season_eps: Option<Vec<u64>> = season.map(|n| {
-            w.series
-                .values()
+            w.sonarr_series_all(arr.instance)
                 .filter(|s| s.sonarr_id == id)
                 .flat_map(|s| s.episodes.iter().filter(|e| e.season == n).map(|e| e.id))
                 .collect()
         });
-        let mut rows: Vec<&HistoryRecord> = history_list(w, app)
+        let mut rows: Vec<&HistoryRecord> = history_list(w, app, arr.instance)
             .iter()
             .filter(|r| r.media_id == id)
             .filter(|r| event.is_none_or(|e| event_matches(r.event, app, e)))
@@ -196,7 +196,7 @@ pub(super) async fn history_of_media(
             .collect();
         rows.sort_by_key(|r| std::cmp::Reverse((r.date, r.id)));
         rows.into_iter()
-            .map(|r| history_json(w, r, app, &q))
+            .map(|r| history_json(w, r, (app, arr.instance), &q))
             .collect::<Vec<_>>()
     });
     json_ok(&Value::Array(records))
@@ -232,7 +232,7 @@ pub(super) async fn blocklist(State(arr): State<Arr>, headers: HeaderMap, Query(
         let mut rows: Vec<_> = w
             .blocklist
             .iter()
-            .filter(|b| b.app == app)
+            .filter(|b| b.app == app && b.instance == arr.instance)
             .filter(|b| wanted.is_empty() || wanted.contains(&b.media_id))
             .collect();
         rows.sort_by_key(|b| (b.date, b.id));
@@ -261,10 +261,16 @@ pub(super) async fn blocklist(State(arr): State<Arr>, headers: HeaderMap, Query(
                 o.insert("indexer".into(), json!(INDEXER));
                 o.insert("message".into(), json!(b.message));
                 if app.is_sonarr() {
-                    if let Some(s) = w.series.values().find(|s| s.sonarr_id == b.media_id) {
+                    if let Some(s) = w
+                        .sonarr_series_all(arr.instance)
+                        .find(|s| s.sonarr_id == b.media_id)
+                    {
                         o.insert("series".into(), series_json(s, today));
                     }
-                } else if let Some(m) = w.movies.values().find(|m| m.radarr_id == b.media_id) {
+                } else if let Some(m) = w
+                    .radarr_movies(arr.instance)
+                    .find(|m| m.radarr_id == b.media_id)
+                {
                     o.insert("movie".into(), movie_json(m));
                 }
                 o.insert("id".into(), json!(b.id));

@@ -74,7 +74,7 @@ pub(super) fn movie_json(m: &Movie) -> Value {
     o.insert("imdbId".into(), json!(m.imdb_id));
     o.insert("tmdbId".into(), json!(m.tmdb_id));
     o.insert("titleSlug".into(), json!(m.tmdb_id.to_string()));
-    o.insert("rootFolderPath".into(), json!(MOVIES_ROOT));
+    o.insert("rootFolderPath".into(), json!(m.root));
     o.insert(
         "genres".into(),
         json!(if m.anime {
@@ -117,8 +117,7 @@ pub(super) async fn all_movies(
     let tmdb = param(&q, "tmdbId").and_then(|v| v.parse::<u64>().ok());
     let list = arr.world.with(|w| {
         let mut movies: Vec<&Movie> = w
-            .movies
-            .values()
+            .radarr_movies(arr.instance)
             .filter(|m| tmdb.is_none_or(|t| m.tmdb_id == t))
             .collect();
         movies.sort_by_key(|m| m.radarr_id);
@@ -139,11 +138,12 @@ pub(super) async fn one_movie(
     let Ok(id) = id.parse::<u64>() else {
         return not_found();
     };
-    arr.world
-        .with(|w| match w.movies.values().find(|m| m.radarr_id == id) {
+    arr.world.with(
+        |w| match w.radarr_movies(arr.instance).find(|m| m.radarr_id == id) {
             Some(m) => json_ok(&movie_json(m)),
             None => not_found(),
-        })
+        },
+    )
 }
 
 pub(super) async fn movie_files(
@@ -159,8 +159,7 @@ pub(super) async fn movie_files(
         .filter_map(|v| v.parse().ok())
         .collect();
     let list = arr.world.with(|w| {
-        w.movies
-            .values()
+        w.radarr_movies(arr.instance)
             .filter(|m| ids.contains(&m.radarr_id))
             .filter_map(|m| {
                 m.file
@@ -342,7 +341,7 @@ pub(super) fn series_json(s: &Series, today: NaiveDate) -> Value {
     o.insert("cleanTitle".into(), json!(clean_title(&s.title)));
     o.insert("imdbId".into(), json!(s.imdb_id));
     o.insert("titleSlug".into(), json!(clean_title(&s.title)));
-    o.insert("rootFolderPath".into(), json!(TV_ROOT));
+    o.insert("rootFolderPath".into(), json!(s.root));
     o.insert(
         "genres".into(),
         json!(if s.anime {
@@ -374,8 +373,7 @@ pub(super) async fn all_series(
     let today = Utc::now().date_naive();
     let list = arr.world.with(|w| {
         let mut all: Vec<&Series> = w
-            .series
-            .values()
+            .sonarr_series_all(arr.instance)
             .filter(|s| tvdb.is_none_or(|t| s.tvdb_id == t))
             .collect();
         all.sort_by_key(|s| s.sonarr_id);
@@ -399,11 +397,15 @@ pub(super) async fn one_series(
         return not_found();
     };
     let today = Utc::now().date_naive();
-    arr.world
-        .with(|w| match w.series.values().find(|s| s.sonarr_id == id) {
+    arr.world.with(|w| {
+        match w
+            .sonarr_series_all(arr.instance)
+            .find(|s| s.sonarr_id == id)
+        {
             Some(s) => json_ok(&series_json(s, today)),
             None => not_found(),
-        })
+        }
+    })
 }
 
 pub(super) async fn episodes(State(arr): State<Arr>, headers: HeaderMap, Query(q): Q) -> Response {
@@ -425,7 +427,7 @@ pub(super) async fn episodes(State(arr): State<Arr>, headers: HeaderMap, Query(q
     let today = Utc::now().date_naive();
     let list = arr.world.with(|w| {
         let mut out = Vec::new();
-        for s in w.series.values() {
+        for s in w.sonarr_series_all(arr.instance) {
             if series_id.is_some_and(|id| id != s.sonarr_id) {
                 continue;
             }
@@ -467,7 +469,7 @@ pub(super) async fn episode_files(
     }
     let list = arr.world.with(|w| {
         let mut out = Vec::new();
-        for s in w.series.values() {
+        for s in w.sonarr_series_all(arr.instance) {
             if series_id.is_some_and(|id| id != s.sonarr_id) {
                 continue;
             }

@@ -19,9 +19,12 @@ use serde_json::{json, Map, Value};
 use super::server::{flag, json_ok, json_response, param, params, text};
 use super::world::{
     arr_date, hex_id, ArrState, Download, Episode, HistoryEvent, HistoryRecord, MediaFile, Movie,
-    QueueRemoval, Series, Target, World, DOWNLOADS, INDEXER, MOVIES_ROOT, TV_ROOT,
+    QueueRemoval, Series, Target, World, DOWNLOADS, INDEXER,
 };
-use super::{FailureMode, Service, SimWorld, SIM_RADARR_API_KEY, SIM_SONARR_API_KEY};
+use super::{
+    ArrInstance, FailureMode, Service, SimWorld, SIM_RADARR_4K_API_KEY, SIM_RADARR_API_KEY,
+    SIM_SONARR_4K_API_KEY, SIM_SONARR_API_KEY,
+};
 use crate::ArrApp;
 
 mod commands;
@@ -40,6 +43,9 @@ pub(super) type Q = Query<Vec<(String, String)>>;
 pub(super) struct Arr {
     pub(super) world: SimWorld,
     pub(super) app: ArrApp,
+    /// Which Radarr/Sonarr of the stack this server is: its library,
+    /// queue, history, key and failure mode.
+    pub(super) instance: ArrInstance,
 }
 
 impl Arr {
@@ -51,15 +57,17 @@ impl Arr {
         }
     }
 
-    /// `X-Api-Key`, `?apikey=` or `Authorization: Bearer`; else 401.
+    /// `X-Api-Key`, `?apikey=` or `Authorization: Bearer` with this
+    /// instance's own key; else 401.
     pub(super) fn authorized(&self, headers: &HeaderMap, query: &[(String, String)]) -> bool {
-        if self.world.mode(self.service()) == FailureMode::Unauthorized {
+        if self.world.instance_mode(self.service(), self.instance) == FailureMode::Unauthorized {
             return false;
         }
-        let key = if self.app.is_sonarr() {
-            SIM_SONARR_API_KEY
-        } else {
-            SIM_RADARR_API_KEY
+        let key = match (self.app.is_sonarr(), self.instance) {
+            (true, ArrInstance::Hd) => SIM_SONARR_API_KEY,
+            (false, ArrInstance::Hd) => SIM_RADARR_API_KEY,
+            (true, ArrInstance::FourK) => SIM_SONARR_4K_API_KEY,
+            (false, ArrInstance::FourK) => SIM_RADARR_4K_API_KEY,
         };
         let header = headers.get("x-api-key").and_then(|v| v.to_str().ok());
         let bearer = headers
@@ -85,8 +93,13 @@ pub(super) fn bad_request(message: &str) -> Response {
     json_response(StatusCode::BAD_REQUEST, &json!({"message": message}))
 }
 
-pub(crate) fn router(world: SimWorld, app: ArrApp) -> Router {
-    let state = Arr { world, app };
+/// The router of one Radarr or Sonarr instance.
+pub(crate) fn router(world: SimWorld, app: ArrApp, instance: ArrInstance) -> Router {
+    let state = Arr {
+        world,
+        app,
+        instance,
+    };
     let common = Router::new()
         .route("/ping", get(ping))
         .route("/api/v3/system/status", get(system_status))
@@ -144,13 +157,11 @@ async fn media_cover(
     }
     let seed = arr.world.with(|w| {
         if arr.app.is_sonarr() {
-            w.series
-                .values()
+            w.sonarr_series_all(arr.instance)
                 .find(|s| s.sonarr_id == id)
                 .map(|s| s.tvdb_id * 7 + 1)
         } else {
-            w.movies
-                .values()
+            w.radarr_movies(arr.instance)
                 .find(|m| m.radarr_id == id)
                 .map(|m| m.tmdb_id * 100)
         }

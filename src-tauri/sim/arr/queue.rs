@@ -144,7 +144,7 @@ pub(super) fn queue_records(
     let key = format!("trackedDownload-1-{}", d.upper_hash());
     match (&d.target, app) {
         (Target::Movie { tmdb_id }, ArrApp::Radarr) => {
-            let Some(m) = w.movies.get(tmdb_id) else {
+            let Some(m) = w.radarr_movie(d.instance, *tmdb_id) else {
                 return Vec::new();
             };
             let mut r = base;
@@ -156,7 +156,7 @@ pub(super) fn queue_records(
             vec![(timeleft, Value::Object(r))]
         }
         (Target::Episodes { tvdb_id, episodes }, ArrApp::Sonarr) => {
-            let Some(s) = w.series.get(tvdb_id) else {
+            let Some(s) = w.sonarr_series(d.instance, *tvdb_id) else {
                 return Vec::new();
             };
             episodes
@@ -183,14 +183,17 @@ pub(super) fn queue_records(
     }
 }
 
+/// The queue of one instance: the downloads it grabbed.
 pub(super) fn all_queue_records(
     w: &World,
     app: ArrApp,
+    instance: ArrInstance,
     q: &[(String, String)],
 ) -> Vec<(Option<u64>, Value)> {
     let now = Utc::now();
     w.downloads
         .values()
+        .filter(|d| d.instance == instance)
         .filter(|d| d.in_client || matches!(d.arr, ArrState::Failed(_)))
         .filter(|d| {
             matches!(
@@ -278,7 +281,7 @@ pub(super) async fn queue(State(arr): State<Arr>, headers: HeaderMap, Query(q): 
         .collect();
     let mut records: Vec<(Option<u64>, Value)> = arr
         .world
-        .with(|w| all_queue_records(w, arr.app, &q))
+        .with(|w| all_queue_records(w, arr.app, arr.instance, &q))
         .into_iter()
         .filter(|(_, v)| {
             wanted.is_empty()
@@ -315,7 +318,7 @@ pub(super) async fn queue_details(
     }
     let records: Vec<Value> = arr
         .world
-        .with(|w| all_queue_records(w, arr.app, &q))
+        .with(|w| all_queue_records(w, arr.app, arr.instance, &q))
         .into_iter()
         .map(|(_, v)| v)
         .filter(|v| {
@@ -370,7 +373,7 @@ pub(super) async fn remove_queue_item(
     };
     let now = Utc::now();
     let found = arr.world.with(|w| {
-        let hash = all_queue_records(w, arr.app, &[])
+        let hash = all_queue_records(w, arr.app, arr.instance, &[])
             .into_iter()
             .map(|(_, v)| v)
             .find(|v| v.get("id").and_then(Value::as_u64) == u64::try_from(id).ok())

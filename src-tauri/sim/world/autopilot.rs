@@ -15,7 +15,7 @@ enum Move {
     Progress,
     Import,
     Shoko(u64),
-    Jellyfin(Target),
+    Jellyfin(Target, ArrInstance),
     Stop,
 }
 
@@ -40,7 +40,7 @@ impl SimWorld {
                         AutoStage::Download => Move::Progress,
                         AutoStage::Import => Move::Import,
                         AutoStage::Shoko => Move::Shoko(anidb_of(w, &d.target)),
-                        AutoStage::Jellyfin => Move::Jellyfin(d.target.clone()),
+                        AutoStage::Jellyfin => Move::Jellyfin(d.target.clone(), d.instance),
                     };
                     Some((d.hash.clone(), m))
                 })
@@ -64,7 +64,18 @@ impl SimWorld {
                         Err(_) => AutoStage::Done,
                     }
                 }
-                Move::Jellyfin(target) => {
+                Move::Jellyfin(target, ArrInstance::FourK) => {
+                    let _ = match target {
+                        Target::Movie { tmdb_id } => self
+                            .jellyfin_add_movie_in(ArrInstance::FourK, tmdb_id)
+                            .map(|_| ()),
+                        Target::Episodes { tvdb_id, episodes } => {
+                            self.jellyfin_add_episodes_in(ArrInstance::FourK, tvdb_id, &episodes)
+                        }
+                    };
+                    AutoStage::Done
+                }
+                Move::Jellyfin(target, ArrInstance::Hd) => {
                     let _ = match target {
                         Target::Movie { tmdb_id } => self.jellyfin_show_movie(tmdb_id),
                         Target::Episodes { tvdb_id, episodes } => {
@@ -105,11 +116,7 @@ impl SimWorld {
     /// earlier file, a new item for the new file (Jellyfin keys items by
     /// path).
     fn jellyfin_show_movie(&self, tmdb_id: u64) -> Result<(), SimError> {
-        let known = self.with(|w| {
-            w.jellyfin
-                .iter()
-                .any(|i| i.owner == JfOwner::Movie { tmdb_id })
-        });
+        let known = self.with(|w| w.jellyfin.iter().any(|i| i.is_hd_movie(tmdb_id)));
         if known {
             self.jellyfin_replace_movie(tmdb_id).map(|_| ())
         } else {

@@ -18,7 +18,17 @@ impl SimWorld {
     ) -> Result<(), SimError> {
         let now = Utc::now();
         let hash = check_hash(hash)?;
-        self.with(|w| w.grab_movie(tmdb_id, &hash, release_title, size, ReleaseSource::Rss, now))
+        self.with(|w| {
+            w.grab_movie(
+                ArrInstance::Hd,
+                tmdb_id,
+                &hash,
+                release_title,
+                size,
+                ReleaseSource::Rss,
+                now,
+            )
+        })
     }
 
     /// Sonarr grabs a release for some episodes of a series (a season pack
@@ -36,6 +46,7 @@ impl SimWorld {
         let hash = check_hash(hash)?;
         self.with(|w| {
             w.grab_episodes(
+                ArrInstance::Hd,
                 tvdb_id,
                 episodes,
                 &hash,
@@ -119,7 +130,12 @@ impl SimWorld {
     pub fn age_history(&self, before: chrono::Duration) {
         let newest = Utc::now() - before;
         self.with(|w| {
-            for list in [&mut w.radarr_history, &mut w.sonarr_history] {
+            for list in [
+                &mut w.radarr_history,
+                &mut w.sonarr_history,
+                &mut w.radarr_history_4k,
+                &mut w.sonarr_history_4k,
+            ] {
                 let n = list.len();
                 for (i, r) in list.iter_mut().enumerate() {
                     let steps = i64::try_from(n - 1 - i).unwrap_or(i64::MAX / 40);
@@ -173,9 +189,10 @@ impl SimWorld {
             data.insert("releaseGroup".into(), release_group(&d.name));
             data.insert("size".into(), d.size.to_string());
             data.insert("indexer".into(), INDEXER.into());
-            for (app, media_id, episode_id) in history_targets(w, &d.target) {
-                w.add_history(
+            for (app, media_id, episode_id) in history_targets(w, &d) {
+                w.add_history_in(
                     app,
+                    d.instance,
                     HistoryRecord {
                         id: 0,
                         media_id,
@@ -208,9 +225,10 @@ impl SimWorld {
             data.insert("message".into(), "Manually ignored".into());
             data.insert("releaseGroup".into(), release_group(&d.name));
             data.insert("size".into(), d.size.to_string());
-            for (app, media_id, episode_id) in history_targets(w, &d.target) {
-                w.add_history(
+            for (app, media_id, episode_id) in history_targets(w, &d) {
+                w.add_history_in(
                     app,
+                    d.instance,
                     HistoryRecord {
                         id: 0,
                         media_id,
@@ -244,8 +262,7 @@ impl SimWorld {
                 Target::Movie { tmdb_id } => {
                     let file_id = w.next_id();
                     let movie = w
-                        .movies
-                        .get_mut(tmdb_id)
+                        .radarr_movie_mut(d.instance, *tmdb_id)
                         .ok_or(SimError::UnknownMovie(*tmdb_id))?;
                     let relative = format!("{}.mkv", d.name);
                     let path = format!("{}/{relative}", movie.path());
@@ -269,8 +286,9 @@ impl SimWorld {
                         None,
                     );
                     imported.push(path);
-                    w.add_history(
+                    w.add_history_in(
                         ArrApp::Radarr,
+                        d.instance,
                         HistoryRecord {
                             id: 0,
                             media_id: radarr_id,
@@ -286,12 +304,12 @@ impl SimWorld {
                 Target::Episodes { tvdb_id, episodes } => {
                     let count = episodes.len().max(1) as u64;
                     let per_file = d.size / count;
-                    let release_type = release_type(episodes, w.series.get(tvdb_id));
+                    let release_type =
+                        release_type(episodes, w.sonarr_series(d.instance, *tvdb_id));
                     for (season, number) in episodes {
                         let file_id = w.next_id();
                         let series = w
-                            .series
-                            .get_mut(tvdb_id)
+                            .sonarr_series_mut(d.instance, *tvdb_id)
                             .ok_or(SimError::UnknownSeries(*tvdb_id))?;
                         let series_path = series.path();
                         let title = series.title.clone();
@@ -336,8 +354,9 @@ impl SimWorld {
                             Some(release_type),
                         );
                         imported.push(path);
-                        w.add_history(
+                        w.add_history_in(
                             ArrApp::Sonarr,
+                            d.instance,
                             HistoryRecord {
                                 id: 0,
                                 media_id: sonarr_id,
@@ -397,8 +416,10 @@ impl SimWorld {
 impl World {
     /// The grab behind [`SimWorld::grab_movie`], with the release's source
     /// (`hash` already checked and lower-cased).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn grab_movie(
         &mut self,
+        instance: ArrInstance,
         tmdb_id: u64,
         hash: &str,
         release_title: &str,
@@ -407,23 +428,23 @@ impl World {
         now: DateTime<Utc>,
     ) -> Result<(), SimError> {
         let movie = self
-            .movies
-            .get(&tmdb_id)
+            .radarr_movie(instance, tmdb_id)
             .ok_or(SimError::UnknownMovie(tmdb_id))?;
         let radarr_id = movie.radarr_id;
         let imdb = movie.imdb_id.clone();
         let target = Target::Movie { tmdb_id };
-        supersede_failed(self, &target);
+        supersede_failed(self, instance, &target);
         self.downloads.insert(
             hash.to_string(),
-            new_download(hash, release_title, size, target, now),
+            new_download(hash, release_title, size, target, instance, now),
         );
         let mut data = grab_data(release_title, size, hash, source, now);
         data.insert("tmdbId".into(), tmdb_id.to_string());
         data.insert("imdbId".into(), imdb);
         data.insert("movieMatchType".into(), "Title".into());
-        self.add_history(
+        self.add_history_in(
             ArrApp::Radarr,
+            instance,
             HistoryRecord {
                 id: 0,
                 media_id: radarr_id,
@@ -443,6 +464,7 @@ impl World {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn grab_episodes(
         &mut self,
+        instance: ArrInstance,
         tvdb_id: u64,
         episodes: &[(u32, u32)],
         hash: &str,
@@ -452,8 +474,7 @@ impl World {
         now: DateTime<Utc>,
     ) -> Result<(), SimError> {
         let series = self
-            .series
-            .get(&tvdb_id)
+            .sonarr_series(instance, tvdb_id)
             .ok_or(SimError::UnknownSeries(tvdb_id))?;
         let mut ids = Vec::new();
         for (season, number) in episodes {
@@ -472,12 +493,12 @@ impl World {
             tvdb_id,
             episodes: episodes.to_vec(),
         };
-        supersede_failed(self, &target);
+        supersede_failed(self, instance, &target);
         self.downloads.insert(
             hash.to_string(),
-            new_download(hash, release_title, size, target, now),
+            new_download(hash, release_title, size, target, instance, now),
         );
-        let release_type = release_type(episodes, self.series.get(&tvdb_id));
+        let release_type = release_type(episodes, self.sonarr_series(instance, tvdb_id));
         for episode_id in ids {
             let mut data = grab_data(release_title, size, hash, source, now);
             data.insert("tvdbId".into(), tvdb_id.to_string());
@@ -485,8 +506,9 @@ impl World {
             data.insert("imdbId".into(), imdb.clone());
             data.insert("seriesMatchType".into(), "Title".into());
             data.insert("releaseType".into(), release_type.into());
-            self.add_history(
+            self.add_history_in(
                 ArrApp::Sonarr,
+                instance,
                 HistoryRecord {
                     id: 0,
                     media_id: sonarr_id,
@@ -512,6 +534,7 @@ pub(super) fn new_download(
     name: &str,
     size: u64,
     target: Target,
+    instance: ArrInstance,
     now: DateTime<Utc>,
 ) -> Download {
     Download {
@@ -524,6 +547,7 @@ pub(super) fn new_download(
         added: now,
         completed: None,
         target,
+        instance,
         arr: ArrState::Tracking,
         in_client: true,
         imported_paths: Vec::new(),
@@ -543,10 +567,11 @@ pub(super) fn complete(d: &mut Download, now: DateTime<Utc>) {
     }
 }
 
-/// A new grab replaces an earlier failed download of the same target: the
-/// *arr removes the failed one from the client and the queue.
-pub(super) fn supersede_failed(w: &mut World, target: &Target) {
-    for d in w.downloads.values_mut() {
+/// A new grab replaces an earlier failed download of the same target by the
+/// same instance: the *arr removes the failed one from the client and the
+/// queue.
+pub(super) fn supersede_failed(w: &mut World, instance: ArrInstance, target: &Target) {
+    for d in w.downloads.values_mut().filter(|d| d.instance == instance) {
         let overlaps = match (&d.target, target) {
             (Target::Movie { tmdb_id: a }, Target::Movie { tmdb_id: b }) => a == b,
             (
@@ -642,17 +667,15 @@ pub(super) fn release_type(episodes: &[(u32, u32)], series: Option<&Series>) -> 
 }
 
 /// `(which *arr, movieId/seriesId, episodeId)` for each history record a
-/// download's event writes.
-pub(super) fn history_targets(w: &World, target: &Target) -> Vec<(ArrApp, u64, Option<u64>)> {
-    match target {
+/// download's event writes (in the instance that grabbed it).
+pub(super) fn history_targets(w: &World, d: &Download) -> Vec<(ArrApp, u64, Option<u64>)> {
+    match &d.target {
         Target::Movie { tmdb_id } => w
-            .movies
-            .get(tmdb_id)
+            .radarr_movie(d.instance, *tmdb_id)
             .map(|m| vec![(ArrApp::Radarr, m.radarr_id, None)])
             .unwrap_or_default(),
         Target::Episodes { tvdb_id, episodes } => w
-            .series
-            .get(tvdb_id)
+            .sonarr_series(d.instance, *tvdb_id)
             .map(|s| {
                 episodes
                     .iter()

@@ -8,14 +8,20 @@ impl SimWorld {
 
     /// Adds a film to Seerr's catalogue and Radarr's library (monitored, no
     /// file). Anime films carry TMDB keyword 210024 and Radarr tag `anime`.
+    /// A film only the 4K Radarr had keeps Seerr's media row.
     pub fn add_movie(&self, tmdb_id: u64, title: &str, year: i32, anime: bool) {
         let now = Utc::now();
         self.with(|w| {
             let radarr_id = w.next_id();
-            let seerr = w.new_media(now);
+            let seerr = match w.movies.get(&tmdb_id) {
+                Some(m) if !m.in_library => m.seerr.clone(),
+                _ => w.new_media(now),
+            };
             w.movies.insert(
                 tmdb_id,
                 Movie {
+                    in_library: true,
+                    root: MOVIES_ROOT,
                     radarr_id,
                     tmdb_id,
                     imdb_id: format!("tt{:07}", tmdb_id % 10_000_000),
@@ -45,53 +51,15 @@ impl SimWorld {
         anime: bool,
         seasons: &[(u32, u32, NaiveDate)],
     ) {
-        let now = Utc::now();
-        self.with(|w| {
-            let sonarr_id = w.next_id();
-            let seerr = w.new_media(now);
-            let mut episodes = Vec::new();
-            let mut absolute = 0;
-            for (season, count, first) in seasons {
-                for n in 1..=*count {
-                    let id = w.next_id();
-                    if *season > 0 {
-                        absolute += 1;
-                    }
-                    episodes.push(Episode {
-                        id,
-                        tvdb_id: tvdb_id * 1000 + u64::from(*season) * 100 + u64::from(n),
-                        season: *season,
-                        number: n,
-                        absolute: (anime && *season > 0).then_some(absolute),
-                        title: format!("Episode {n}"),
-                        air_date: Some(*first + chrono::Duration::weeks(i64::from(n) - 1)),
-                        monitored: *season > 0,
-                        file: None,
-                    });
-                }
-            }
-            w.series_tmdb.insert(tmdb_id, tvdb_id);
-            w.series.insert(
-                tvdb_id,
-                Series {
-                    sonarr_id,
-                    tvdb_id,
-                    tmdb_id,
-                    imdb_id: format!("tt{:07}", tvdb_id % 10_000_000),
-                    title: title.to_string(),
-                    year,
-                    anime,
-                    added: now,
-                    seasons: seasons
-                        .iter()
-                        .map(|(n, _, _)| SeasonDef { number: *n })
-                        .collect(),
-                    episodes,
-                    anidb_id: None,
-                    seerr,
-                },
-            );
-        });
+        self.add_series_in(
+            ArrInstance::Hd,
+            tvdb_id,
+            tmdb_id,
+            title,
+            year,
+            anime,
+            seasons,
+        );
     }
 
     /// Renames an episode (Sonarr's and Jellyfin's `title`): episode titles
@@ -127,6 +95,17 @@ impl SimWorld {
     /// A PENDING film request by `user` (created on first use). Returns the
     /// request id.
     pub fn request_movie(&self, tmdb_id: u64, user: &str) -> Result<u64, SimError> {
+        self.request_movie_as(tmdb_id, user, false)
+    }
+
+    /// A PENDING film request, 4K (to the 4K Radarr, `serverId` 1) or not
+    /// (`serverId` null: Seerr's default server).
+    pub(super) fn request_movie_as(
+        &self,
+        tmdb_id: u64,
+        user: &str,
+        is_4k: bool,
+    ) -> Result<u64, SimError> {
         let now = Utc::now();
         self.with(|w| {
             w.movie(tmdb_id)?;
@@ -144,6 +123,8 @@ impl SimWorld {
                     updated: now,
                     requested_by,
                     modified_by: None,
+                    is_4k,
+                    server_id: is_4k.then(|| ArrInstance::FourK.seerr_server_id()),
                 },
             );
             w.refresh_media_status(MediaRef::Movie { tmdb_id }, now);
@@ -157,6 +138,17 @@ impl SimWorld {
         tmdb_id: u64,
         seasons: &[u32],
         user: &str,
+    ) -> Result<u64, SimError> {
+        self.request_series_as(tmdb_id, seasons, user, false)
+    }
+
+    /// A PENDING series request, 4K or not.
+    pub(super) fn request_series_as(
+        &self,
+        tmdb_id: u64,
+        seasons: &[u32],
+        user: &str,
+        is_4k: bool,
     ) -> Result<u64, SimError> {
         let now = Utc::now();
         self.with(|w| {
@@ -185,6 +177,8 @@ impl SimWorld {
                     updated: now,
                     requested_by,
                     modified_by: None,
+                    is_4k,
+                    server_id: is_4k.then(|| ArrInstance::FourK.seerr_server_id()),
                 },
             );
             w.refresh_media_status(MediaRef::Tv { tmdb_id }, now);
@@ -308,6 +302,23 @@ impl SimWorld {
                     done.push(MediaRef::Movie { tmdb_id: m.tmdb_id });
                 }
             }
+            // The scan of a 4K server writes `status4k` (`processMovie`
+            // with `is4k`).
+            let with_4k_file: Vec<u64> = w
+                .movies_4k
+                .values()
+                .filter(|m| m.file.is_some())
+                .map(|m| m.tmdb_id)
+                .collect();
+            for tmdb_id in with_4k_file {
+                if let Some(m) = w.movies.get_mut(&tmdb_id) {
+                    if m.seerr.status_4k != media_status::AVAILABLE {
+                        m.seerr.status_4k = media_status::AVAILABLE;
+                        m.seerr.updated = now;
+                        done.push(MediaRef::Movie { tmdb_id });
+                    }
+                }
+            }
             let today = now.date_naive();
             let mut season_updates = Vec::new();
             for s in w.series.values() {
@@ -394,5 +405,64 @@ impl SimWorld {
                 }
             }
         });
+    }
+}
+
+impl World {
+    /// A series as Sonarr adds it (the HD root, in the library), with fresh
+    /// series and episode ids and a new Seerr media row.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_series(
+        &mut self,
+        tvdb_id: u64,
+        tmdb_id: u64,
+        title: &str,
+        year: i32,
+        anime: bool,
+        seasons: &[(u32, u32, NaiveDate)],
+        now: DateTime<Utc>,
+    ) -> Series {
+        let sonarr_id = self.next_id();
+        let seerr = self.new_media(now);
+        let mut episodes = Vec::new();
+        let mut absolute = 0;
+        for (season, count, first) in seasons {
+            for n in 1..=*count {
+                let id = self.next_id();
+                if *season > 0 {
+                    absolute += 1;
+                }
+                episodes.push(Episode {
+                    id,
+                    tvdb_id: tvdb_id * 1000 + u64::from(*season) * 100 + u64::from(n),
+                    season: *season,
+                    number: n,
+                    absolute: (anime && *season > 0).then_some(absolute),
+                    title: format!("Episode {n}"),
+                    air_date: Some(*first + chrono::Duration::weeks(i64::from(n) - 1)),
+                    monitored: *season > 0,
+                    file: None,
+                });
+            }
+        }
+        Series {
+            in_library: true,
+            root: TV_ROOT,
+            sonarr_id,
+            tvdb_id,
+            tmdb_id,
+            imdb_id: format!("tt{:07}", tvdb_id % 10_000_000),
+            title: title.to_string(),
+            year,
+            anime,
+            added: now,
+            seasons: seasons
+                .iter()
+                .map(|(n, _, _)| SeasonDef { number: *n })
+                .collect(),
+            episodes,
+            anidb_id: None,
+            seerr,
+        }
     }
 }

@@ -53,11 +53,7 @@ impl SimWorld {
         let now = Utc::now();
         self.with(|w| {
             w.movie(tmdb_id)?;
-            if let Some(existing) = w
-                .jellyfin
-                .iter()
-                .find(|i| i.owner == JfOwner::Movie { tmdb_id })
-            {
+            if let Some(existing) = w.jellyfin.iter().find(|i| i.is_hd_movie(tmdb_id)) {
                 return Ok(existing.id.clone());
             }
             w.jellyfin_push_movie(tmdb_id, now)
@@ -72,7 +68,7 @@ impl SimWorld {
     pub fn jellyfin_remove_movie(&self, tmdb_id: u64) -> Result<(), SimError> {
         self.with(|w| {
             w.movie(tmdb_id)?;
-            w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
+            w.jellyfin.retain(|i| !i.is_hd_movie(tmdb_id));
             Ok(())
         })
     }
@@ -89,7 +85,7 @@ impl SimWorld {
         let now = Utc::now();
         self.with(|w| {
             w.movie(tmdb_id)?;
-            w.jellyfin.retain(|i| i.owner != JfOwner::Movie { tmdb_id });
+            w.jellyfin.retain(|i| !i.is_hd_movie(tmdb_id));
             w.jellyfin_push_movie(tmdb_id, now)
         })
     }
@@ -102,11 +98,7 @@ impl SimWorld {
         let now = Utc::now();
         self.with(|w| {
             w.movie(tmdb_id)?;
-            let Some(pos) = w
-                .jellyfin
-                .iter()
-                .position(|i| i.owner == JfOwner::Movie { tmdb_id })
-            else {
+            let Some(pos) = w.jellyfin.iter().position(|i| i.is_hd_movie(tmdb_id)) else {
                 return Err(SimError::NotInJellyfin(tmdb_id));
             };
             let fresh = w.jellyfin_movie_item(tmdb_id, w.jellyfin[pos].id.clone(), now)?;
@@ -126,7 +118,7 @@ impl SimWorld {
         tvdb_id: u64,
         episodes: &[(u32, u32)],
     ) -> Result<(), SimError> {
-        self.add_jf_episodes(tvdb_id, episodes, false)
+        self.add_jf_episodes_in(ArrInstance::Hd, tvdb_id, episodes, false)
     }
 
     /// Jellyfin shows a metadata-only (virtual) episode: no file, no path,
@@ -137,22 +129,27 @@ impl SimWorld {
         season: u32,
         episode: u32,
     ) -> Result<(), SimError> {
-        self.add_jf_episodes(tvdb_id, &[(season, episode)], true)
+        self.add_jf_episodes_in(ArrInstance::Hd, tvdb_id, &[(season, episode)], true)
     }
 
-    pub(super) fn add_jf_episodes(
+    /// Jellyfin shows episodes of one library: the HD one from the HD
+    /// Sonarr's files (Jellyfin's paths are Sonarr's), the 4K one, in its
+    /// own series item, from the 4K Sonarr's files under `/data/tv-4k/`.
+    pub(super) fn add_jf_episodes_in(
         &self,
+        library: ArrInstance,
         tvdb_id: u64,
         episodes: &[(u32, u32)],
         virtual_item: bool,
     ) -> Result<(), SimError> {
         let now = Utc::now();
         self.with(|w| {
-            let series = w
-                .series
-                .get(&tvdb_id)
-                .ok_or(SimError::UnknownSeries(tvdb_id))?
-                .clone();
+            let series = match library {
+                ArrInstance::Hd => w.series.get(&tvdb_id),
+                ArrInstance::FourK => w.sonarr_series(library, tvdb_id),
+            }
+            .ok_or(SimError::UnknownSeries(tvdb_id))?
+            .clone();
             for (season, number) in episodes {
                 if series.episode(*season, *number).is_none() {
                     return Err(SimError::UnknownEpisode {
@@ -165,7 +162,7 @@ impl SimWorld {
             let series_item = match w
                 .jellyfin
                 .iter()
-                .find(|i| i.owner == JfOwner::Series { tvdb_id })
+                .find(|i| i.owner == JfOwner::Series { tvdb_id } && i.library == library)
             {
                 Some(i) => i.id.clone(),
                 None => {
@@ -185,11 +182,15 @@ impl SimWorld {
                     }
                     let path = if series.anime {
                         format!("{JELLYFIN_VFS}{}", series.folder())
+                    } else if library.is_4k() {
+                        format!("{JELLYFIN_TV_4K}{}", series.folder())
                     } else {
                         series.path()
                     };
                     w.jellyfin.push(JfItem {
                         id: id.clone(),
+                        library,
+                        versions: Vec::new(),
                         kind: JfKind::Series,
                         owner: JfOwner::Series { tvdb_id },
                         name: series.title.clone(),
@@ -210,6 +211,7 @@ impl SimWorld {
             let existing: HashMap<(u32, u32), bool> = w
                 .jellyfin
                 .iter()
+                .filter(|i| i.library == library)
                 .filter_map(|i| match i.owner {
                     JfOwner::Episode {
                         tvdb_id: t,
@@ -229,7 +231,8 @@ impl SimWorld {
                     if virtual_item || !was_virtual {
                         continue;
                     }
-                    w.jellyfin.retain(|i| i.owner != owner);
+                    w.jellyfin
+                        .retain(|i| i.owner != owner || i.library != library);
                 }
                 let Some(e) = series.episode(*season, *number) else {
                     continue;
@@ -270,13 +273,23 @@ impl SimWorld {
                         ));
                     } else {
                         ids.insert("Tvdb".to_string(), e.tvdb_id.to_string());
-                        path = Some(file.map(|f| f.path).unwrap_or_else(|| {
+                        let default = || {
                             format!(
                                 "{}/Season {season:02}/{} - S{season:02}E{number:02}.mkv",
                                 series.path(),
                                 series.title
                             )
-                        }));
+                        };
+                        path = Some(if library.is_4k() {
+                            let full = file.map(|f| f.path).unwrap_or_else(default);
+                            format!(
+                                "{JELLYFIN_TV_4K}{}/Season {season:02}/{}",
+                                series.folder(),
+                                super::instances::file_name(&full)
+                            )
+                        } else {
+                            file.map(|f| f.path).unwrap_or_else(default)
+                        });
                     }
                 } else if !series.anime {
                     ids.insert("Tvdb".to_string(), e.tvdb_id.to_string());
@@ -284,6 +297,8 @@ impl SimWorld {
                 let id = w.new_jf_id();
                 w.jellyfin.push(JfItem {
                     id,
+                    library,
+                    versions: Vec::new(),
                     kind: JfKind::Episode,
                     owner,
                     name: e.title.clone(),

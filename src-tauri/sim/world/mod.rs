@@ -102,7 +102,76 @@ pub enum SimError {
     NotInJellyfin(u64),
 }
 
-/// A Seerr media row, shared by the film or series it belongs to.
+/// Which Radarr or Sonarr of the stack a server or a story step is about:
+/// the first one (HD, the only one of a [`super::SimStack::start`] stack)
+/// or the second, 4K one ([`super::SimStack::start_4k`]). Each has its own
+/// library (its own movie, series, episode and file ids), queue, history,
+/// blocklist, API key and failure mode; both share qBittorrent and
+/// Jellyfin, as real setups do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum ArrInstance {
+    /// The first Radarr/Sonarr (`name = "hd"` in the config's array form).
+    #[default]
+    Hd,
+    /// The second Radarr/Sonarr (`name = "4k"`, `is_4k = true`).
+    FourK,
+}
+
+impl ArrInstance {
+    /// Both instances, in config order.
+    pub const ALL: [ArrInstance; 2] = [ArrInstance::Hd, ArrInstance::FourK];
+
+    /// The instance's name in the config's array form: `hd` or `4k`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hd => "hd",
+            Self::FourK => "4k",
+        }
+    }
+
+    /// Whether Seerr sends 4K requests to it.
+    pub fn is_4k(self) -> bool {
+        self == Self::FourK
+    }
+
+    /// The id Seerr gives this server in its Radarr (or Sonarr) settings:
+    /// the first server added gets 0, each next one the last id + 1
+    /// (`server/routes/settings/radarr.ts`). A request's `serverId` and a
+    /// media's `serviceId`/`serviceId4k` hold it.
+    pub fn seerr_server_id(self) -> u64 {
+        match self {
+            Self::Hd => 0,
+            Self::FourK => 1,
+        }
+    }
+
+    /// The instance Seerr sends a request to (`is4k`).
+    pub fn of_request(is_4k: bool) -> Self {
+        if is_4k {
+            Self::FourK
+        } else {
+            Self::Hd
+        }
+    }
+}
+
+/// How many failure-mode and counter slots the world keeps: one per
+/// service, and one each for the 4K Radarr and Sonarr.
+pub(crate) const SLOTS: usize = 8;
+
+/// The slot of a service's instance (the HD instance and the services that
+/// have only one share the service's own index).
+pub(crate) fn slot(service: Service, instance: ArrInstance) -> usize {
+    match (service, instance) {
+        (Service::Radarr, ArrInstance::FourK) => 6,
+        (Service::Sonarr, ArrInstance::FourK) => 7,
+        _ => service.index(),
+    }
+}
+
+/// A Seerr media row, shared by the film or series it belongs to. Seerr
+/// keeps the HD and the 4K state side by side (`status`/`status4k`,
+/// `jellyfinMediaId`/`jellyfinMediaId4k`, season `status`/`status4k`).
 #[derive(Debug, Clone)]
 pub(crate) struct SeerrMedia {
     pub id: u64,
@@ -112,6 +181,33 @@ pub(crate) struct SeerrMedia {
     pub jellyfin_id: Option<String>,
     /// Per-season media status (tv only), with the season row id.
     pub seasons: BTreeMap<u32, (u64, u8)>,
+    /// `status4k`.
+    pub status_4k: u8,
+    /// `jellyfinMediaId4k`.
+    pub jellyfin_id_4k: Option<String>,
+    /// Per-season `status4k` (tv only); the row id is the one in `seasons`
+    /// when there is one.
+    pub seasons_4k: BTreeMap<u32, u8>,
+}
+
+impl SeerrMedia {
+    /// `status` or `status4k`.
+    pub fn status_of(&self, is_4k: bool) -> u8 {
+        if is_4k {
+            self.status_4k
+        } else {
+            self.status
+        }
+    }
+
+    /// The status Seerr keeps for one kind of request.
+    pub fn status_mut(&mut self, is_4k: bool) -> &mut u8 {
+        if is_4k {
+            &mut self.status_4k
+        } else {
+            &mut self.status
+        }
+    }
 }
 
 /// A file in the Radarr/Sonarr library.
@@ -128,9 +224,17 @@ pub(crate) struct MediaFile {
     pub scene_name: String,
 }
 
-/// A film known to Seerr (TMDB) and Radarr.
+/// A film known to Seerr (TMDB) and Radarr. `World::movies` holds Seerr's
+/// catalogue with the HD Radarr's copy; `World::movies_4k` the 4K Radarr's
+/// own copies (their `seerr` row is a copy Seerr never reads: Seerr reads
+/// the catalogue's).
 #[derive(Debug, Clone)]
 pub(crate) struct Movie {
+    /// Whether this instance's Radarr has the film (false for a film of
+    /// Seerr's catalogue that only the 4K Radarr has).
+    pub in_library: bool,
+    /// The instance's root folder (`/media/movies/`, `/media/movies-4k/`).
+    pub root: &'static str,
     pub radarr_id: u64,
     pub tmdb_id: u64,
     pub imdb_id: String,
@@ -150,7 +254,7 @@ impl Movie {
     }
     /// The Radarr movie path.
     pub fn path(&self) -> String {
-        format!("{MOVIES_ROOT}{}", self.folder())
+        format!("{}{}", self.root, self.folder())
     }
 }
 
@@ -174,9 +278,16 @@ pub(crate) struct Episode {
     pub file: Option<MediaFile>,
 }
 
-/// A series known to Seerr (TMDB), Sonarr (TVDB).
+/// A series known to Seerr (TMDB), Sonarr (TVDB). As for films,
+/// `World::series` holds Seerr's catalogue with the HD Sonarr's copy,
+/// `World::series_4k` the 4K Sonarr's copies (own series, episode and file
+/// ids).
 #[derive(Debug, Clone)]
 pub(crate) struct Series {
+    /// Whether this instance's Sonarr has the series.
+    pub in_library: bool,
+    /// The instance's root folder (`/media/tv/`, `/media/tv-4k/`).
+    pub root: &'static str,
     pub sonarr_id: u64,
     pub tvdb_id: u64,
     pub tmdb_id: u64,
@@ -198,7 +309,7 @@ impl Series {
     }
     /// The Sonarr series path.
     pub fn path(&self) -> String {
-        format!("{TV_ROOT}{}", self.folder())
+        format!("{}{}", self.root, self.folder())
     }
     pub fn episode(&self, season: u32, number: u32) -> Option<&Episode> {
         self.episodes
@@ -259,6 +370,11 @@ pub(crate) struct Request {
     pub updated: DateTime<Utc>,
     pub requested_by: u64,
     pub modified_by: Option<u64>,
+    /// `is4k`: Seerr sends it to a 4K server and follows `status4k`.
+    pub is_4k: bool,
+    /// `serverId`: the server the requester chose (null: the default one
+    /// for its kind).
+    pub server_id: Option<u64>,
 }
 
 /// What a download carries.
@@ -303,6 +419,9 @@ pub(crate) struct Download {
     pub added: DateTime<Utc>,
     pub completed: Option<DateTime<Utc>>,
     pub target: Target,
+    /// The Radarr or Sonarr that grabbed it (whose queue and history show
+    /// it; qBittorrent is shared).
+    pub instance: ArrInstance,
     pub arr: ArrState,
     pub in_client: bool,
     /// Library paths imported from this download.
@@ -400,6 +519,7 @@ pub(crate) enum AutoStage {
 pub(crate) struct BlocklistEntry {
     pub id: u64,
     pub app: ArrApp,
+    pub instance: ArrInstance,
     /// `movieId` (Radarr) or `seriesId` (Sonarr).
     pub media_id: u64,
     pub episode_ids: Vec<u64>,
@@ -486,10 +606,26 @@ pub(crate) enum JfOwner {
     },
 }
 
+/// One more version of a film merged into a Jellyfin item (a file in the
+/// same folder named `<folder> - <label>`): it keeps its own item Id, which
+/// is its media source's `Id`.
+#[derive(Debug, Clone)]
+pub(crate) struct JfVersion {
+    pub id: String,
+    pub path: String,
+    pub size: u64,
+}
+
 /// A Jellyfin library item.
 #[derive(Debug, Clone)]
 pub(crate) struct JfItem {
     pub id: String,
+    /// The library (root folder) it is in: the HD one, or the 4K one
+    /// (`/data/movies-4k/`, `/data/tv-4k/`).
+    pub library: ArrInstance,
+    /// Other versions merged into this item; its own file (`path`) is the
+    /// primary version.
+    pub versions: Vec<JfVersion>,
     pub kind: JfKind,
     pub owner: JfOwner,
     pub name: String,
@@ -525,6 +661,13 @@ pub(crate) struct QbSession {
 pub(crate) const MOVIES_ROOT: &str = "/media/movies/";
 pub(crate) const TV_ROOT: &str = "/media/tv/";
 pub(crate) const SHOKO_ROOT: &str = "/mnt/anime/";
+/// The 4K Radarr's and Sonarr's roots.
+pub(crate) const MOVIES_4K_ROOT: &str = "/media/movies-4k/";
+pub(crate) const TV_4K_ROOT: &str = "/media/tv-4k/";
+/// Where Jellyfin mounts the 4K libraries: another prefix than the *arrs'
+/// (`/data/...` against `/media/...`), the same file names.
+pub(crate) const JELLYFIN_MOVIES_4K: &str = "/data/movies-4k/";
+pub(crate) const JELLYFIN_TV_4K: &str = "/data/tv-4k/";
 pub(crate) const DOWNLOADS: &str = "/downloads/complete";
 
 /// The whole simulated state.
@@ -535,12 +678,18 @@ pub(crate) struct World {
     pub users: BTreeMap<u64, User>,
     pub movies: BTreeMap<u64, Movie>,
     pub series: BTreeMap<u64, Series>,
+    /// The 4K Radarr's films, by TMDB id.
+    pub movies_4k: BTreeMap<u64, Movie>,
+    /// The 4K Sonarr's series, by TVDB id.
+    pub series_4k: BTreeMap<u64, Series>,
     /// TMDB id → TVDB id of every series (Seerr keys tv by TMDB).
     series_tmdb: HashMap<u64, u64>,
     pub requests: BTreeMap<u64, Request>,
     pub downloads: BTreeMap<String, Download>,
     pub radarr_history: Vec<HistoryRecord>,
     pub sonarr_history: Vec<HistoryRecord>,
+    pub radarr_history_4k: Vec<HistoryRecord>,
+    pub sonarr_history_4k: Vec<HistoryRecord>,
     pub shoko_files: Vec<ShokoFile>,
     /// AniDB anime id → Shoko series id.
     pub shoko_series: BTreeMap<u64, u64>,
@@ -562,19 +711,22 @@ pub(crate) struct World {
     /// Whether an *arr search finds a release to grab
     /// ([`SimWorld::set_search_grabs`]).
     pub search_grabs: bool,
-    /// The last command id Radarr and Sonarr handed out.
-    pub command_ids: [u64; 2],
+    /// The last command id Radarr, Sonarr, the 4K Radarr and the 4K Sonarr
+    /// handed out.
+    pub command_ids: [u64; 4],
     next_id: u64,
 }
 
 mod autopilot;
 mod downloads;
+mod instances;
 mod library;
 mod media_servers;
 mod rules;
 mod search;
 
 pub(crate) use self::downloads::{INDEXER, JELLYFIN_VFS};
+pub(crate) use self::instances::{file_name, video_width};
 pub(crate) use self::search::{QueueRemoval, ReleaseSource};
 
 /// The path Shoko sees below its import folder: the library path without
@@ -583,6 +735,8 @@ pub(crate) fn shoko_relative(library_path: &str) -> String {
     library_path
         .strip_prefix(MOVIES_ROOT)
         .or_else(|| library_path.strip_prefix(TV_ROOT))
+        .or_else(|| library_path.strip_prefix(MOVIES_4K_ROOT))
+        .or_else(|| library_path.strip_prefix(TV_4K_ROOT))
         .unwrap_or(library_path.trim_start_matches('/'))
         .to_string()
 }
@@ -643,11 +797,10 @@ impl SimWorld {
 
     /// An empty world whose generated ids come from `seed`.
     pub fn with_seed(seed: u64) -> Self {
-        let modes = Service::ALL
-            .iter()
+        let modes = (0..SLOTS)
             .map(|_| watch::channel(FailureMode::Up).0)
             .collect();
-        let served = Service::ALL.iter().map(|_| AtomicU64::new(0)).collect();
+        let served = (0..SLOTS).map(|_| AtomicU64::new(0)).collect();
         Self {
             inner: Arc::new(Inner {
                 world: Mutex::new(World::new(seed)),
@@ -678,41 +831,63 @@ impl SimWorld {
         self.with(|w| w.tmdb_unreachable = !reachable);
     }
 
-    /// Switches how a service answers from now on.
+    /// Switches how a service answers from now on (for Radarr and Sonarr:
+    /// the HD instance; [`Self::set_instance_mode`] for the 4K one).
     pub fn set_mode(&self, service: Service, mode: FailureMode) {
-        if let Some(tx) = self.inner.modes.get(service.index()) {
+        self.set_instance_mode(service, ArrInstance::Hd, mode);
+    }
+
+    /// Switches how one instance of a service answers from now on: an
+    /// outage of the 4K Radarr leaves the HD one up. For the services
+    /// that have one instance, `instance` is ignored.
+    pub fn set_instance_mode(&self, service: Service, instance: ArrInstance, mode: FailureMode) {
+        if let Some(tx) = self.inner.modes.get(slot(service, instance)) {
             tx.send_replace(mode);
         }
     }
 
-    /// How a service answers now.
+    /// How a service answers now (Radarr, Sonarr: the HD instance).
     pub fn mode(&self, service: Service) -> FailureMode {
+        self.instance_mode(service, ArrInstance::Hd)
+    }
+
+    /// How one instance of a service answers now.
+    pub fn instance_mode(&self, service: Service, instance: ArrInstance) -> FailureMode {
         self.inner
             .modes
-            .get(service.index())
+            .get(slot(service, instance))
             .map(|tx| *tx.borrow())
             .unwrap_or(FailureMode::Up)
     }
 
-    pub(crate) fn mode_receiver(&self, service: Service) -> Option<watch::Receiver<FailureMode>> {
+    pub(crate) fn mode_receiver(
+        &self,
+        service: Service,
+        instance: ArrInstance,
+    ) -> Option<watch::Receiver<FailureMode>> {
         self.inner
             .modes
-            .get(service.index())
+            .get(slot(service, instance))
             .map(|tx| tx.subscribe())
     }
 
     /// How many HTTP requests a service has received (failure-mode answers
-    /// included, refused connections not).
+    /// included, refused connections not); Radarr, Sonarr: the HD instance.
     pub fn requests_served(&self, service: Service) -> u64 {
+        self.requests_served_in(service, ArrInstance::Hd)
+    }
+
+    /// How many HTTP requests one instance of a service has received.
+    pub fn requests_served_in(&self, service: Service, instance: ArrInstance) -> u64 {
         self.inner
             .served
-            .get(service.index())
+            .get(slot(service, instance))
             .map(|c| c.load(Ordering::Relaxed))
             .unwrap_or(0)
     }
 
-    pub(crate) fn count_request(&self, service: Service) {
-        if let Some(c) = self.inner.served.get(service.index()) {
+    pub(crate) fn count_request(&self, service: Service, instance: ArrInstance) {
+        if let Some(c) = self.inner.served.get(slot(service, instance)) {
             c.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -28,11 +28,15 @@ impl World {
             users,
             movies: BTreeMap::new(),
             series: BTreeMap::new(),
+            movies_4k: BTreeMap::new(),
+            series_4k: BTreeMap::new(),
             series_tmdb: HashMap::new(),
             requests: BTreeMap::new(),
             downloads: BTreeMap::new(),
             radarr_history: Vec::new(),
             sonarr_history: Vec::new(),
+            radarr_history_4k: Vec::new(),
+            sonarr_history_4k: Vec::new(),
             shoko_files: Vec::new(),
             shoko_series: BTreeMap::new(),
             jellyfin: Vec::new(),
@@ -45,7 +49,7 @@ impl World {
             tmdb_unreachable: false,
             blocklist: Vec::new(),
             search_grabs: true,
-            command_ids: [0, 0],
+            command_ids: [0; 4],
             next_id: 100,
         }
     }
@@ -75,6 +79,9 @@ impl World {
             updated: now,
             jellyfin_id: None,
             seasons: BTreeMap::new(),
+            status_4k: media_status::UNKNOWN,
+            jellyfin_id_4k: None,
+            seasons_4k: BTreeMap::new(),
         }
     }
 
@@ -146,20 +153,32 @@ impl World {
     }
 
     /// Recomputes a media's status from its requests (pending/processing/unknown),
-    /// keeping availability that Jellyfin or a scan established.
+    /// keeping availability that Jellyfin or a scan established: `status`
+    /// from the HD requests, `status4k` from the 4K ones.
     pub(super) fn refresh_media_status(&mut self, media: MediaRef, now: DateTime<Utc>) {
+        self.refresh_media_status_of(media, false, now);
+        self.refresh_media_status_of(media, true, now);
+    }
+
+    fn refresh_media_status_of(&mut self, media: MediaRef, is_4k: bool, now: DateTime<Utc>) {
         let now = self.seerr_time(now);
         let statuses: Vec<u8> = self
             .requests
             .values()
-            .filter(|r| r.media == media)
+            .filter(|r| r.media == media && r.is_4k == is_4k)
             .map(|r| r.status)
             .collect();
-        let Some(m) = self.media_of_mut(media) else {
+        let Some(media_row) = self.media_of_mut(media) else {
             return;
         };
+        let updated = &mut media_row.updated;
+        let m = if is_4k {
+            &mut media_row.status_4k
+        } else {
+            &mut media_row.status
+        };
         if matches!(
-            m.status,
+            *m,
             media_status::AVAILABLE | media_status::PARTIALLY_AVAILABLE
         ) {
             return;
@@ -167,7 +186,7 @@ impl World {
         // DELETED stays while nothing is approved: a new request does not
         // reset it (only UNKNOWN becomes PENDING), an approval makes it
         // PROCESSING (`MediaRequestSubscriber.updateParentStatus`).
-        if m.status == media_status::DELETED && !statuses.contains(&request_status::APPROVED) {
+        if *m == media_status::DELETED && !statuses.contains(&request_status::APPROVED) {
             return;
         }
         let status = if statuses.contains(&request_status::APPROVED)
@@ -179,9 +198,9 @@ impl World {
         } else {
             media_status::UNKNOWN
         };
-        if status != m.status {
-            m.status = status;
-            m.updated = now;
+        if status != *m {
+            *m = status;
+            *updated = now;
         }
     }
 
@@ -204,18 +223,30 @@ impl World {
         Ok(())
     }
 
-    pub(super) fn add_history(&mut self, app: ArrApp, mut rec: HistoryRecord) {
+    pub(super) fn add_history(&mut self, app: ArrApp, rec: HistoryRecord) {
+        self.add_history_in(app, ArrInstance::Hd, rec);
+    }
+
+    /// Writes a record into one instance's history (ids are unique across
+    /// both instances, as the world's ids are).
+    pub(super) fn add_history_in(
+        &mut self,
+        app: ArrApp,
+        instance: ArrInstance,
+        mut rec: HistoryRecord,
+    ) {
         rec.id = self.next_id();
-        if app.is_sonarr() {
-            self.sonarr_history.push(rec);
-        } else {
-            self.radarr_history.push(rec);
-        }
+        self.history_mut(app, instance).push(rec);
     }
 
     /// Marks the media of every open request for this film/series available
     /// when Jellyfin shows it (the Jellyfin scan of Seerr), and completes the
-    /// approved requests (v2.6+ behaviour).
+    /// approved requests (v2.6+ behaviour). As Seerr's scanner
+    /// (`processJellyfinMovie`) does, the item's media sources decide which:
+    /// a video wider than 2000 px makes the 4K side AVAILABLE (with
+    /// `jellyfinMediaId4k`) when a 4K Radarr is configured, any other the
+    /// HD side; an item with both versions merged makes both AVAILABLE with
+    /// the same item Id. Without a 4K Radarr every version counts as HD.
     pub(super) fn seerr_sees_jellyfin_movie(
         &mut self,
         tmdb_id: u64,
@@ -223,6 +254,15 @@ impl World {
         now: DateTime<Utc>,
     ) {
         let now = self.seerr_time(now);
+        let enable_4k = self.has_4k(ArrApp::Radarr);
+        let widths: Vec<u32> = self
+            .jellyfin
+            .iter()
+            .find(|i| i.id == item_id)
+            .map(|i| i.source_widths())
+            .unwrap_or_else(|| vec![1920]);
+        let has_4k = widths.iter().any(|w| *w > 2000);
+        let has_other = widths.iter().any(|w| *w <= 2000);
         if let Some(m) = self.movies.get_mut(&tmdb_id) {
             if m.anime {
                 // Jellyseerr ≤2.7 does not understand Shokofin's AniDB ids.
@@ -230,11 +270,21 @@ impl World {
             }
             // The scan saves the media only when something changed: the
             // status, or `jellyfinMediaId` when the item has a new Id.
-            if m.seerr.status != media_status::AVAILABLE
-                || m.seerr.jellyfin_id.as_deref() != Some(item_id)
+            if (has_other || (has_4k && !enable_4k))
+                && (m.seerr.status != media_status::AVAILABLE
+                    || m.seerr.jellyfin_id.as_deref() != Some(item_id))
             {
                 m.seerr.status = media_status::AVAILABLE;
                 m.seerr.jellyfin_id = Some(item_id.to_string());
+                m.seerr.updated = now;
+            }
+            if has_4k
+                && enable_4k
+                && (m.seerr.status_4k != media_status::AVAILABLE
+                    || m.seerr.jellyfin_id_4k.as_deref() != Some(item_id))
+            {
+                m.seerr.status_4k = media_status::AVAILABLE;
+                m.seerr.jellyfin_id_4k = Some(item_id.to_string());
                 m.seerr.updated = now;
             }
         }
@@ -243,25 +293,44 @@ impl World {
 
     pub(super) fn complete_requests(&mut self, media: MediaRef, now: DateTime<Utc>) {
         let now = self.seerr_time(now);
-        let season_status = self.media_of(media).map(|m| m.seasons.clone());
+        let season_status: BTreeMap<u32, u8> = self
+            .media_of(media)
+            .map(|m| m.seasons.iter().map(|(n, (_, st))| (*n, *st)).collect())
+            .unwrap_or_default();
+        let season_status_4k = self
+            .media_of(media)
+            .map(|m| m.seasons_4k.clone())
+            .unwrap_or_default();
         let media_available = self
             .media_of(media)
             .is_some_and(|m| m.status == media_status::AVAILABLE);
+        let media_available_4k = self
+            .media_of(media)
+            .is_some_and(|m| m.status_4k == media_status::AVAILABLE);
         for r in self.requests.values_mut().filter(|r| r.media == media) {
             match media {
                 MediaRef::Movie { .. } => {
-                    if r.status == request_status::APPROVED && media_available {
+                    let available = if r.is_4k {
+                        media_available_4k
+                    } else {
+                        media_available
+                    };
+                    if r.status == request_status::APPROVED && available {
                         r.status = request_status::COMPLETED;
                         r.updated = now;
                     }
                 }
                 MediaRef::Tv { .. } => {
-                    let seasons = season_status.clone().unwrap_or_default();
+                    let seasons = if r.is_4k {
+                        &season_status_4k
+                    } else {
+                        &season_status
+                    };
                     let mut all = true;
                     for s in &mut r.seasons {
                         let available = seasons
                             .get(&s.number)
-                            .is_some_and(|(_, st)| *st == media_status::AVAILABLE);
+                            .is_some_and(|st| *st == media_status::AVAILABLE);
                         if available && s.status == request_status::APPROVED {
                             s.status = request_status::COMPLETED;
                         }
@@ -277,58 +346,79 @@ impl World {
     }
 
     /// Seerr's Jellyfin scan for a series: season status from the playable
-    /// episodes Jellyfin holds.
+    /// episodes Jellyfin holds. With a 4K Sonarr configured, Seerr reads
+    /// each episode's media sources: a video wider than 2000 px counts for
+    /// the season's `status4k`, any other for its `status` (an episode with
+    /// both counts for both); without one every episode counts for `status`.
     pub(super) fn seerr_sees_jellyfin_series(&mut self, tvdb_id: u64, now: DateTime<Utc>) {
         let now = self.seerr_time(now);
         let today = now.date_naive();
+        let enable_4k = self.has_4k(ArrApp::Sonarr);
         let Some(series) = self.series.get(&tvdb_id) else {
             return;
         };
         if series.anime {
             return;
         }
-        let series_item = self
-            .jellyfin
-            .iter()
-            .find(|i| i.owner == JfOwner::Series { tvdb_id })
-            .map(|i| i.id.clone());
-        let playable_eps: std::collections::BTreeSet<(u32, u32)> = self
-            .jellyfin
-            .iter()
-            .filter(|i| !i.virtual_item)
-            .filter_map(|i| match i.owner {
-                JfOwner::Episode {
-                    tvdb_id: t,
-                    season,
-                    number,
-                } if t == tvdb_id => Some((season, number)),
-                _ => None,
-            })
-            .collect();
-        let mut per_season: BTreeMap<u32, u8> = BTreeMap::new();
-        for def in &series.seasons {
-            let aired: Vec<&Episode> = series
-                .episodes
+        let series_item = |library: ArrInstance| {
+            self.jellyfin
                 .iter()
-                .filter(|e| e.season == def.number && e.air_date.is_some_and(|d| d <= today))
-                .collect();
-            let playable = aired
-                .iter()
-                .filter(|e| playable_eps.contains(&(e.season, e.number)))
-                .count();
-            let status = if aired.is_empty() || playable == 0 {
+                .find(|i| i.owner == JfOwner::Series { tvdb_id } && i.library == library)
+                .map(|i| i.id.clone())
+        };
+        let hd_item = series_item(ArrInstance::Hd);
+        let uhd_item = series_item(ArrInstance::FourK).or_else(|| hd_item.clone());
+        let mut standard_eps = std::collections::BTreeSet::new();
+        let mut eps_4k = std::collections::BTreeSet::new();
+        for i in self.jellyfin.iter().filter(|i| !i.virtual_item) {
+            let JfOwner::Episode {
+                tvdb_id: t,
+                season,
+                number,
+            } = i.owner
+            else {
                 continue;
-            } else if playable == aired.len() {
-                media_status::AVAILABLE
-            } else {
-                media_status::PARTIALLY_AVAILABLE
             };
-            per_season.insert(def.number, status);
+            if t != tvdb_id {
+                continue;
+            }
+            let widths = i.source_widths();
+            if !enable_4k || widths.iter().any(|w| *w <= 2000) {
+                standard_eps.insert((season, number));
+            }
+            if enable_4k && widths.iter().any(|w| *w > 2000) {
+                eps_4k.insert((season, number));
+            }
         }
+        let per_season = |playable_eps: &std::collections::BTreeSet<(u32, u32)>| {
+            let mut out: BTreeMap<u32, u8> = BTreeMap::new();
+            for def in &series.seasons {
+                let aired: Vec<&Episode> = series
+                    .episodes
+                    .iter()
+                    .filter(|e| e.season == def.number && e.air_date.is_some_and(|d| d <= today))
+                    .collect();
+                let playable = aired
+                    .iter()
+                    .filter(|e| playable_eps.contains(&(e.season, e.number)))
+                    .count();
+                let status = if aired.is_empty() || playable == 0 {
+                    continue;
+                } else if playable == aired.len() {
+                    media_status::AVAILABLE
+                } else {
+                    media_status::PARTIALLY_AVAILABLE
+                };
+                out.insert(def.number, status);
+            }
+            out
+        };
+        let per_season_hd = per_season(&standard_eps);
+        let per_season_4k = per_season(&eps_4k);
         let tmdb_id = series.tmdb_id;
         let season_count = series.seasons.iter().filter(|d| d.number > 0).count();
         let mut ids = Vec::new();
-        for n in per_season.keys() {
+        for n in per_season_hd.keys().chain(per_season_4k.keys()) {
             let existing = self
                 .series
                 .get(&tvdb_id)
@@ -337,6 +427,9 @@ impl World {
         }
         let mut assigned = Vec::new();
         for (n, id) in ids {
+            if assigned.iter().any(|(m, _)| *m == n) {
+                continue;
+            }
             let id = match id {
                 Some(id) => id,
                 None => self.next_id(),
@@ -345,28 +438,45 @@ impl World {
         }
         if let Some(s) = self.series.get_mut(&tvdb_id) {
             for (n, id) in assigned {
-                let status = per_season.get(&n).copied().unwrap_or(media_status::UNKNOWN);
+                let status = per_season_hd
+                    .get(&n)
+                    .copied()
+                    .or_else(|| s.seerr.seasons.get(&n).map(|x| x.1))
+                    .unwrap_or(media_status::UNKNOWN);
                 s.seerr.seasons.insert(n, (id, status));
             }
-            let available = s
-                .seerr
-                .seasons
-                .iter()
-                .filter(|(n, (_, st))| **n > 0 && *st == media_status::AVAILABLE)
-                .count();
-            let any = s
-                .seerr
-                .seasons
-                .values()
-                .any(|(_, st)| *st >= media_status::PARTIALLY_AVAILABLE);
-            s.seerr.status = if available >= season_count && season_count > 0 {
-                media_status::AVAILABLE
-            } else if any {
-                media_status::PARTIALLY_AVAILABLE
-            } else {
-                s.seerr.status
+            for (n, status) in &per_season_4k {
+                s.seerr.seasons_4k.insert(*n, *status);
+            }
+            let rollup = |seasons: &mut dyn Iterator<Item = (u32, u8)>, current: u8| {
+                let seasons: Vec<(u32, u8)> = seasons.collect();
+                let available = seasons
+                    .iter()
+                    .filter(|(n, st)| *n > 0 && *st == media_status::AVAILABLE)
+                    .count();
+                let any = seasons
+                    .iter()
+                    .any(|(_, st)| *st >= media_status::PARTIALLY_AVAILABLE);
+                if available >= season_count && season_count > 0 {
+                    media_status::AVAILABLE
+                } else if any {
+                    media_status::PARTIALLY_AVAILABLE
+                } else {
+                    current
+                }
             };
-            s.seerr.jellyfin_id = series_item;
+            s.seerr.status = rollup(
+                &mut s.seerr.seasons.iter().map(|(n, (_, st))| (*n, *st)),
+                s.seerr.status,
+            );
+            if !per_season_4k.is_empty() {
+                s.seerr.status_4k = rollup(
+                    &mut s.seerr.seasons_4k.iter().map(|(n, st)| (*n, *st)),
+                    s.seerr.status_4k,
+                );
+                s.seerr.jellyfin_id_4k = uhd_item;
+            }
+            s.seerr.jellyfin_id = hd_item.or(s.seerr.jellyfin_id.take());
             s.seerr.updated = now;
         }
         self.complete_requests(MediaRef::Tv { tmdb_id }, now);
@@ -422,6 +532,8 @@ impl World {
         };
         Ok(JfItem {
             id,
+            library: ArrInstance::Hd,
+            versions: Vec::new(),
             kind: JfKind::Movie,
             owner: JfOwner::Movie { tmdb_id },
             name: movie.title.clone(),
@@ -455,7 +567,8 @@ impl World {
         hex_id(&mut self.rng, 32)
     }
 
-    /// The library files imported from one download, with their owners.
+    /// The library files imported from one download (in the library of the
+    /// instance that grabbed it), with their owners.
     pub(super) fn imported_files(&self, hash: &str) -> Vec<(FileOwner, MediaFile)> {
         let Some(d) = self.downloads.get(hash) else {
             return Vec::new();
@@ -463,14 +576,17 @@ impl World {
         let mut out = Vec::new();
         match &d.target {
             Target::Movie { tmdb_id } => {
-                if let Some(f) = self.movies.get(tmdb_id).and_then(|m| m.file.clone()) {
+                if let Some(f) = self
+                    .radarr_movie(d.instance, *tmdb_id)
+                    .and_then(|m| m.file.clone())
+                {
                     if d.imported_paths.contains(&f.path) {
                         out.push((FileOwner::Movie { tmdb_id: *tmdb_id }, f));
                     }
                 }
             }
             Target::Episodes { tvdb_id, episodes } => {
-                if let Some(s) = self.series.get(tvdb_id) {
+                if let Some(s) = self.sonarr_series(d.instance, *tvdb_id) {
                     for (season, number) in episodes {
                         if let Some(f) = s.episode(*season, *number).and_then(|e| e.file.clone()) {
                             if d.imported_paths.contains(&f.path) {

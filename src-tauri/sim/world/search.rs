@@ -106,35 +106,47 @@ fn is_active(d: &Download) -> bool {
 }
 
 impl World {
-    /// Whether this *arr has blocklisted a release of this title.
-    fn blocklisted(&self, app: ArrApp, title: &str) -> bool {
-        self.blocklist
-            .iter()
-            .any(|b| b.app == app && b.source_title.eq_ignore_ascii_case(title))
-    }
-
-    /// The first release title the indexer offers that is not blocklisted.
-    fn pick_release(
-        &self,
-        app: ArrApp,
-        offers: &[(&str, &str)],
-        name: impl Fn(&str) -> String,
-    ) -> Option<(String, String)> {
-        offers.iter().find_map(|(quality, group)| {
-            let title = format!("{}-{group}", name(quality));
-            (!self.blocklisted(app, &title)).then(|| (title, quality.to_string()))
+    /// Whether this *arr instance has blocklisted a release of this title.
+    fn blocklisted(&self, app: ArrApp, instance: ArrInstance, title: &str) -> bool {
+        self.blocklist.iter().any(|b| {
+            b.app == app && b.instance == instance && b.source_title.eq_ignore_ascii_case(title)
         })
     }
 
-    fn movie_in_queue(&self, tmdb_id: u64) -> bool {
-        self.downloads
-            .values()
-            .any(|d| is_active(d) && d.target == Target::Movie { tmdb_id })
+    /// The first release title the indexer offers that is not blocklisted.
+    /// A 4K instance takes only the 2160p releases (its quality profile).
+    fn pick_release(
+        &self,
+        app: ArrApp,
+        instance: ArrInstance,
+        offers: &[(&str, &str)],
+        name: impl Fn(&str) -> String,
+    ) -> Option<(String, String)> {
+        offers
+            .iter()
+            .filter(|(quality, _)| !instance.is_4k() || quality.contains("2160p"))
+            .find_map(|(quality, group)| {
+                let title = format!("{}-{group}", name(quality));
+                (!self.blocklisted(app, instance, &title)).then(|| (title, quality.to_string()))
+            })
     }
 
-    fn episode_in_queue(&self, tvdb_id: u64, season: u32, number: u32) -> bool {
+    fn movie_in_queue(&self, instance: ArrInstance, tmdb_id: u64) -> bool {
+        self.downloads.values().any(|d| {
+            is_active(d) && d.instance == instance && d.target == Target::Movie { tmdb_id }
+        })
+    }
+
+    fn episode_in_queue(
+        &self,
+        instance: ArrInstance,
+        tvdb_id: u64,
+        season: u32,
+        number: u32,
+    ) -> bool {
         self.downloads.values().any(|d| {
             is_active(d)
+                && d.instance == instance
                 && matches!(&d.target, Target::Episodes { tvdb_id: t, episodes }
                     if *t == tvdb_id && episodes.contains(&(season, number)))
         })
@@ -146,15 +158,15 @@ impl World {
     /// Returns the hashes grabbed.
     pub(crate) fn search_movies(
         &mut self,
+        instance: ArrInstance,
         radarr_ids: &[u64],
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
         let wanted: Vec<(u64, String)> = self
-            .movies
-            .values()
+            .radarr_movies(instance)
             .filter(|m| radarr_ids.contains(&m.radarr_id))
-            .filter(|m| m.file.is_none() && !self.movie_in_queue(m.tmdb_id))
+            .filter(|m| m.file.is_none() && !self.movie_in_queue(instance, m.tmdb_id))
             .map(|m| (m.tmdb_id, format!("{}.{}", dotted(&m.title), m.year)))
             .collect();
         let mut grabbed = Vec::new();
@@ -163,14 +175,16 @@ impl World {
                 break;
             }
             let Some((title, quality)) =
-                self.pick_release(ArrApp::Radarr, MOVIE_RELEASES, |q| format!("{name}.{q}"))
+                self.pick_release(ArrApp::Radarr, instance, MOVIE_RELEASES, |q| {
+                    format!("{name}.{q}")
+                })
             else {
                 continue;
             };
             let hash = hex_id(&mut self.rng, 40);
             let size = movie_size(&quality);
             if self
-                .grab_movie(tmdb_id, &hash, &title, size, source, now)
+                .grab_movie(instance, tmdb_id, &hash, &title, size, source, now)
                 .is_ok()
             {
                 self.mark_searched(&hash);
@@ -184,18 +198,21 @@ impl World {
     /// the queue (all films in the sim are monitored).
     pub(crate) fn search_missing_movies(
         &mut self,
+        instance: ArrInstance,
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
-        let ids: Vec<u64> = self.movies.values().map(|m| m.radarr_id).collect();
-        self.search_movies(&ids, source, now)
+        let ids: Vec<u64> = self.radarr_movies(instance).map(|m| m.radarr_id).collect();
+        self.search_movies(instance, &ids, source, now)
     }
 
     /// Sonarr searching some episodes of one season of a series: those that
     /// aired, have no file and are not in the queue are grabbed, as one
     /// season pack when they are the whole season, else one release each.
+    #[allow(clippy::too_many_arguments)]
     fn search_in_season(
         &mut self,
+        instance: ArrInstance,
         tvdb_id: u64,
         season: u32,
         numbers: &[u32],
@@ -203,7 +220,7 @@ impl World {
         now: DateTime<Utc>,
     ) -> Vec<String> {
         let today = now.date_naive();
-        let Some(series) = self.series.get(&tvdb_id) else {
+        let Some(series) = self.sonarr_series(instance, tvdb_id) else {
             return Vec::new();
         };
         let wanted: Vec<u32> = series
@@ -211,7 +228,7 @@ impl World {
             .iter()
             .filter(|e| e.season == season && numbers.contains(&e.number))
             .filter(|e| e.file.is_none() && e.air_date.is_some_and(|d| d <= today))
-            .filter(|e| !self.episode_in_queue(tvdb_id, season, e.number))
+            .filter(|e| !self.episode_in_queue(instance, tvdb_id, season, e.number))
             .map(|e| e.number)
             .collect();
         let whole_season = series
@@ -234,7 +251,9 @@ impl World {
                 break;
             }
             let Some((title, quality)) =
-                self.pick_release(ArrApp::Sonarr, EPISODE_RELEASES, |q| format!("{name}.{q}"))
+                self.pick_release(ArrApp::Sonarr, instance, EPISODE_RELEASES, |q| {
+                    format!("{name}.{q}")
+                })
             else {
                 continue;
             };
@@ -242,7 +261,9 @@ impl World {
             let hash = hex_id(&mut self.rng, 40);
             let size = episode_size(&quality) * episodes.len() as u64;
             if self
-                .grab_episodes(tvdb_id, &episodes, &hash, &title, size, source, now)
+                .grab_episodes(
+                    instance, tvdb_id, &episodes, &hash, &title, size, source, now,
+                )
                 .is_ok()
             {
                 self.mark_searched(&hash);
@@ -259,21 +280,23 @@ impl World {
         }
     }
 
-    fn series_by_sonarr_id(&self, sonarr_id: u64) -> Option<&Series> {
-        self.series.values().find(|s| s.sonarr_id == sonarr_id)
+    fn series_by_sonarr_id(&self, instance: ArrInstance, sonarr_id: u64) -> Option<&Series> {
+        self.sonarr_series_all(instance)
+            .find(|s| s.sonarr_id == sonarr_id)
     }
 
     /// Sonarr's `EpisodeSearch`: each episode on its own, monitored or not.
     /// Stops at the first id Sonarr does not have (the command fails there).
     pub(crate) fn search_episode_ids(
         &mut self,
+        instance: ArrInstance,
         episode_ids: &[u64],
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
         let mut grabbed = Vec::new();
         for id in episode_ids {
-            let found = self.series.values().find_map(|s| {
+            let found = self.sonarr_series_all(instance).find_map(|s| {
                 s.episodes
                     .iter()
                     .find(|e| e.id == *id)
@@ -282,7 +305,14 @@ impl World {
             let Some((tvdb_id, season, number)) = found else {
                 break;
             };
-            grabbed.extend(self.search_in_season(tvdb_id, season, &[number], source, now));
+            grabbed.extend(self.search_in_season(
+                instance,
+                tvdb_id,
+                season,
+                &[number],
+                source,
+                now,
+            ));
         }
         grabbed
     }
@@ -290,12 +320,13 @@ impl World {
     /// Sonarr's `SeasonSearch`: the season's monitored episodes.
     pub(crate) fn search_season(
         &mut self,
+        instance: ArrInstance,
         sonarr_id: u64,
         season: u32,
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
-        let Some(series) = self.series_by_sonarr_id(sonarr_id) else {
+        let Some(series) = self.series_by_sonarr_id(instance, sonarr_id) else {
             return Vec::new();
         };
         let tvdb_id = series.tvdb_id;
@@ -305,18 +336,19 @@ impl World {
             .filter(|e| e.season == season && e.monitored)
             .map(|e| e.number)
             .collect();
-        self.search_in_season(tvdb_id, season, &numbers, source, now)
+        self.search_in_season(instance, tvdb_id, season, &numbers, source, now)
     }
 
     /// Sonarr's `SeriesSearch`: a season search of every monitored season
     /// (the sim monitors every season but the specials).
     pub(crate) fn search_series(
         &mut self,
+        instance: ArrInstance,
         sonarr_id: u64,
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
-        let Some(series) = self.series_by_sonarr_id(sonarr_id) else {
+        let Some(series) = self.series_by_sonarr_id(instance, sonarr_id) else {
             return Vec::new();
         };
         let seasons: Vec<u32> = series
@@ -327,7 +359,7 @@ impl World {
             .collect();
         let mut grabbed = Vec::new();
         for season in seasons {
-            grabbed.extend(self.search_season(sonarr_id, season, source, now));
+            grabbed.extend(self.search_season(instance, sonarr_id, season, source, now));
         }
         grabbed
     }
@@ -337,14 +369,14 @@ impl World {
     /// searched season by season.
     pub(crate) fn search_missing_episodes(
         &mut self,
+        instance: ArrInstance,
         sonarr_id: Option<u64>,
         monitored: bool,
         source: ReleaseSource,
         now: DateTime<Utc>,
     ) -> Vec<String> {
         let groups: Vec<(u64, u32, Vec<u32>)> = self
-            .series
-            .values()
+            .sonarr_series_all(instance)
             .filter(|s| sonarr_id.is_none_or(|id| s.sonarr_id == id))
             .flat_map(|s| {
                 let mut seasons: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -359,7 +391,7 @@ impl World {
             .collect();
         let mut grabbed = Vec::new();
         for (tvdb_id, season, numbers) in groups {
-            grabbed.extend(self.search_in_season(tvdb_id, season, &numbers, source, now));
+            grabbed.extend(self.search_in_season(instance, tvdb_id, season, &numbers, source, now));
         }
         grabbed
     }
@@ -391,7 +423,8 @@ impl World {
         }
         let d = d.clone();
         let download_id = d.upper_hash();
-        let grabs: Vec<HistoryRecord> = history_list(self, app)
+        let grabs: Vec<HistoryRecord> = self
+            .history(app, d.instance)
             .iter()
             .filter(|r| r.event == HistoryEvent::Grabbed)
             .filter(|r| r.download_id.as_deref() == Some(download_id.as_str()))
@@ -409,6 +442,7 @@ impl World {
             self.blocklist.push(BlocklistEntry {
                 id,
                 app,
+                instance: d.instance,
                 media_id: first.media_id,
                 episode_ids: targets.iter().filter_map(|(_, e)| *e).collect(),
                 source_title: first.source_title.clone(),
@@ -416,7 +450,7 @@ impl World {
                 message: "Manually marked as failed".into(),
             });
             if !how.skip_redownload {
-                self.redownload(app, &d.target, first.media_id, &targets, now);
+                self.redownload(app, d.instance, &d.target, first.media_id, &targets, now);
             }
         } else if !how.remove_from_client && !how.change_category {
             self.ignore_manually(app, &d, &targets, now);
@@ -464,7 +498,7 @@ impl World {
                 Target::Movie { .. } => Vec::new(),
             };
             let series = match &d.target {
-                Target::Episodes { tvdb_id, .. } => self.series.get(tvdb_id),
+                Target::Episodes { tvdb_id, .. } => self.sonarr_series(d.instance, *tvdb_id),
                 Target::Movie { .. } => None,
             };
             let release_type = downloads::release_type(&episodes, series);
@@ -485,8 +519,9 @@ impl World {
         now: DateTime<Utc>,
     ) {
         for (media_id, episode_id) in targets {
-            self.add_history(
+            self.add_history_in(
                 app,
+                d.instance,
                 HistoryRecord {
                     id: 0,
                     media_id: *media_id,
@@ -507,6 +542,7 @@ impl World {
     fn redownload(
         &mut self,
         app: ArrApp,
+        instance: ArrInstance,
         target: &Target,
         media_id: u64,
         targets: &[(u64, Option<u64>)],
@@ -514,14 +550,14 @@ impl World {
     ) {
         let source = ReleaseSource::Search;
         if !app.is_sonarr() {
-            self.search_movies(&[media_id], source, now);
+            self.search_movies(instance, &[media_id], source, now);
             return;
         }
         let episode_ids: Vec<u64> = targets.iter().filter_map(|(_, e)| *e).collect();
         let whole_season = match target {
             Target::Episodes { tvdb_id, episodes } if episode_ids.len() > 1 => {
                 let season = episodes.first().map(|(s, _)| *s);
-                self.series.get(tvdb_id).and_then(|s| {
+                self.sonarr_series(instance, *tvdb_id).and_then(|s| {
                     let season = season?;
                     let count = s.episodes.iter().filter(|e| e.season == season).count();
                     (count == episode_ids.len()).then_some(season)
@@ -531,10 +567,10 @@ impl World {
         };
         match whole_season {
             Some(season) => {
-                self.search_season(media_id, season, source, now);
+                self.search_season(instance, media_id, season, source, now);
             }
             None => {
-                self.search_episode_ids(&episode_ids, source, now);
+                self.search_episode_ids(instance, &episode_ids, source, now);
             }
         }
     }
@@ -577,18 +613,21 @@ impl World {
         let Some(r) = self.requests.get(&id) else {
             return;
         };
-        let (status, media) = (r.status, r.media);
-        let others_pending = self
-            .requests
-            .values()
-            .any(|o| o.media == media && o.id != id && o.status == request_status::PENDING);
-        let Some(m) = self.media_of_mut(media) else {
+        let (status, media, is_4k) = (r.status, r.media, r.is_4k);
+        let others_pending = self.requests.values().any(|o| {
+            o.media == media
+                && o.is_4k == is_4k
+                && o.id != id
+                && o.status == request_status::PENDING
+        });
+        let Some(row) = self.media_of_mut(media) else {
             return;
         };
+        let current = row.status_of(is_4k);
         let new = match (status, media) {
             (request_status::APPROVED, _)
                 if !matches!(
-                    m.status,
+                    current,
                     media_status::AVAILABLE
                         | media_status::PARTIALLY_AVAILABLE
                         | media_status::PROCESSING
@@ -597,25 +636,27 @@ impl World {
                 media_status::PROCESSING
             }
             (request_status::DECLINED, MediaRef::Movie { .. })
-                if m.status != media_status::DELETED =>
+                if current != media_status::DELETED =>
             {
                 media_status::UNKNOWN
             }
             (request_status::DECLINED, MediaRef::Tv { .. })
-                if m.status == media_status::PENDING && !others_pending =>
+                if current == media_status::PENDING && !others_pending =>
             {
                 media_status::UNKNOWN
             }
             _ => return,
         };
-        if m.status != new {
-            m.status = new;
-            m.updated = now;
+        if current != new {
+            *row.status_mut(is_4k) = new;
+            row.updated = now;
         }
     }
 
     /// Seerr handing an approved request to Radarr or Sonarr (`sendToRadarr`,
-    /// `sendToSonarr`), after its 200. Media already available is not sent.
+    /// `sendToSonarr`), after its 200: a 4K request to the 4K instance,
+    /// which adds the title when it lacks it (`addMovie`, `addSeries`).
+    /// Media already available (`status4k` for a 4K request) is not sent.
     /// When the *arr cannot be reached (`arr_reachable` false) the request
     /// becomes FAILED within the approval's second. Otherwise the *arr,
     /// which has the title already, searches: Radarr the film when it has
@@ -630,11 +671,12 @@ impl World {
         if r.status != request_status::APPROVED {
             return;
         }
-        let media = r.media;
+        let (media, is_4k) = (r.media, r.is_4k);
+        let instance = ArrInstance::of_request(is_4k);
         let seasons: Vec<u32> = r.seasons.iter().map(|s| s.number).collect();
         if self
             .media_of(media)
-            .is_some_and(|m| m.status == media_status::AVAILABLE)
+            .is_some_and(|m| m.status_of(is_4k) == media_status::AVAILABLE)
         {
             return;
         }
@@ -648,13 +690,18 @@ impl World {
         let source = ReleaseSource::UserInvokedSearch;
         match media {
             MediaRef::Movie { tmdb_id } => {
-                let radarr_id = self.movies.get(&tmdb_id).map(|m| m.radarr_id);
+                let _ = self.ensure_in_radarr(instance, tmdb_id, now);
+                let radarr_id = self.radarr_movie(instance, tmdb_id).map(|m| m.radarr_id);
                 if let Some(radarr_id) = radarr_id {
-                    self.search_movies(&[radarr_id], source, now);
+                    self.search_movies(instance, &[radarr_id], source, now);
                 }
             }
             MediaRef::Tv { tmdb_id } => {
-                let Some(series) = self.series_by_tmdb_mut(tmdb_id) else {
+                let Some(tvdb_id) = self.series_by_tmdb(tmdb_id).map(|s| s.tvdb_id) else {
+                    return;
+                };
+                self.ensure_in_sonarr(instance, tvdb_id, now);
+                let Some(series) = self.sonarr_series_mut(instance, tvdb_id) else {
                     return;
                 };
                 for e in &mut series.episodes {
@@ -663,18 +710,9 @@ impl World {
                     }
                 }
                 let sonarr_id = series.sonarr_id;
-                self.search_missing_episodes(Some(sonarr_id), true, source, now);
+                self.search_missing_episodes(instance, Some(sonarr_id), true, source, now);
             }
         }
-    }
-}
-
-/// One *arr's history.
-fn history_list(w: &World, app: ArrApp) -> &[HistoryRecord] {
-    if app.is_sonarr() {
-        &w.sonarr_history
-    } else {
-        &w.radarr_history
     }
 }
 
@@ -691,6 +729,12 @@ impl SimWorld {
     /// (`Service::Sonarr`) has blocklisted, oldest first; empty for the
     /// other services.
     pub fn blocklisted(&self, service: Service) -> Vec<String> {
+        self.blocklisted_in(service, ArrInstance::Hd)
+    }
+
+    /// The release titles one Radarr or Sonarr instance has blocklisted,
+    /// oldest first.
+    pub fn blocklisted_in(&self, service: Service, instance: ArrInstance) -> Vec<String> {
         let app = match service {
             Service::Radarr => ArrApp::Radarr,
             Service::Sonarr => ArrApp::Sonarr,
@@ -699,7 +743,7 @@ impl SimWorld {
         self.with(|w| {
             w.blocklist
                 .iter()
-                .filter(|b| b.app == app)
+                .filter(|b| b.app == app && b.instance == instance)
                 .map(|b| b.source_title.clone())
                 .collect()
         })
