@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::act::ActRequest;
 use crate::config::{self, Config, ConfigError};
 use crate::contract::{
-    first_contact_text, services_json, ActionJson, Listing, RequestJson, ShowJson,
+    first_contact_text, services_json, ActionJson, Listing, RequestJson, ShowJson, StatsJson,
     TimelineEventJson,
 };
 use crate::poller::{self, Command, CycleReport, Poller, PollerLock};
@@ -82,6 +82,12 @@ pub enum Cmd {
         /// Include requests deleted in Jellyseerr.
         #[arg(long)]
         include_deleted: bool,
+    },
+    /// How long requests take: request to available and each phase (p50, p90),
+    /// from the app's own timeline.
+    Stats {
+        #[arg(long)]
+        json: bool,
     },
     /// Print one request (by its Jellyseerr request id) and its timeline.
     Show {
@@ -224,6 +230,7 @@ fn headless(config: Option<PathBuf>, data_dir: Option<PathBuf>, command: Cmd) ->
             } => sim(port, requests, demo, write_config).await,
             Cmd::Demo { headless } => demo(headless).await,
             Cmd::Show { id, json } => show(&data_dir, id, json),
+            Cmd::Stats { json } => stats(&data_dir, json),
             Cmd::Approve { id, json } => {
                 act(&config_path, &data_dir, Action::Approve, id, json).await
             }
@@ -522,6 +529,47 @@ fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool
         print_table(&shown, now);
         0
     }
+}
+
+/// `stats`: how long requests take, from the store's timeline.
+fn stats(data_dir: &Path, json: bool) -> i32 {
+    let read = Store::open_in(data_dir)
+        .and_then(|store| Ok((store.load_records()?, store.phase_changes()?)));
+    let (records, changes) = match read {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("status-tracker: {e}");
+            return 1;
+        }
+    };
+    let timings = tracker::stats::timings(&records, &changes);
+    let figures = StatsJson::new(&timings);
+    if json {
+        return print_json(&figures);
+    }
+    let human = |s: Option<i64>| s.map_or("-".to_string(), human_secs);
+    for (label, g) in [
+        ("all", &figures.all),
+        ("films", &figures.movie),
+        ("series", &figures.tv),
+    ] {
+        println!(
+            "{label}: {} finished; request to available p50 {}, p90 {}",
+            g.finished,
+            human(g.request_to_available.p50_secs),
+            human(g.request_to_available.p90_secs)
+        );
+        for (phase, p) in &g.phases {
+            println!(
+                "  {:<14} {:>5} stints  p50 {:>8}  p90 {:>8}",
+                phase.as_str(),
+                p.count,
+                human(p.p50_secs),
+                human(p.p90_secs)
+            );
+        }
+    }
+    0
 }
 
 /// `show ID`: one request and its timeline.

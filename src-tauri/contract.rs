@@ -327,6 +327,80 @@ impl<'a> ActionJson<'a> {
     }
 }
 
+/// `status-tracker stats --json`: how long requests take, from the app's
+/// own timeline ([`tracker::stats`]), for every request and for films and
+/// series apart.
+#[derive(Debug, Serialize)]
+pub struct StatsJson {
+    #[serde(flatten)]
+    pub all: StatsGroupJson,
+    pub movie: StatsGroupJson,
+    pub tv: StatsGroupJson,
+}
+
+/// The figures of one group of requests.
+#[derive(Debug, Serialize)]
+pub struct StatsGroupJson {
+    /// Requests the app saw before AVAILABLE and then saw become AVAILABLE.
+    pub finished: usize,
+    /// From Jellyseerr's `createdAt` to AVAILABLE.
+    pub request_to_available: PercentilesJson,
+    /// Each phase's left stints (FAILED aside), by upper-case phase name.
+    pub phases: BTreeMap<Phase, PhaseStatsJson>,
+}
+
+/// Nearest-rank percentiles in whole seconds; null without data.
+#[derive(Debug, Serialize)]
+pub struct PercentilesJson {
+    pub p50_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+}
+
+/// One phase's stints.
+#[derive(Debug, Serialize)]
+pub struct PhaseStatsJson {
+    pub count: usize,
+    pub p50_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+}
+
+impl StatsJson {
+    pub fn new(t: &tracker::stats::Timings) -> Self {
+        Self {
+            all: StatsGroupJson::new(&t.all),
+            movie: StatsGroupJson::new(&t.movie),
+            tv: StatsGroupJson::new(&t.tv),
+        }
+    }
+}
+
+impl StatsGroupJson {
+    fn new(d: &tracker::stats::Durations) -> Self {
+        use tracker::stats::percentile;
+        Self {
+            finished: d.request_to_available.len(),
+            request_to_available: PercentilesJson {
+                p50_secs: percentile(&d.request_to_available, 50),
+                p90_secs: percentile(&d.request_to_available, 90),
+            },
+            phases: d
+                .phases
+                .iter()
+                .map(|(phase, stints)| {
+                    (
+                        *phase,
+                        PhaseStatsJson {
+                            count: stints.len(),
+                            p50_secs: percentile(stints, 50),
+                            p90_secs: percentile(stints, 90),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
 /// One service in the Settings window (`get_settings`): what the app knows
 /// of it ([`crate::ServiceId`]) and its settings. Of the credential, only
 /// whether one is stored.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::tracker::stats::PhaseChangeAt;
 pub use crate::tracker::NewNotification;
 use crate::tracker::{Change, EpisodeRecord, Phase, Records, RequestRecord};
 
@@ -475,6 +476,37 @@ impl Store {
             params![request_id, ts(&at), text],
         )?;
         Ok(())
+    }
+
+    /// Every recorded phase change of every request, in the order recorded
+    /// (for `tracker::stats`).
+    pub fn phase_changes(&self) -> Result<Vec<PhaseChangeAt>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT request_id, at, from_phase, to_phase FROM timeline \
+             WHERE kind = 'phase_change' AND to_phase IS NOT NULL ORDER BY request_id, id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let phase = |s: &str| -> Result<Phase, StoreError> {
+            s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (request_id, at, from, to) = row?;
+            out.push(PhaseChangeAt {
+                request_id,
+                at: parse_time(&at)?,
+                from: from.as_deref().map(phase).transpose()?,
+                to: phase(&to)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Per-service client state (cursors and caches) saved between runs.

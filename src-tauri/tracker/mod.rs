@@ -4,6 +4,7 @@ pub mod actions;
 pub mod model;
 pub mod notifications;
 pub mod reconcile;
+pub mod stats;
 
 pub use model::*;
 pub use notifications::{

@@ -1,0 +1,202 @@
+//! How long requests take, from the app's own timeline: request to
+//! available, and each phase's stints. Pure: the store hands over the phase
+//! changes it recorded, and the caller shapes the figures (`contract.rs`).
+//!
+//! - A request is *finished* when the app saw it before AVAILABLE and later
+//!   saw it become AVAILABLE; one first seen AVAILABLE adds nothing.
+//! - Request to available runs from Jellyseerr's `createdAt` to the (first)
+//!   transition to AVAILABLE.
+//! - A phase's stint runs from entering it to leaving it; the first phase
+//!   starts at `createdAt`; a stint counts once left, finished request or
+//!   not; every stint counts; FAILED's do not.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::model::{MediaType, Phase, Records};
+
+/// One recorded phase change of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhaseChangeAt {
+    /// The tracker's own request id.
+    pub request_id: i64,
+    pub at: DateTime<Utc>,
+    /// None at first sight.
+    pub from: Option<Phase>,
+    pub to: Phase,
+}
+
+/// Durations in seconds, for one group of requests (all, films, series).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Durations {
+    /// Request to available, one per finished request.
+    pub request_to_available: Vec<i64>,
+    /// Every left stint of every phase but FAILED.
+    pub phases: BTreeMap<Phase, Vec<i64>>,
+}
+
+/// The durations of every request, of the films and of the series.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timings {
+    pub all: Durations,
+    pub movie: Durations,
+    pub tv: Durations,
+}
+
+/// Gathers the durations from the records and their phase changes (in the
+/// order they were recorded).
+pub fn timings(records: &Records, changes: &[PhaseChangeAt]) -> Timings {
+    let mut by_request: HashMap<i64, Vec<&PhaseChangeAt>> = HashMap::new();
+    for c in changes {
+        by_request.entry(c.request_id).or_default().push(c);
+    }
+    let mut out = Timings::default();
+    let mut ids: Vec<&i64> = by_request.keys().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let Some(rec) = records.get(id) else {
+            continue;
+        };
+        let mut one = Durations::default();
+        let mut stint_start = rec.requested_at;
+        let mut first_seen_available = false;
+        for (i, c) in by_request[id].iter().enumerate() {
+            if i == 0 && c.from.is_none() && c.to == Phase::Available {
+                first_seen_available = true;
+            }
+            if let Some(left) = c.from {
+                if left != Phase::Failed {
+                    one.phases
+                        .entry(left)
+                        .or_default()
+                        .push(secs(stint_start, c.at));
+                }
+            }
+            if c.to == Phase::Available
+                && c.from.is_some()
+                && !first_seen_available
+                && one.request_to_available.is_empty()
+            {
+                one.request_to_available.push(secs(rec.requested_at, c.at));
+            }
+            if c.from.is_some() {
+                // First sight does not end a stint: the first phase runs
+                // from createdAt.
+                stint_start = c.at;
+            }
+        }
+        let group = match rec.media_type {
+            MediaType::Movie => &mut out.movie,
+            MediaType::Tv => &mut out.tv,
+        };
+        group.absorb(&one);
+        out.all.absorb(&one);
+    }
+    out
+}
+
+impl Durations {
+    fn absorb(&mut self, other: &Durations) {
+        self.request_to_available
+            .extend(&other.request_to_available);
+        for (phase, stints) in &other.phases {
+            self.phases.entry(*phase).or_default().extend(stints);
+        }
+    }
+}
+
+/// Whole seconds from `a` to `b`; never negative (a clock set back).
+fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
+    (b - a).num_seconds().max(0)
+}
+
+/// The `p`-th percentile by the nearest-rank method: the smallest value
+/// with at least `p` % of the values at or below it. None when empty.
+pub fn percentile(values: &[i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let n = sorted.len();
+    // rank = ceil(p/100 * n), at least 1.
+    let rank = (p as usize * n).div_ceil(100).max(1);
+    sorted.get(rank.min(n) - 1).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap() + chrono::Duration::minutes(min)
+    }
+
+    fn change(id: i64, min: i64, from: Option<Phase>, to: Phase) -> PhaseChangeAt {
+        PhaseChangeAt {
+            request_id: id,
+            at: t(min),
+            from,
+            to,
+        }
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(percentile(&[7], 90), Some(7));
+        let v = [15, 20, 35, 40, 50];
+        assert_eq!(percentile(&v, 50), Some(35));
+        assert_eq!(percentile(&v, 90), Some(50));
+        let ten: Vec<i64> = (1..=10).rev().collect();
+        assert_eq!(percentile(&ten, 50), Some(5));
+        assert_eq!(percentile(&ten, 90), Some(9));
+    }
+
+    #[test]
+    fn stints_and_request_to_available_follow_the_timeline() {
+        let mut records = Records::new();
+        // A film requested at 0, seen at 1, downloading 10-40, available 60.
+        records.insert(1, crate::testkit::film(1, Phase::Available, t(0)));
+        // A series first seen AVAILABLE: adds nothing to request to available.
+        let mut series = crate::testkit::film(2, Phase::Available, t(0));
+        series.media_type = MediaType::Tv;
+        records.insert(2, series);
+        // A film that failed and came back: FAILED's stint is not counted,
+        // DOWNLOADING's two stints are; not finished.
+        records.insert(3, crate::testkit::film(3, Phase::Downloading, t(0)));
+        let changes = [
+            change(1, 1, None, Phase::Requested),
+            change(1, 5, Some(Phase::Requested), Phase::Approved),
+            change(1, 10, Some(Phase::Approved), Phase::Downloading),
+            change(1, 40, Some(Phase::Downloading), Phase::Importing),
+            change(1, 60, Some(Phase::Importing), Phase::Available),
+            change(2, 3, None, Phase::Available),
+            change(3, 2, None, Phase::Downloading),
+            change(3, 12, Some(Phase::Downloading), Phase::Failed),
+            change(3, 30, Some(Phase::Failed), Phase::Downloading),
+            change(3, 33, Some(Phase::Downloading), Phase::Importing),
+        ];
+        let got = timings(&records, &changes);
+        assert_eq!(got.all.request_to_available, [3600]);
+        assert_eq!(got.movie.request_to_available, [3600]);
+        assert!(
+            got.tv.request_to_available.is_empty(),
+            "first seen AVAILABLE"
+        );
+        assert_eq!(
+            got.all.phases[&Phase::Requested],
+            [300],
+            "the first phase starts at createdAt"
+        );
+        assert_eq!(got.all.phases[&Phase::Downloading], [1800, 720, 180]);
+        assert!(!got.all.phases.contains_key(&Phase::Failed));
+        assert!(
+            !got.all.phases.contains_key(&Phase::Available),
+            "a phase counts once left"
+        );
+        assert_eq!(got.movie.phases[&Phase::Importing], [1200]);
+    }
+}
