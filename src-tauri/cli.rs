@@ -476,7 +476,11 @@ async fn poll_once(config_path: &Path, data_dir: &Path, json: bool) -> i32 {
                 json!({"name": name, "http_requests": requests, "bytes_received": bytes})
             })
             .collect();
-        let requests: Vec<_> = records.iter().map(|r| RequestJson::new(r, now)).collect();
+        let medians = tracker.store().phase_medians().unwrap_or_default();
+        let requests: Vec<_> = records
+            .iter()
+            .map(|r| RequestJson::new(r, now, &medians))
+            .collect();
         print_json(&Listing {
             requests,
             services: services_json(&statuses),
@@ -519,7 +523,11 @@ fn list(data_dir: &Path, json: bool, phase: Option<Phase>, include_deleted: bool
     let now = Utc::now();
     let shown = sorted(records.values(), phase, include_deleted);
     if json {
-        let requests: Vec<_> = shown.iter().map(|r| RequestJson::new(r, now)).collect();
+        let medians = store.phase_medians().unwrap_or_default();
+        let requests: Vec<_> = shown
+            .iter()
+            .map(|r| RequestJson::new(r, now, &medians))
+            .collect();
         print_json(&Listing {
             requests,
             services: services_json(&statuses),
@@ -604,7 +612,7 @@ fn show(data_dir: &Path, jellyseerr_request_id: i64, json: bool) -> i32 {
     let now = Utc::now();
     if json {
         return print_json(&ShowJson {
-            request: RequestJson::new(&record, now),
+            request: RequestJson::new(&record, now, &store.phase_medians().unwrap_or_default()),
             timeline: timeline.iter().map(TimelineEventJson::new).collect(),
         });
     }
@@ -667,7 +675,8 @@ fn change_line(change: &Change, tracker: &Poller, json: bool) -> Option<String> 
     let rec = tracker.records().get(&change.request_id());
     let now = Utc::now();
     if json {
-        let request = rec.map(|r| serde_json::to_value(RequestJson::new(r, now)).ok());
+        let medians = tracker.store().phase_medians().unwrap_or_default();
+        let request = rec.map(|r| serde_json::to_value(RequestJson::new(r, now, &medians)).ok());
         let v = match change {
             Change::PhaseChanged {
                 at,

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::store::{ServiceStatus, TimelineEntry};
+use crate::tracker::stats::Medians;
 use crate::tracker::{self, EpisodeCounts, Phase, Records, RequestRecord};
 
 /// One request, as the CLI prints it and the windows list it.
@@ -42,6 +43,10 @@ pub struct RequestJson<'a> {
     pub progress: Option<f64>,
     /// Seconds qBittorrent expects the download to take still.
     pub eta_secs: Option<i64>,
+    /// Seconds until it is likely AVAILABLE: the download's ETA plus the
+    /// median times of the phases still ahead ([`tracker::stats::eta_available`]);
+    /// null when closed, or with neither an ETA nor any history.
+    pub eta_available_secs: Option<i64>,
     /// Bytes per second.
     pub download_speed: Option<i64>,
     /// Why it waits or failed (a service's words are kept verbatim).
@@ -67,7 +72,9 @@ pub struct RequestJson<'a> {
 }
 
 impl<'a> RequestJson<'a> {
-    pub fn new(r: &'a RequestRecord, now: DateTime<Utc>) -> Self {
+    /// `medians`: each phase's median from the store's timeline
+    /// ([`tracker::stats::Medians`]), for `eta_available_secs`.
+    pub fn new(r: &'a RequestRecord, now: DateTime<Utc>, medians: &Medians) -> Self {
         RequestJson {
             id: r.id,
             jellyseerr_request_id: r.jellyseerr_request_id,
@@ -85,6 +92,7 @@ impl<'a> RequestJson<'a> {
             phase: r.phase,
             progress: r.progress,
             eta_secs: r.eta_secs,
+            eta_available_secs: tracker::stats::eta_available(r, medians),
             download_speed: r.download_speed,
             reason: r.reason.as_deref(),
             attention: r.attention,
@@ -180,6 +188,7 @@ pub struct MainWindowState<'a> {
 impl<'a> MainWindowState<'a> {
     pub fn new(
         records: &'a Records,
+        medians: &Medians,
         services: &'a [ServiceStatus],
         changed_ids: &'a [i64],
         first_contact: Option<(usize, usize)>,
@@ -194,7 +203,7 @@ impl<'a> MainWindowState<'a> {
             if r.attention && !r.acknowledged {
                 attention += 1;
             }
-            requests.push(RequestJson::new(r, now));
+            requests.push(RequestJson::new(r, now, medians));
         }
         MainWindowState {
             requests,
@@ -494,7 +503,14 @@ mod tests {
             last_success: Some(at),
             version: Some("5.2.6".into()),
         }];
-        let state = MainWindowState::new(&records, &statuses, &[1], Some((1, 2)), None);
+        let state = MainWindowState::new(
+            &records,
+            &Medians::default(),
+            &statuses,
+            &[1],
+            Some((1, 2)),
+            None,
+        );
         let v = serde_json::to_value(&state).unwrap_or_default();
         assert_eq!(keys(&v), sorted(typedef_fields("MainWindowState")));
         assert_eq!(
@@ -520,7 +536,7 @@ mod tests {
             evidence: "Radarr grabbed it".into(),
         }];
         let detail = DetailState {
-            request: RequestJson::new(&records[&1], at),
+            request: RequestJson::new(&records[&1], at, &Medians::default()),
             timeline: &timeline,
             episodes: vec![EpisodeJson {
                 season: 1,

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 use status_tracker_lib::store::Store;
@@ -136,4 +138,70 @@ fn stats_of_an_empty_store_are_zero_and_null() {
     );
     assert_eq!(s["phases"], json!({}));
     assert_eq!(s["tv"]["finished"], 0);
+}
+
+/// A film taken through every phase, one poll per step, a second apart.
+async fn finish_one(s: &common::Stack, tmdb: u64, hash: &str) {
+    let w = s.world();
+    w.add_movie(tmdb, "Arrival", 2016, false);
+    let id = w.request_movie(tmdb, "alice").unwrap();
+    s.poll().await;
+    w.approve(id).unwrap();
+    w.grab_movie(tmdb, hash, "Arrival.2016.1080p", 8_000_000_000)
+        .unwrap();
+    s.poll().await;
+    w.complete_download(hash).unwrap();
+    s.poll().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    w.import(hash).unwrap();
+    s.poll().await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    w.jellyfin_add_movie(tmdb).unwrap();
+    assert_eq!(s.poll().await.phase(id), "AVAILABLE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_eta_to_available_is_the_downloads_eta_plus_the_medians_ahead() {
+    let s = common::Stack::start().await;
+    let w = s.world();
+    finish_one(&s, 329865, "40e9c82e2a69e6214e3afa1ea6bbd0e427518310").await;
+    // Another film downloading, with qBittorrent's ETA.
+    w.add_movie(693134, "Dune: Part Two", 2024, false);
+    let id = w.request_movie(693134, "bob").unwrap();
+    w.approve(id).unwrap();
+    w.grab_movie(
+        693134,
+        "ca4552774085f1b5db3c8e7d39dd220b0474fe4b",
+        "Dune.2024",
+        8_000_000_000,
+    )
+    .unwrap();
+    w.set_progress("ca4552774085f1b5db3c8e7d39dd220b0474fe4b", 0.5, 10_000_000)
+        .unwrap();
+    let p = s.poll().await;
+    let r = p.request(id);
+    let eta = r["eta_secs"].as_i64().expect("qBittorrent's ETA");
+    let stats = stats(&s.data_dir());
+    let median = |phase: &str| {
+        stats["movie"]["phases"][phase]["p50_secs"]
+            .as_i64()
+            .unwrap_or(0)
+    };
+    assert!(
+        median("IMPORTING") >= 1,
+        "the finished film's timeline: {stats}"
+    );
+    assert_eq!(
+        r["eta_available_secs"].as_i64(),
+        Some(eta + median("DOWNLOAD_DONE") + median("IMPORTING")),
+        "{r}"
+    );
+    // A request that is not open has none.
+    let done = p.0["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["phase"] == "AVAILABLE")
+        .unwrap();
+    assert!(done["eta_available_secs"].is_null(), "{done}");
 }

@@ -343,6 +343,13 @@
       info.push(progressLine(r));
     }
     if (isTv && r.episodes) info.push(episodeLine(r.episodes));
+    if (r.eta_available_secs != null) {
+      info.push(h('div', {
+        class: 'eta-available', 'data-testid': 'eta-available',
+        title: 'The download\'s own ETA plus the usual time of the steps still ahead',
+        text: 'available in about ' + ST.duration(r.eta_available_secs),
+      }));
+    }
     if (r.reason) {
       info.push(h('div', {
         class: 'reason' + (needsAttention ? ' warn' : '') + (r.phase === 'FAILED' ? ' failed' : ''),

@@ -31,6 +31,7 @@
  * @property {number|null} tvdb_id
  * @property {boolean} is_anime
  * @property {boolean} is_4k
+ * @property {number|null} eta_available_secs
  * @property {string|null} instance
  * @property {Phase} phase
  * @property {number|null} progress

@@ -35,9 +35,9 @@ pub async fn list_requests(state: State<'_, AppState>) -> IpcResult<Value> {
         let store = Store::open_in(&dir)?;
         Ok(view::list_payload(
             &store.load_records()?,
+            &view::medians(&store),
             &store.service_statuses()?,
-            paused,
-            demo,
+            view::RunMode { paused, demo },
             &[],
             None,
             notice.as_deref(),
@@ -64,7 +64,11 @@ pub async fn request_detail(state: State<'_, AppState>, id: i64) -> IpcResult<Va
             .map(|e| e.evidence.clone());
         let links = links(&config, rec);
         let detail = DetailState {
-            request: RequestJson::new(rec, chrono::Utc::now()),
+            request: RequestJson::new(
+                rec,
+                chrono::Utc::now(),
+                &store.phase_medians().unwrap_or_default(),
+            ),
             timeline: &timeline,
             episodes: rec
                 .episodes

@@ -247,7 +247,12 @@ fn on_cycle<R: Runtime>(app: &AppHandle<R>, report: &CycleReport, t: &mut Poller
     changed.sort_unstable();
     changed.dedup();
     let notice = app.try_state::<AppState>().and_then(|s| s.notice());
-    let payload = view::tracker_payload(t, paused, demo, &changed, notice.as_deref());
+    let payload = view::tracker_payload(
+        t,
+        view::RunMode { paused, demo },
+        &changed,
+        notice.as_deref(),
+    );
     if let Some(state) = app.try_state::<AppState>() {
         state.set_latest(payload.clone());
     }

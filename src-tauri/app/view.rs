@@ -6,7 +6,8 @@ use serde_json::Value;
 pub use crate::contract::first_contact_text;
 use crate::contract::MainWindowState;
 use crate::poller::Poller;
-use crate::store::ServiceStatus;
+use crate::store::{ServiceStatus, Store};
+use crate::tracker::stats::Medians;
 use crate::tracker::{Phase, Records};
 
 /// Sent after every cycle that changed something, and on acknowledge/pause.
@@ -18,31 +19,51 @@ pub const EVENT_ACTION_DONE: &str = "action-done";
 /// The main window's whole state.
 pub fn list_payload(
     records: &Records,
+    medians: &Medians,
     statuses: &[ServiceStatus],
-    paused: bool,
-    demo: bool,
+    mode: RunMode,
     changed_ids: &[i64],
     first_contact: Option<(usize, usize)>,
     notice: Option<&str>,
 ) -> Value {
-    let mut state = MainWindowState::new(records, statuses, changed_ids, first_contact, notice);
-    state.paused = paused;
-    state.demo = demo;
+    let mut state = MainWindowState::new(
+        records,
+        medians,
+        statuses,
+        changed_ids,
+        first_contact,
+        notice,
+    );
+    state.paused = mode.paused;
+    state.demo = mode.demo;
     serde_json::to_value(state).unwrap_or(Value::Null)
+}
+
+/// How the app runs: polling paused, on the demo stack.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunMode {
+    pub paused: bool,
+    pub demo: bool,
+}
+
+/// Each phase's median from the store's timeline (for the ETA to
+/// available); none when the timeline cannot be read.
+pub fn medians(store: &Store) -> Medians {
+    store.phase_medians().unwrap_or_default()
 }
 
 pub fn tracker_payload(
     t: &Poller,
-    paused: bool,
-    demo: bool,
+    mode: RunMode,
     changed_ids: &[i64],
     notice: Option<&str>,
 ) -> Value {
+    let medians = medians(&t.store());
     list_payload(
         t.records(),
+        &medians,
         &t.statuses(),
-        paused,
-        demo,
+        mode,
         changed_ids,
         t.first_contact_progress(),
         notice,
@@ -82,9 +103,9 @@ mod tests {
     fn first_contact_progress_reaches_the_window_and_goes_when_done() {
         let p = list_payload(
             &Records::new(),
+            &Medians::default(),
             &[],
-            false,
-            false,
+            RunMode::default(),
             &[],
             Some((340, 1_000)),
             None,
@@ -95,7 +116,15 @@ mod tests {
             p["first_contact"]["text"],
             "Reading your library: 340 of 1,000 requests"
         );
-        let done = list_payload(&Records::new(), &[], false, false, &[], None, None);
+        let done = list_payload(
+            &Records::new(),
+            &Medians::default(),
+            &[],
+            RunMode::default(),
+            &[],
+            None,
+            None,
+        );
         assert!(done["first_contact"].is_null());
     }
 }

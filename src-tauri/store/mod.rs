@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::tracker::stats::PhaseChangeAt;
+use crate::tracker::stats::{timings, Medians, PhaseChangeAt};
 pub use crate::tracker::NewNotification;
 use crate::tracker::{Change, EpisodeRecord, Phase, Records, RequestRecord};
 
@@ -507,6 +507,13 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Each phase's median stint from the whole timeline (for the ETA to
+    /// available).
+    pub fn phase_medians(&self) -> Result<Medians, StoreError> {
+        let records = self.load_records()?;
+        Ok(Medians::new(&timings(&records, &self.phase_changes()?)))
     }
 
     /// Per-service client state (cursors and caches) saved between runs.

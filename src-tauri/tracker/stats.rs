@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::model::{MediaType, Phase, Records};
+use super::model::{MediaType, Phase, Records, RequestRecord};
 
 /// One recorded phase change of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +106,63 @@ impl Durations {
     }
 }
 
+/// Each phase's median stint, for films and for series: what the ETA to
+/// available adds for the phases still ahead of a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Medians {
+    movie: BTreeMap<Phase, i64>,
+    tv: BTreeMap<Phase, i64>,
+}
+
+impl Medians {
+    pub fn new(t: &Timings) -> Self {
+        let medians = |d: &Durations| {
+            d.phases
+                .iter()
+                .filter_map(|(phase, stints)| Some((*phase, percentile(stints, 50)?)))
+                .collect()
+        };
+        Self {
+            movie: medians(&t.movie),
+            tv: medians(&t.tv),
+        }
+    }
+}
+
+/// The phases between a download's end and AVAILABLE whose medians the ETA
+/// adds: those after the request's current phase.
+const AFTER_DOWNLOAD: [Phase; 3] = [Phase::DownloadDone, Phase::Importing, Phase::AnimeMatching];
+
+/// Seconds until an open request is likely AVAILABLE: the download's own
+/// remaining ETA (none while stalled: `eta_secs` is then unknown), plus
+/// the medians, for its media type, of DOWNLOAD_DONE, IMPORTING and (anime)
+/// ANIME_MATCHING where they are still ahead of it; a phase without history
+/// adds 0. None for a request that is not open, and when there is neither
+/// an ETA nor any history.
+pub fn eta_available(rec: &RequestRecord, medians: &Medians) -> Option<i64> {
+    if !super::is_open(rec) || rec.phase == Phase::Failed {
+        return None;
+    }
+    let stalled = rec.reason.as_deref() == Some(super::reasons::STALLED);
+    let download = rec
+        .eta_secs
+        .filter(|_| !stalled && rec.phase <= Phase::Downloading);
+    let by_phase = match rec.media_type {
+        MediaType::Movie => &medians.movie,
+        MediaType::Tv => &medians.tv,
+    };
+    let ahead: Vec<i64> = AFTER_DOWNLOAD
+        .iter()
+        .filter(|p| **p > rec.phase)
+        .filter(|p| **p != Phase::AnimeMatching || rec.is_anime)
+        .filter_map(|p| by_phase.get(p).copied())
+        .collect();
+    if download.is_none() && ahead.is_empty() {
+        return None;
+    }
+    Some(download.unwrap_or(0) + ahead.iter().sum::<i64>())
+}
+
 /// Whole seconds from `a` to `b`; never negative (a clock set back).
 fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
     (b - a).num_seconds().max(0)
@@ -153,6 +210,53 @@ mod tests {
         let ten: Vec<i64> = (1..=10).rev().collect();
         assert_eq!(percentile(&ten, 50), Some(5));
         assert_eq!(percentile(&ten, 90), Some(9));
+    }
+
+    #[test]
+    fn the_eta_adds_the_medians_of_the_phases_ahead_to_the_downloads_own() {
+        let mut records = Records::new();
+        records.insert(1, crate::testkit::film(1, Phase::Available, t(0)));
+        let changes = [
+            change(1, 1, None, Phase::Downloading),
+            change(1, 10, Some(Phase::Downloading), Phase::DownloadDone),
+            change(1, 12, Some(Phase::DownloadDone), Phase::Importing),
+            change(1, 17, Some(Phase::Importing), Phase::Available),
+        ];
+        let medians = Medians::new(&timings(&records, &changes));
+        let mut r = crate::testkit::film(2, Phase::Downloading, t(0));
+        r.eta_secs = Some(600);
+        // 600 s of download, DOWNLOAD_DONE's 120 s, IMPORTING's 300 s.
+        assert_eq!(eta_available(&r, &medians), Some(1020));
+        r.reason = Some(crate::tracker::reasons::STALLED.to_string());
+        assert_eq!(
+            eta_available(&r, &medians),
+            Some(420),
+            "no ETA while stalled"
+        );
+        r.reason = None;
+        r.phase = Phase::Importing;
+        r.eta_secs = None;
+        assert_eq!(
+            eta_available(&r, &medians),
+            None,
+            "nothing ahead with history"
+        );
+        r.phase = Phase::DownloadDone;
+        assert_eq!(eta_available(&r, &medians), Some(300));
+        r.is_anime = true;
+        assert_eq!(
+            eta_available(&r, &medians),
+            Some(300),
+            "no anime history adds 0"
+        );
+        r.phase = Phase::Requested;
+        assert_eq!(
+            eta_available(&r, &Medians::default()),
+            None,
+            "no ETA, no history"
+        );
+        r.phase = Phase::Available;
+        assert_eq!(eta_available(&r, &medians), None, "not open");
     }
 
     #[test]
