@@ -58,7 +58,9 @@ pub fn tracker_payload(
     changed_ids: &[i64],
     notice: Option<&str>,
 ) -> Value {
-    let medians = medians(&t.store());
+    // The records are in memory; only the phase changes are read.
+    let changes = t.store().phase_changes().unwrap_or_default();
+    let medians = Medians::new(&crate::tracker::stats::timings(t.records(), &changes));
     list_payload(
         t.records(),
         &medians,
