@@ -166,6 +166,7 @@ fn jf_item(id: String, kind: JellyfinKind, name: String) -> JellyfinItem {
         episode: None,
         episode_end: None,
         date_created: None,
+        files: Vec::new(),
     }
 }
 
@@ -217,6 +218,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
             updated_at: created + TimeDelta::hours(3),
             seasons: if film { vec![] } else { vec![1] },
             is_4k: false,
+            service_url: None,
             title: Some(if film {
                 format!("Film {i}")
             } else {
@@ -355,8 +357,14 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
     }
     Snapshot {
         jellyseerr: Source::Ok(seerr),
-        radarr: Source::Ok(radarr),
-        sonarr: Source::Ok(sonarr),
+        radarr: vec![status_tracker_lib::tracker::ArrInstance::single(
+            "radarr",
+            Source::Ok(radarr),
+        )],
+        sonarr: vec![status_tracker_lib::tracker::ArrInstance::single(
+            "sonarr",
+            Source::Ok(sonarr),
+        )],
         qbittorrent: Source::Ok(qbit),
         shoko: Source::Ok(shoko),
         jellyfin: Source::Ok(Arc::new(jf)),
@@ -374,11 +382,11 @@ fn ordinary(sweep: &Snapshot, records: &Records) -> Snapshot {
         d.requests.clear();
         d.complete = false;
     }
-    if let Source::Ok(d) = &mut s.radarr {
+    if let Source::Ok(d) = &mut s.radarr[0].data {
         d.movies
             .retain(|m| wants.movie_tmdb_ids.binary_search(&m.tmdb_id).is_ok());
     }
-    if let Source::Ok(d) = &mut s.sonarr {
+    if let Source::Ok(d) = &mut s.sonarr[0].data {
         d.series
             .retain(|x| wants.series_tvdb_ids.binary_search(&x.tvdb_id).is_ok());
     }
@@ -441,10 +449,10 @@ fn fixture(n: usize) -> Fixture {
     // Later cycles: the *arr history feed reports each event once
     // (`history/since` with a cursor), so a steady cycle's history is empty.
     let mut sweep = first.clone();
-    if let Source::Ok(d) = &mut sweep.radarr {
+    if let Source::Ok(d) = &mut sweep.radarr[0].data {
         d.history.clear();
     }
-    if let Source::Ok(d) = &mut sweep.sonarr {
+    if let Source::Ok(d) = &mut sweep.sonarr[0].data {
         d.history.clear();
     }
     // That is a sweep: Jellyseerr's complete listing makes every listed

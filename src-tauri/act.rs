@@ -115,14 +115,32 @@ pub async fn act(config: &Config, data_dir: &Path, request: ActRequest) -> ActOu
     outcome
 }
 
-/// A configured service's section, or why not (the one Radarr/Sonarr
-/// this version follows).
+/// A configured service's section, or why not.
 fn section(config: &Config, id: ServiceId) -> Result<&ServiceConfig, String> {
-    let cfg = match id.arr_app() {
-        Some(app) => config.arr(app).first(),
-        None => config.service(id.name()),
-    };
-    cfg.ok_or_else(|| format!("{} is not configured", id.label()))
+    config
+        .service(id.name())
+        .ok_or_else(|| format!("{} is not configured", id.label()))
+}
+
+/// The Radarr/Sonarr instance that follows a request: the one the poller
+/// found it in, else the first that takes its resolution (4K or not).
+fn instance_of<'c>(
+    config: &'c Config,
+    app: ArrApp,
+    rec: &RequestRecord,
+) -> Result<&'c ServiceConfig, String> {
+    let instances = config.arr(app);
+    rec.instance
+        .as_deref()
+        .and_then(|name| instances.iter().find(|s| s.name == name))
+        .or_else(|| instances.iter().find(|s| s.is_4k == rec.is_4k))
+        .ok_or_else(|| {
+            format!(
+                "no {}{} is configured",
+                if rec.is_4k { "4K " } else { "" },
+                app.product()
+            )
+        })
 }
 
 /// Builds a service's client from its section and secret.
@@ -135,8 +153,19 @@ fn client<C>(
         std::sync::Arc<HttpStats>,
     ) -> Result<C, ServiceError>,
 ) -> Result<C, String> {
-    let cfg = section(config, id)?;
-    let secret = secrets::lookup(&cfg.name).map_err(|e| format!("{}: {e}", id.label()))?;
+    built(section(config, id)?, make)
+}
+
+/// Builds a client from a section and its secret.
+fn built<C>(
+    cfg: &ServiceConfig,
+    make: impl FnOnce(
+        &ServiceConfig,
+        secrets::Secret,
+        std::sync::Arc<HttpStats>,
+    ) -> Result<C, ServiceError>,
+) -> Result<C, String> {
+    let secret = secrets::lookup(&cfg.name).map_err(|e| format!("{}: {e}", cfg.name))?;
     make(cfg, secret, HttpStats::new()).map_err(|e| e.to_string())
 }
 
@@ -147,14 +176,11 @@ enum ArrClient {
 }
 
 impl ArrClient {
-    fn build(config: &Config, app: ArrApp) -> Result<Self, String> {
+    fn build(config: &Config, app: ArrApp, rec: &RequestRecord) -> Result<Self, String> {
+        let cfg = instance_of(config, app, rec)?;
         Ok(match app {
-            ArrApp::Radarr => {
-                ArrClient::Radarr(client(config, ServiceId::Radarr, RadarrClient::new)?)
-            }
-            ArrApp::Sonarr => {
-                ArrClient::Sonarr(client(config, ServiceId::Sonarr, SonarrClient::new)?)
-            }
+            ArrApp::Radarr => ArrClient::Radarr(built(cfg, RadarrClient::new)?),
+            ArrApp::Sonarr => ArrClient::Sonarr(built(cfg, SonarrClient::new)?),
         })
     }
 
@@ -233,7 +259,7 @@ fn arr_for(
         MediaType::Movie => ArrApp::Radarr,
         MediaType::Tv => ArrApp::Sonarr,
     };
-    ArrClient::build(config, app)
+    ArrClient::build(config, app, rec)
         .map(|arr| (app, arr))
         .map_err(|e| ActOutcome::new(request, Some(app.service())).refused(e))
 }

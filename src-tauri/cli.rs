@@ -263,14 +263,6 @@ fn load_config(path: &Path) -> Result<Config, ConfigError> {
     Ok(c)
 }
 
-/// [`load_config`] for what polls or acts: one Radarr and one Sonarr
-/// ([`Config::one_instance_each`]); `check` tests every instance.
-fn load_followed_config(path: &Path) -> Result<Config, ConfigError> {
-    let c = load_config(path)?;
-    c.one_instance_each(path)?;
-    Ok(c)
-}
-
 /// Requests in pipeline order, then newest first.
 fn sorted<'a>(
     records: impl Iterator<Item = &'a RequestRecord>,
@@ -430,7 +422,7 @@ async fn check(config_path: &Path, json: bool) -> i32 {
 
 /// Opens the store and the tracker for a poller (taking the data dir's lock).
 fn open_tracker(config_path: &Path, data_dir: &Path) -> Result<(Poller, PollerLock), i32> {
-    let config = load_followed_config(config_path).map_err(usage_error)?;
+    let config = load_config(config_path).map_err(usage_error)?;
     let lock = PollerLock::acquire(data_dir).map_err(usage_error)?;
     let (store, moved) = Store::open_or_recover(data_dir).map_err(|e| {
         eprintln!("status-tracker: {e}");
@@ -646,7 +638,7 @@ async fn act(
     jellyseerr_request_id: i64,
     json: bool,
 ) -> i32 {
-    let config = match load_followed_config(config_path) {
+    let config = match load_config(config_path) {
         Ok(c) => c,
         Err(e) => return usage_error(e),
     };

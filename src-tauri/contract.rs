@@ -85,10 +85,7 @@ impl<'a> RequestJson<'a> {
             tvdb_id: r.tvdb_id,
             is_anime: r.is_anime,
             is_4k: r.is_4k,
-            instance: r.arr_id.map(|_| match r.media_type {
-                tracker::MediaType::Movie => "radarr",
-                tracker::MediaType::Tv => "sonarr",
-            }),
+            instance: r.instance.as_deref(),
             phase: r.phase,
             progress: r.progress,
             eta_secs: r.eta_secs,

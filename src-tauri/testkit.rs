@@ -40,6 +40,7 @@ pub fn film(id: i64, phase: Phase, at: DateTime<Utc>) -> RequestRecord {
         imported_path: None,
         anidb_ids: Vec::new(),
         jellyfin_id: None,
+        instance: None,
         seerr_status: None,
         seerr_media_status: None,
         seerr_updated_at: None,

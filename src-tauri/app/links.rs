@@ -17,6 +17,18 @@ fn base(url: &url::Url) -> String {
     url.as_str().trim_end_matches('/').to_string()
 }
 
+/// The Radarr/Sonarr instance that follows the request (the first of its
+/// resolution before one does).
+fn arr_instance<'c>(
+    instances: &'c [crate::config::ServiceConfig],
+    r: &crate::tracker::RequestRecord,
+) -> Option<&'c crate::config::ServiceConfig> {
+    r.instance
+        .as_deref()
+        .and_then(|name| instances.iter().find(|s| s.name == name))
+        .or_else(|| instances.iter().find(|s| s.is_4k == r.is_4k))
+}
+
 pub fn links(config: &Config, r: &crate::tracker::RequestRecord) -> Links {
     use crate::tracker::MediaType;
     let jellyfin = config
@@ -30,14 +42,10 @@ pub fn links(config: &Config, r: &crate::tracker::RequestRecord) -> Links {
         .zip(r.tmdb_id)
         .map(|(c, t)| format!("{}/{}/{t}", base(&c.url), r.media_type.as_str()));
     let arr = match r.media_type {
-        MediaType::Movie => config
-            .radarr
-            .first()
+        MediaType::Movie => arr_instance(&config.radarr, r)
             .zip(r.tmdb_id)
             .map(|(c, t)| format!("{}/movie/{t}", base(&c.url))),
-        MediaType::Tv => config
-            .sonarr
-            .first()
+        MediaType::Tv => arr_instance(&config.sonarr, r)
             .zip(r.tvdb_id)
             .map(|(c, t)| format!("{}/add/new?term=tvdb%3A{t}", base(&c.url))),
     };

@@ -139,9 +139,6 @@ pub fn start_poller<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<
     if config.jellyseerr.is_none() {
         return Ok(false);
     }
-    config
-        .one_instance_each(&state.config_path)
-        .map_err(|e| e.to_string())?;
     let (store, moved) = Store::open_or_recover(&state.data_dir).map_err(|e| e.to_string())?;
     if let Some(moved) = moved {
         let message = moved.message();

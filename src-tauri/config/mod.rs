@@ -191,30 +191,6 @@ impl Config {
         }
     }
 
-    /// The poller of this version follows one Radarr and one Sonarr: the
-    /// only one configured of each kind. Several are refused with a message
-    /// (the array form parses, `check` tests each instance, but nothing
-    /// would follow the second).
-    pub fn one_instance_each(&self, path: &Path) -> Result<(), ConfigError> {
-        for app in [crate::ArrApp::Radarr, crate::ArrApp::Sonarr] {
-            let instances = self.arr(app);
-            if instances.len() > 1 {
-                let names: Vec<&str> = instances.iter().map(|s| s.name.as_str()).collect();
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    key: app.service().name().to_string(),
-                    message: format!(
-                        "{} instances ({}): this version follows one {} only; keep one (`check` tests them all)",
-                        instances.len(),
-                        names.join(", "),
-                        app.product()
-                    ),
-                });
-            }
-        }
-        Ok(())
-    }
-
     /// The configured services, in pipeline order (instances in config order).
     pub fn services(&self) -> Vec<&ServiceConfig> {
         let mut out: Vec<&ServiceConfig> = self.jellyseerr.iter().collect();

@@ -315,18 +315,3 @@ fn the_array_form_is_written_back_and_edited_in_place() {
     let edited = edit_toml(TWO_RADARRS, &fewer).unwrap();
     assert_eq!(parse_str(&edited).unwrap(), fewer, "{edited}");
 }
-
-#[test]
-fn polling_follows_one_instance_of_each_kind_for_now() {
-    let c = parse_str(TWO_RADARRS).unwrap();
-    let e = c
-        .one_instance_each(Path::new("/tmp/config.toml"))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("radarr.hd, radarr.4k") && e.contains("follows one Radarr"),
-        "{e}"
-    );
-    let single = parse_str("[radarr]\nurl = \"http://nas:7878\"\n").unwrap();
-    assert!(single.one_instance_each(Path::new("/tmp/c.toml")).is_ok());
-}

@@ -101,8 +101,8 @@ pub struct CycleStages {
 /// One service's client and what we know of it.
 struct PolledService<C, D> {
     id: ServiceId,
-    /// `id.name()`.
-    name: &'static str,
+    /// `id.name()`, or `radarr.<name>` for an instance of the array form.
+    name: String,
     config: Option<ServiceConfig>,
     client: Result<C, ServiceError>,
     last: Option<D>,
@@ -113,21 +113,50 @@ struct PolledService<C, D> {
     stats: Arc<HttpStats>,
 }
 
+/// The services of one kind: one [`PolledService`], or the instances of
+/// Radarr or Sonarr. The poller's bookkeeping walks both alike.
+trait Slots<C, D> {
+    fn slots(&self) -> std::slice::Iter<'_, PolledService<C, D>>;
+    fn slots_mut(&mut self) -> std::slice::IterMut<'_, PolledService<C, D>>;
+}
+
+impl<C, D> Slots<C, D> for PolledService<C, D> {
+    fn slots(&self) -> std::slice::Iter<'_, PolledService<C, D>> {
+        std::slice::from_ref(self).iter()
+    }
+    fn slots_mut(&mut self) -> std::slice::IterMut<'_, PolledService<C, D>> {
+        std::slice::from_mut(self).iter_mut()
+    }
+}
+
+impl<C, D> Slots<C, D> for Vec<PolledService<C, D>> {
+    fn slots(&self) -> std::slice::Iter<'_, PolledService<C, D>> {
+        self.iter()
+    }
+    fn slots_mut(&mut self) -> std::slice::IterMut<'_, PolledService<C, D>> {
+        self.iter_mut()
+    }
+}
+
 impl<C, D> PolledService<C, D> {
     fn new(
         id: ServiceId,
         config: Option<&ServiceConfig>,
         build: impl FnOnce(&ServiceConfig, Arc<HttpStats>) -> Result<C, ServiceError>,
     ) -> Self {
-        let name = id.name();
+        let name = config.map_or(id.name(), |c| c.name.as_str()).to_string();
         let stats = HttpStats::new();
         let client = match config {
             Some(cfg) => build(cfg, stats.clone()),
-            None => Err(ServiceError::new(name, ErrorKind::Config, "not configured")),
+            None => Err(ServiceError::new(
+                &name,
+                ErrorKind::Config,
+                "not configured",
+            )),
         };
         PolledService {
             id,
-            name,
+            name: name.clone(),
             config: config.cloned(),
             client,
             last: None,
@@ -267,8 +296,10 @@ pub struct Poller {
     store: Arc<Mutex<Store>>,
     records: Records,
     jellyseerr: PolledService<JellyseerrClient, tracker::SeerrData>,
-    radarr: PolledService<RadarrClient, tracker::RadarrData>,
-    sonarr: PolledService<SonarrClient, tracker::SonarrData>,
+    /// Every Radarr instance, in config order.
+    radarr: Vec<PolledService<RadarrClient, tracker::RadarrData>>,
+    /// Every Sonarr instance, in config order.
+    sonarr: Vec<PolledService<SonarrClient, tracker::SonarrData>>,
     qbittorrent: PolledService<QbittorrentClient, tracker::QbitData>,
     shoko: PolledService<ShokoClient, tracker::ShokoData>,
     /// Shared (`Arc`), so that the reconciler keeps its index of Jellyfin's
@@ -295,12 +326,24 @@ impl Poller {
                 config.jellyseerr.as_ref(),
                 |c, s| build(c, |c, k| JellyseerrClient::new(c, k, s)),
             ),
-            radarr: PolledService::new(ServiceId::Radarr, config.radarr.first(), |c, s| {
-                build(c, |c, k| RadarrClient::new(c, k, s))
-            }),
-            sonarr: PolledService::new(ServiceId::Sonarr, config.sonarr.first(), |c, s| {
-                build(c, |c, k| SonarrClient::new(c, k, s))
-            }),
+            radarr: config
+                .radarr
+                .iter()
+                .map(|cfg| {
+                    PolledService::new(ServiceId::Radarr, Some(cfg), |c, s| {
+                        build(c, |c, k| RadarrClient::new(c, k, s))
+                    })
+                })
+                .collect(),
+            sonarr: config
+                .sonarr
+                .iter()
+                .map(|cfg| {
+                    PolledService::new(ServiceId::Sonarr, Some(cfg), |c, s| {
+                        build(c, |c, k| SonarrClient::new(c, k, s))
+                    })
+                })
+                .collect(),
             qbittorrent: PolledService::new(
                 ServiceId::Qbittorrent,
                 config.qbittorrent.as_ref(),
@@ -337,8 +380,10 @@ impl Poller {
     fn restore_status(&mut self, s: ServiceStatus) {
         macro_rules! restore {
             ($($slot:ident),*) => {
-                $( if self.$slot.name == s.name && self.$slot.configured() {
-                    self.$slot.status = s.clone();
+                $( for slot in self.$slot.slots_mut() {
+                    if slot.name == s.name && slot.configured() {
+                        slot.status = s.clone();
+                    }
                 } )*
             };
         }
@@ -348,9 +393,11 @@ impl Poller {
     fn restore_client_states(&mut self) {
         macro_rules! restore {
             ($($slot:ident),*) => {
-                $( if let Ok(client) = &mut self.$slot.client {
-                    if let Ok(Some(state)) = lock(&self.store).client_state(self.$slot.name) {
-                        client.restore_state(&state);
+                $( for slot in self.$slot.slots_mut() {
+                    if let Ok(client) = &mut slot.client {
+                        if let Ok(Some(state)) = lock(&self.store).client_state(&slot.name) {
+                            client.restore_state(&state);
+                        }
                     }
                 } )*
             };
@@ -364,8 +411,10 @@ impl Poller {
     pub fn save_client_states(&mut self) -> Result<(), StoreError> {
         macro_rules! save {
             ($($slot:ident),*) => {
-                $( if let Ok(client) = &self.$slot.client {
-                    lock(&self.store).save_client_state_json(self.$slot.name, &client.saved())?;
+                $( for slot in self.$slot.slots() {
+                    if let Ok(client) = &slot.client {
+                        lock(&self.store).save_client_state_json(&slot.name, &client.saved())?;
+                    }
                 } )*
             };
         }
@@ -412,12 +461,12 @@ impl Poller {
     /// Per configured service: its name, the HTTP requests its client sent
     /// (logins and retries included) and the bytes it received, since the
     /// tracker was built.
-    pub fn service_stats(&self) -> Vec<(&'static str, u64, u64)> {
+    pub fn service_stats(&self) -> Vec<(&str, u64, u64)> {
         let mut v = Vec::new();
         macro_rules! push {
             ($($slot:ident),*) => {
-                $( if self.$slot.configured() {
-                    v.push((self.$slot.name, self.$slot.stats.requests(), self.$slot.stats.bytes()));
+                $( for slot in self.$slot.slots().filter(|s| s.configured()) {
+                    v.push((slot.name.as_str(), slot.stats.requests(), slot.stats.bytes()));
                 } )*
             };
         }
@@ -438,7 +487,9 @@ impl Poller {
         let mut v = Vec::new();
         macro_rules! push {
             ($($slot:ident),*) => {
-                $( if self.$slot.configured() { v.push(self.$slot.status.clone()); } )*
+                $( for slot in self.$slot.slots().filter(|s| s.configured()) {
+                    v.push(slot.status.clone());
+                } )*
             };
         }
         push!(jellyseerr, radarr, sonarr, qbittorrent, shoko, jellyfin);
@@ -465,8 +516,16 @@ impl Poller {
 
         let due = |slot_due: bool| all || slot_due;
         let d_seerr = due(self.jellyseerr.due(started)) && self.jellyseerr.configured();
-        let d_radarr = due(self.radarr.due(started)) && self.radarr.configured();
-        let d_sonarr = due(self.sonarr.due(started)) && self.sonarr.configured();
+        let d_radarr: Vec<bool> = self
+            .radarr
+            .iter()
+            .map(|s| due(s.due(started)) && s.configured())
+            .collect();
+        let d_sonarr: Vec<bool> = self
+            .sonarr
+            .iter()
+            .map(|s| due(s.due(started)) && s.configured())
+            .collect();
         let d_qbit = due(self.qbittorrent.due(started)) && self.qbittorrent.configured();
         let d_shoko = due(self.shoko.due(started)) && self.shoko.configured();
         let d_jf = due(self.jellyfin.due(started)) && self.jellyfin.configured();
@@ -497,31 +556,37 @@ impl Poller {
         } = self;
         let wants_ref = &wants;
         let (r_radarr, r_sonarr, r_qbit, r_shoko, r_jf) = tokio::join!(
+            // The instances of one kind one after the other (few, and each
+            // under its own deadline).
             async {
-                if !d_radarr {
-                    return None;
-                }
-                let cfg = radarr.config.as_ref();
-                Some(match &mut radarr.client {
-                    Ok(c) => {
-                        with_deadline(ServiceId::Radarr.name(), cfg, c.fetch(wants_ref, sweep))
-                            .await
+                let mut out = Vec::new();
+                for (slot, due) in radarr.iter_mut().zip(&d_radarr) {
+                    if !due {
+                        out.push(None);
+                        continue;
                     }
-                    Err(e) => Err(e.clone()),
-                })
+                    let cfg = slot.config.as_ref();
+                    out.push(Some(match &mut slot.client {
+                        Ok(c) => with_deadline(&slot.name, cfg, c.fetch(wants_ref, sweep)).await,
+                        Err(e) => Err(e.clone()),
+                    }));
+                }
+                out
             },
             async {
-                if !d_sonarr {
-                    return None;
-                }
-                let cfg = sonarr.config.as_ref();
-                Some(match &mut sonarr.client {
-                    Ok(c) => {
-                        with_deadline(ServiceId::Sonarr.name(), cfg, c.fetch(wants_ref, sweep))
-                            .await
+                let mut out = Vec::new();
+                for (slot, due) in sonarr.iter_mut().zip(&d_sonarr) {
+                    if !due {
+                        out.push(None);
+                        continue;
                     }
-                    Err(e) => Err(e.clone()),
-                })
+                    let cfg = slot.config.as_ref();
+                    out.push(Some(match &mut slot.client {
+                        Ok(c) => with_deadline(&slot.name, cfg, c.fetch(wants_ref, sweep)).await,
+                        Err(e) => Err(e.clone()),
+                    }));
+                }
+                out
             },
             async {
                 if !d_qbit {
@@ -563,8 +628,8 @@ impl Poller {
         // slot's last data once reconciled: a library is held once, not
         // copied per stage.
         let (jellyseerr, o_seerr) = self.jellyseerr.take(r_seerr);
-        let (radarr, o_radarr) = self.radarr.take(r_radarr);
-        let (sonarr, o_sonarr) = self.sonarr.take(r_sonarr);
+        let (radarr, o_radarr) = take_instances(&mut self.radarr, r_radarr);
+        let (sonarr, o_sonarr) = take_instances(&mut self.sonarr, r_sonarr);
         let (qbittorrent, o_qbit) = self.qbittorrent.take(r_qbit);
         let (shoko, mut o_shoko) = self.shoko.take(r_shoko);
         let (jellyfin, mut o_jf) = self.jellyfin.take(r_jf);
@@ -681,14 +746,18 @@ impl Poller {
             d.complete = false;
             d
         }));
-        service_events.extend(self.radarr.record(&o_radarr, radarr, now, |mut d| {
-            d.history.clear();
-            d
-        }));
-        service_events.extend(self.sonarr.record(&o_sonarr, sonarr, now, |mut d| {
-            d.history.clear();
-            d
-        }));
+        for ((slot, outcome), instance) in self.radarr.iter_mut().zip(&o_radarr).zip(radarr) {
+            service_events.extend(slot.record(outcome, instance.data, now, |mut d| {
+                d.history.clear();
+                d
+            }));
+        }
+        for ((slot, outcome), instance) in self.sonarr.iter_mut().zip(&o_sonarr).zip(sonarr) {
+            service_events.extend(slot.record(outcome, instance.data, now, |mut d| {
+                d.history.clear();
+                d
+            }));
+        }
         service_events.extend(self.qbittorrent.record(&o_qbit, qbittorrent, now, |d| d));
         service_events.extend(self.shoko.record(&o_shoko, shoko, now, |d| d));
         service_events.extend(self.jellyfin.record(&o_jf, jellyfin, now, |d| d));
@@ -737,14 +806,19 @@ impl Poller {
         let mut polled = Vec::new();
         for (name, polled_now) in [
             (ServiceId::Jellyseerr.name(), d_seerr),
-            (ServiceId::Radarr.name(), d_radarr),
-            (ServiceId::Sonarr.name(), d_sonarr),
             (ServiceId::Qbittorrent.name(), d_qbit),
             (ServiceId::Shoko.name(), d_shoko),
             (ServiceId::Jellyfin.name(), d_jf),
         ] {
             if polled_now {
                 polled.push(name.to_string());
+            }
+        }
+        let radarr_names = self.radarr.iter().map(|s| &s.name).zip(&d_radarr);
+        let sonarr_names = self.sonarr.iter().map(|s| &s.name).zip(&d_sonarr);
+        for (name, polled_now) in radarr_names.chain(sonarr_names) {
+            if *polled_now {
+                polled.push(name.clone());
             }
         }
         self.schedule(Instant::now(), now, &polled);
@@ -774,15 +848,15 @@ impl Poller {
         let cadence = Cadence::new(&self.poll, &self.records, wall);
         macro_rules! plan {
             ($($slot:ident),*) => {
-                $( if self.$slot.configured() {
-                    let interval = if self.$slot.failures > 0 {
-                        cadence::backoff(self.$slot.failures, self.poll.idle)
+                $( for slot in self.$slot.slots_mut().filter(|s| s.configured()) {
+                    let interval = if slot.failures > 0 {
+                        cadence::backoff(slot.failures, self.poll.idle)
                     } else {
-                        cadence.interval(self.$slot.id)
+                        cadence.interval(slot.id)
                     };
                     let fresh = now + interval;
-                    let was_polled = polled.iter().any(|p| p == self.$slot.name);
-                    self.$slot.next_due = Some(match self.$slot.next_due {
+                    let was_polled = polled.iter().any(|p| *p == slot.name);
+                    slot.next_due = Some(match slot.next_due {
                         Some(due) if !was_polled => due.min(fresh),
                         _ => fresh,
                     });
@@ -795,23 +869,59 @@ impl Poller {
     /// When the next service is due.
     pub fn next_due(&self) -> Instant {
         let far = Instant::now() + self.poll.idle;
-        [
+        let singles = [
             self.jellyseerr
                 .configured()
                 .then_some(self.jellyseerr.next_due),
-            self.radarr.configured().then_some(self.radarr.next_due),
-            self.sonarr.configured().then_some(self.sonarr.next_due),
             self.qbittorrent
                 .configured()
                 .then_some(self.qbittorrent.next_due),
             self.shoko.configured().then_some(self.shoko.next_due),
             self.jellyfin.configured().then_some(self.jellyfin.next_due),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|d| d.unwrap_or_else(Instant::now))
-        .min()
-        .unwrap_or(far)
+        ];
+        let arrs = self
+            .radarr
+            .iter()
+            .map(|s| s.next_due)
+            .chain(self.sonarr.iter().map(|s| s.next_due));
+        singles
+            .into_iter()
+            .flatten()
+            .chain(arrs)
+            .map(|d| d.unwrap_or_else(Instant::now))
+            .min()
+            .unwrap_or(far)
+    }
+}
+
+/// Each instance's source for the snapshot and its poll's outcome (see
+/// [`PolledService::take`]).
+fn take_instances<C, D>(
+    slots: &mut [PolledService<C, D>],
+    polled: Vec<Polled<D>>,
+) -> (Vec<tracker::ArrInstance<D>>, Vec<Outcome>) {
+    slots
+        .iter_mut()
+        .zip(polled)
+        .map(|(slot, polled)| {
+            let (data, outcome) = slot.take(polled);
+            let instance = tracker::ArrInstance {
+                name: slot.name.clone(),
+                is_4k: slot.config.as_ref().is_some_and(|c| c.is_4k),
+                authority: slot.config.as_ref().map(authority).unwrap_or_default(),
+                data,
+            };
+            (instance, outcome)
+        })
+        .unzip()
+}
+
+/// "host:port" of a service's URL, the port written or the scheme's.
+fn authority(cfg: &ServiceConfig) -> String {
+    let host = cfg.url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match cfg.url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
     }
 }
 

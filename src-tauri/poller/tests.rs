@@ -107,6 +107,7 @@ fn wants_gain_each_listed_media_once_and_never_a_declined_one() {
             updated_at: Utc::now(),
             seasons: vec![],
             is_4k: false,
+            service_url: None,
             title: None,
             year: None,
             poster_path: None,

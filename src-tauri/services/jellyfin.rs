@@ -94,6 +94,12 @@ pub(crate) struct ItemWire {
     pub date_created: Option<DateTime<Utc>>,
 }
 
+/// The last component of a path, '/' or '\\' separated; None when empty.
+fn file_name_of(path: &str) -> Option<String> {
+    let name = path.rsplit(['/', '\\']).next()?.trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
 /// Ids as 32 lower-case hex digits (Jellyfin sends the "N" form; a dashed
 /// GUID is folded too).
 pub(crate) fn normalize_id(id: &str) -> String {
@@ -138,8 +144,26 @@ impl ItemWire {
         Arc::new(self.into_item())
     }
 
+    /// The file names (last path component) of the item's path and of each
+    /// media source's: versions merged in one item each have their own.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .media_sources
+            .iter()
+            .flatten()
+            .filter_map(|m| m.get("Path")?.as_str())
+            .chain(self.path.as_deref())
+            .filter_map(file_name_of)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     pub fn into_item(self) -> JellyfinItem {
+        let files = self.files();
         JellyfinItem {
+            files,
             id: normalize_id(&self.id),
             kind: self.kind(),
             tmdb_id: self.provider_id("Tmdb"),

@@ -114,6 +114,10 @@ pub(crate) struct MediaWire {
     pub jellyfin_media_id: Option<String>,
     #[serde(default)]
     pub jellyfin_media_id4k: Option<String>,
+    #[serde(default)]
+    pub service_url: Option<String>,
+    #[serde(default)]
+    pub service_url4k: Option<String>,
 }
 
 #[derive(Debug, Clone, Hash, Deserialize, serde::Serialize)]
@@ -206,8 +210,15 @@ impl RequestWire {
             status4k: None,
             jellyfin_media_id: None,
             jellyfin_media_id4k: None,
+            service_url: None,
+            service_url4k: None,
         });
         let media_status = if is_4k { media.status4k } else { media.status };
+        let service_url = if is_4k {
+            media.service_url4k.clone()
+        } else {
+            media.service_url.clone()
+        };
         let jellyfin_media_id = if is_4k {
             media.jellyfin_media_id4k
         } else {
@@ -238,6 +249,7 @@ impl RequestWire {
             updated_at: self.updated_at,
             seasons,
             is_4k,
+            service_url: service_url.filter(|u| !u.is_empty()),
             title: title.title,
             year: title.year,
             poster_path: title.poster_path,

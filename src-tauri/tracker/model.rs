@@ -147,13 +147,40 @@ impl<T> Source<T> {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub jellyseerr: Source<SeerrData>,
-    pub radarr: Source<RadarrData>,
-    pub sonarr: Source<SonarrData>,
+    /// Every Radarr instance, in config order (one in the single form).
+    pub radarr: Vec<ArrInstance<RadarrData>>,
+    /// Every Sonarr instance, in config order.
+    pub sonarr: Vec<ArrInstance<SonarrData>>,
     pub qbittorrent: Source<QbitData>,
     pub shoko: Source<ShokoData>,
     /// Shared, so that an index of it can be kept while it is the same data
     /// ([`super::reconcile::Reconciler`]).
     pub jellyfin: Source<Arc<JellyfinData>>,
+}
+
+/// One Radarr or Sonarr instance's word in a snapshot.
+#[derive(Debug, Clone)]
+pub struct ArrInstance<D> {
+    /// "radarr", or "radarr.4k" for an instance of the array form.
+    pub name: String,
+    /// It follows Jellyseerr's 4K requests.
+    pub is_4k: bool,
+    /// "host:port" of its URL: Jellyseerr's `serviceUrl` names the instance
+    /// it sent a request to this way.
+    pub authority: String,
+    pub data: Source<D>,
+}
+
+impl<D> ArrInstance<D> {
+    /// The one instance of the single-table form.
+    pub fn single(name: &str, data: Source<D>) -> Self {
+        Self {
+            name: name.to_string(),
+            is_4k: false,
+            authority: String::new(),
+            data,
+        }
+    }
 }
 
 /// Jellyseerr `MediaRequestStatus`.
@@ -225,6 +252,9 @@ pub struct SeerrRequest {
     /// Requested season numbers (series only).
     pub seasons: Vec<i32>,
     pub is_4k: bool,
+    /// `media.serviceUrl` (`serviceUrl4k` for a 4K request): the *arr
+    /// instance Jellyseerr sent it to, by its URL.
+    pub service_url: Option<String>,
     pub title: Option<String>,
     pub year: Option<i32>,
     pub poster_path: Option<String>,
@@ -455,6 +485,10 @@ pub struct JellyfinItem {
     /// item, with a new id and a new date).
     #[serde(default)]
     pub date_created: Option<DateTime<Utc>>,
+    /// The file names of its path and media sources (several when versions
+    /// are merged in one item): how a 4K copy is told from an HD one.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -561,6 +595,10 @@ pub struct RequestRecord {
     #[serde(default)]
     pub anidb_ids: Vec<i64>,
     pub jellyfin_id: Option<String>,
+    /// The Radarr/Sonarr instance that follows it ("radarr", "radarr.4k"),
+    /// once one has the film or series.
+    #[serde(default)]
+    pub instance: Option<String>,
     /// Jellyseerr's last words on the request, kept to detect changes.
     pub seerr_status: Option<SeerrRequestStatus>,
     pub seerr_media_status: Option<SeerrMediaStatus>,

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use status_tracker_lib::sim::{config_toml, sim_env, SimStack, SimWorld};
+use status_tracker_lib::sim::{config_toml, sim_env_4k, SimStack, SimWorld};
 
 pub struct Stack {
     pub sim: SimStack,
@@ -18,6 +18,18 @@ impl Stack {
     /// Starts the six simulated services and writes a config file for them.
     pub async fn start() -> Stack {
         let sim = SimStack::start().await.expect("the simulated stack starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, config_toml(sim.urls())).expect("config written");
+        Stack { sim, dir, config }
+    }
+
+    /// The stack with a second Radarr and Sonarr (4K), in the config's
+    /// array form (`[[radarr]]` hd and 4k).
+    pub async fn start_4k() -> Stack {
+        let sim = SimStack::start_4k()
+            .await
+            .expect("the simulated stack starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("config.toml");
         std::fs::write(&config, config_toml(sim.urls())).expect("config written");
@@ -43,7 +55,8 @@ impl Stack {
             .env_remove("STATUS_TRACKER_CONFIG")
             .env_remove("STATUS_TRACKER_DATA_DIR")
             .kill_on_drop(true);
-        for (k, v) in sim_env() {
+        // Every instance's secret (the six, and the array form's per instance).
+        for (k, v) in sim_env_4k() {
             cmd.env(k, v);
         }
         cmd.output().await.expect("the CLI runs")

@@ -13,12 +13,14 @@ pub(super) fn file_deletion_unrecorded(r: &RequestRecord, ctx: &Lookups<'_>) -> 
 pub(super) fn file_deleted_since_available(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
     r.phase == Phase::Available
         && r.arr_id.is_some_and(|id| {
-            ctx.radarr.as_ref().is_some_and(|(_, idx, _)| {
-                idx.history_by_media.get(&id).is_some_and(|h| {
-                    h.iter()
-                        .any(|e| e.kind == HistoryKind::FileDeleted && e.date > r.phase_since)
+            follow(&ctx.radarr, r, None, r.tmdb_id)
+                .and_then(|v| v.data.as_ref())
+                .is_some_and(|(_, idx, _)| {
+                    idx.history_by_media.get(&id).is_some_and(|h| {
+                        h.iter()
+                            .any(|e| e.kind == HistoryKind::FileDeleted && e.date > r.phase_since)
+                    })
                 })
-            })
         })
 }
 
@@ -95,9 +97,17 @@ pub(super) fn film_verdict<'a>(
     let mut has_file = false;
     let mut imported = false;
     let failed = rec.failed_download_id.clone();
-    if let Some((_, idx, movies)) = &ctx.radarr {
+    let service_url = req.and_then(|r| r.service_url.as_deref());
+    let radarr = follow(&ctx.radarr, rec, service_url, rec.tmdb_id);
+    if radarr.is_none() && ctx.radarr_configured && v.phase == Some(Phase::Approved) {
+        v.reason = Some(reasons::NO_4K_RADARR.into());
+    }
+    if let Some((name, (_, idx, movies))) = radarr.and_then(|r| Some((r.name, r.data.as_ref()?))) {
         if let Some(m) = rec.tmdb_id.and_then(|t| movies.get(&t)) {
             set_if_changed!(rec, [arr_id], Some(m.id));
+            if rec.instance.as_deref() != Some(name) {
+                rec.to_mut().instance = Some(name.to_string());
+            }
             if m.is_anime {
                 set_if_changed!(rec, [is_anime], true);
             }
@@ -244,22 +254,32 @@ pub(super) fn film_verdict<'a>(
             v.phase,
             Some(Phase::Downloading) | Some(Phase::DownloadDone)
         );
+    // With a 4K Radarr in the config, an HD and a 4K copy of one film may
+    // both be in Jellyfin: each request is available only from the file its
+    // own instance imported (by name: the *arr and Jellyfin may mount the
+    // library under different prefixes).
+    let by_file = ctx.radarr.iter().any(|r| r.is_4k);
     if let Some(jf) = &ctx.jf {
-        let item = rec
-            .jellyfin_id
-            .as_deref()
-            .and_then(|id| jf.by_id(id))
-            .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
-            .or_else(|| {
-                rec.tmdb_id
-                    .and_then(|t| jf.movie_by_tmdb(t))
-                    .filter(|i| i.playable)
+        let item = if by_file {
+            rec.imported_path.as_deref().and_then(|p| {
+                jf.movie_with_file(rec.jellyfin_id.as_deref(), rec.tmdb_id, file_name(p))
             })
-            .or_else(|| {
-                anidb
-                    .iter()
-                    .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
-            });
+        } else {
+            rec.jellyfin_id
+                .as_deref()
+                .and_then(|id| jf.by_id(id))
+                .filter(|i| i.playable && i.kind == JellyfinKind::Movie)
+                .or_else(|| {
+                    rec.tmdb_id
+                        .and_then(|t| jf.movie_by_tmdb(t))
+                        .filter(|i| i.playable)
+                })
+                .or_else(|| {
+                    anidb
+                        .iter()
+                        .find_map(|a| jf.by_anidb(*a).find(|i| i.playable))
+                })
+        };
         // An item Jellyfin had before this request was made belongs to an
         // older copy (a re-request after a deletion Jellyfin may not have
         // caught up with): it counts only once Radarr has this request's file.

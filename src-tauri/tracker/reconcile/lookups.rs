@@ -284,6 +284,31 @@ impl<'a> JellyfinView<'a> {
         self.at(*self.index().movie_by_tmdb.get(&tmdb)?)
     }
 
+    /// A playable film item holding the file `file` (by name): the record's
+    /// own item, the film's indexed item, else any item of the film (versions
+    /// in separate libraries are separate items with the same TMDB id).
+    pub(super) fn movie_with_file(
+        &self,
+        own: Option<&str>,
+        tmdb: Option<i64>,
+        file: &str,
+    ) -> Option<&'a JellyfinItem> {
+        let holds = |i: &&'a JellyfinItem| {
+            i.playable && i.kind == JellyfinKind::Movie && i.files.iter().any(|f| f == file)
+        };
+        own.and_then(|id| self.by_id(id))
+            .filter(holds)
+            .or_else(|| tmdb.and_then(|t| self.movie_by_tmdb(t)).filter(holds))
+            .or_else(|| {
+                let t = tmdb?;
+                self.data
+                    .items
+                    .iter()
+                    .map(|i| &**i)
+                    .find(|i| i.tmdb_id == Some(t) && holds(i))
+            })
+    }
+
     pub(super) fn series_by_tvdb(&self, tvdb: i64) -> Option<&'a JellyfinItem> {
         self.at(self.index().series_by_tvdb.get(&tvdb)?.0)
     }
@@ -458,6 +483,74 @@ impl ShortId {
     }
 }
 
+/// One Radarr or Sonarr instance as reconcile reads it.
+pub(super) struct ArrView<'a, D, M> {
+    pub(super) name: &'a str,
+    pub(super) is_4k: bool,
+    /// "host:port" of its URL.
+    pub(super) authority: &'a str,
+    /// Its data, indexed (queue and history by media, the library by TMDB
+    /// or TVDB id), when it answered this cycle.
+    pub(super) data: Option<(&'a D, ArrIdx<'a>, FastMap<i64, &'a M>)>,
+}
+
+/// The instance that follows a request, among those of its kind that take
+/// its resolution (4K or not): the one already following it; else the one
+/// Jellyseerr's `serviceUrl` names (host and port); else the first, in
+/// config order, that has the film or series (`key`: its TMDB/TVDB id);
+/// else the first. None when no instance takes it (a 4K request and no
+/// 4K instance).
+pub(super) fn follow<'v, 'a, D, M>(
+    views: &'v [ArrView<'a, D, M>],
+    rec: &RequestRecord,
+    service_url: Option<&str>,
+    key: Option<i64>,
+) -> Option<&'v ArrView<'a, D, M>> {
+    let mut candidates = views.iter().filter(|v| v.is_4k == rec.is_4k);
+    let first = candidates.clone().next()?;
+    if let Some(name) = rec.instance.as_deref() {
+        if let Some(v) = candidates.clone().find(|v| v.name == name) {
+            return Some(v);
+        }
+    }
+    if let Some(named) = service_url.and_then(url_authority) {
+        if let Some(v) = candidates.clone().find(|v| v.authority == named) {
+            return Some(v);
+        }
+    }
+    let has = |v: &&ArrView<'a, D, M>| {
+        key.is_some_and(|k| {
+            v.data
+                .as_ref()
+                .is_some_and(|(_, _, map)| map.contains_key(&k))
+        })
+    };
+    Some(candidates.find(has).unwrap_or(first))
+}
+
+/// "host:port" of a URL ("http://radarr:7878/movie/1" → "radarr:7878"),
+/// with the scheme's default port when it names none.
+pub(crate) fn url_authority(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host_port = rest.split(['/', '?', '#']).next()?;
+    let host_port = host_port.rsplit('@').next()?.to_ascii_lowercase();
+    if host_port.is_empty() {
+        return None;
+    }
+    let has_port = host_port
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && !host_port.ends_with(']');
+    if has_port {
+        return Some(host_port);
+    }
+    let port = match scheme.to_ascii_lowercase().as_str() {
+        "https" => 443,
+        _ => 80,
+    };
+    Some(format!("{host_port}:{port}"))
+}
+
 /// Everything reconcile reads, with what each configured service said.
 pub(super) struct Lookups<'a> {
     pub(super) now: DateTime<Utc>,
@@ -465,9 +558,10 @@ pub(super) struct Lookups<'a> {
     pub(super) all_ok: bool,
     pub(super) seerr: Listing<'a>,
     pub(super) seerr_complete: bool,
+    /// Some Radarr instance is configured.
     pub(super) radarr_configured: bool,
-    pub(super) radarr: Option<(&'a RadarrData, ArrIdx<'a>, FastMap<i64, &'a RadarrMovie>)>,
-    pub(super) sonarr: Option<(&'a SonarrData, ArrIdx<'a>, FastMap<i64, &'a SonarrSeries>)>,
+    pub(super) radarr: Vec<ArrView<'a, RadarrData, RadarrMovie>>,
+    pub(super) sonarr: Vec<ArrView<'a, SonarrData, SonarrSeries>>,
     /// qBittorrent's torrents, looked up by their map key (the lower-case hash).
     pub(super) torrents: Option<&'a QbitData>,
     /// The torrents a download id can name other than by its own lower-case
@@ -503,8 +597,14 @@ impl<'a> Lookups<'a> {
         let all_ok = !(failed(
             snap.jellyseerr.is_configured(),
             snap.jellyseerr.ok().is_some(),
-        ) || failed(snap.radarr.is_configured(), snap.radarr.ok().is_some())
-            || failed(snap.sonarr.is_configured(), snap.sonarr.ok().is_some())
+        ) || snap
+            .radarr
+            .iter()
+            .any(|i| failed(i.data.is_configured(), i.data.ok().is_some()))
+            || snap
+                .sonarr
+                .iter()
+                .any(|i| failed(i.data.is_configured(), i.data.ok().is_some()))
             || failed(
                 snap.qbittorrent.is_configured(),
                 snap.qbittorrent.ok().is_some(),
@@ -520,21 +620,39 @@ impl<'a> Lookups<'a> {
                 .map(|d| Listing::new(&d.requests))
                 .unwrap_or_default(),
             seerr_complete: snap.jellyseerr.ok().is_some_and(|d| d.complete),
-            radarr_configured: snap.radarr.is_configured(),
-            radarr: snap.radarr.ok().map(|d| {
-                (
-                    d,
-                    ArrIdx::build(&d.queue, &d.history),
-                    d.movies.iter().map(|m| (m.tmdb_id, m)).collect(),
-                )
-            }),
-            sonarr: snap.sonarr.ok().map(|d| {
-                (
-                    d,
-                    ArrIdx::build(&d.queue, &d.history),
-                    d.series.iter().map(|s| (s.tvdb_id, s)).collect(),
-                )
-            }),
+            radarr_configured: snap.radarr.iter().any(|i| i.data.is_configured()),
+            radarr: snap
+                .radarr
+                .iter()
+                .map(|i| ArrView {
+                    name: &i.name,
+                    is_4k: i.is_4k,
+                    authority: &i.authority,
+                    data: i.data.ok().map(|d| {
+                        (
+                            d,
+                            ArrIdx::build(&d.queue, &d.history),
+                            d.movies.iter().map(|m| (m.tmdb_id, m)).collect(),
+                        )
+                    }),
+                })
+                .collect(),
+            sonarr: snap
+                .sonarr
+                .iter()
+                .map(|i| ArrView {
+                    name: &i.name,
+                    is_4k: i.is_4k,
+                    authority: &i.authority,
+                    data: i.data.ok().map(|d| {
+                        (
+                            d,
+                            ArrIdx::build(&d.queue, &d.history),
+                            d.series.iter().map(|s| (s.tvdb_id, s)).collect(),
+                        )
+                    }),
+                })
+                .collect(),
             torrents: snap.qbittorrent.ok(),
             torrent_aliases: OnceCell::new(),
             last_torrent: Cell::new(None),

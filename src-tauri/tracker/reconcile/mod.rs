@@ -59,12 +59,17 @@ pub fn is_open(rec: &RequestRecord) -> bool {
     !rec.deleted && rec.phase != Phase::Available
 }
 
-fn media_key(r: &RequestRecord) -> Option<(MediaType, i64)> {
+/// The media a request's evidence is about: the film or series, in HD or in
+/// 4K (a 4K request follows its own copy, in its own Radarr/Sonarr).
+fn media_key(r: &RequestRecord) -> Option<MediaKey> {
     match r.media_type {
-        MediaType::Movie => r.tmdb_id.map(|t| (MediaType::Movie, t)),
-        MediaType::Tv => r.tvdb_id.or(r.tmdb_id).map(|t| (MediaType::Tv, t)),
+        MediaType::Movie => r.tmdb_id.map(|t| (MediaType::Movie, t, r.is_4k)),
+        MediaType::Tv => r.tvdb_id.or(r.tmdb_id).map(|t| (MediaType::Tv, t, r.is_4k)),
     }
 }
+
+/// (media type, TMDB or TVDB id, 4K).
+type MediaKey = (MediaType, i64, bool);
 
 fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord {
     let title = req
@@ -105,6 +110,7 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
         imported_path: None,
         anidb_ids: Vec::new(),
         jellyfin_id: req.jellyfin_media_id.clone(),
+        instance: None,
         seerr_status: None,
         seerr_media_status: None,
         seerr_updated_at: None,
@@ -201,7 +207,7 @@ fn reconcile_with(
     // that need looking at (few) get a map.
     let mut next = 0;
     let mut matched = 0;
-    let mut claims: Vec<((MediaType, i64), Claim)> = Vec::with_capacity(prev.len());
+    let mut claims: Vec<(MediaKey, Claim)> = Vec::with_capacity(prev.len());
     let mut todo: Vec<(&RequestRecord, Option<&SeerrRequest>)> = Vec::new();
     for r in prev.values() {
         claims.extend(claim(r));
@@ -232,7 +238,7 @@ fn reconcile_with(
     let new_records = records_for_new(prev, fresh, now);
     claims.extend(new_records.iter().filter_map(claim));
     // The newest claim on each media a record to evaluate has.
-    let mut owners: FastMap<(MediaType, i64), Option<Claim>> =
+    let mut owners: FastMap<MediaKey, Option<Claim>> =
         FastMap::with_capacity_and_hasher(todo.len() + new_records.len(), Fast::default());
     for r in todo.iter().map(|(r, _)| *r).chain(&new_records) {
         if let Some(key) = media_key(r) {
@@ -277,7 +283,7 @@ fn reconcile_with(
 /// local id), the greatest wins.
 type Claim = (bool, DateTime<Utc>, i64);
 
-fn claim(r: &RequestRecord) -> Option<((MediaType, i64), Claim)> {
+fn claim(r: &RequestRecord) -> Option<(MediaKey, Claim)> {
     if r.deleted || r.seerr_status == Some(SeerrRequestStatus::Declined) {
         return None;
     }

@@ -17,6 +17,11 @@ pub const NOT_MONITORED_RADARR: &str = "not monitored in Radarr";
 pub const NOT_RELEASED: &str = "not released yet (Radarr waits for its minimum availability)";
 pub const NOT_IN_RADARR: &str = "not in Radarr yet";
 pub const NOT_IN_SONARR: &str = "not in Sonarr yet";
+/// A 4K request, and no Radarr/Sonarr instance of the config takes 4K requests.
+pub const NO_4K_RADARR: &str =
+    "a 4K request, and no Radarr in the config follows 4K requests (is_4k = true)";
+pub const NO_4K_SONARR: &str =
+    "a 4K request, and no Sonarr in the config follows 4K requests (is_4k = true)";
 pub const SHOKO_NOT_SEEN: &str = "Shoko has not seen the file yet";
 pub const SHOKO_UNRECOGNIZED: &str = "Shoko cannot recognise the file (waiting for AniDB)";
 pub const SHOKO_LIMBO: &str = "Shoko matched the file and is creating its AniDB metadata";

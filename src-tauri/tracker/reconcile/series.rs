@@ -225,9 +225,23 @@ pub(super) fn series_eval<'a>(
     let word = seerr_verdict(&mut seerr_v, rec, req);
     let mut removed = None;
     if owner {
-        if let Some((_, idx, series_map)) = &ctx.sonarr {
+        let service_url = req.and_then(|r| r.service_url.as_deref());
+        let sonarr = follow(&ctx.sonarr, rec, service_url, rec.tvdb_id);
+        if sonarr.is_none()
+            && ctx.sonarr.iter().any(|v| v.data.is_some())
+            && seerr_v.phase == Some(Phase::Approved)
+            && seerr_v.reason.is_none()
+        {
+            seerr_v.reason = Some(reasons::NO_4K_SONARR.into());
+        }
+        if let Some((name, (_, idx, series_map))) =
+            sonarr.and_then(|v| Some((v.name, v.data.as_ref()?)))
+        {
             if let Some(s) = rec.tvdb_id.and_then(|t| series_map.get(&t)) {
                 set_if_changed!(rec, [arr_id], Some(s.id));
+                if rec.instance.as_deref() != Some(name) {
+                    rec.to_mut().instance = Some(name.to_string());
+                }
                 if s.is_anime {
                     set_if_changed!(rec, [is_anime], true);
                 }

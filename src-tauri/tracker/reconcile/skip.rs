@@ -66,7 +66,9 @@ pub(super) fn series_settled(r: &RequestRecord, ctx: &Lookups<'_>) -> bool {
             return false;
         }
     }
-    let Some((_, idx, series_map)) = &ctx.sonarr else {
+    let Some((_, idx, series_map)) =
+        follow(&ctx.sonarr, r, None, r.tvdb_id).and_then(|v| v.data.as_ref())
+    else {
         return true;
     };
     let Some(s) = r.tvdb_id.and_then(|t| series_map.get(&t)) else {

@@ -60,6 +60,7 @@ fn seerr_req(id: i64, tmdb: i64) -> SeerrRequest {
         updated_at: t(-60),
         seasons: vec![],
         is_4k: false,
+        service_url: None,
         title: Some(format!("Film {tmdb}")),
         year: Some(2024),
         poster_path: None,
@@ -303,6 +304,7 @@ fn jf_item(id: &str, kind: JellyfinKind) -> JellyfinItem {
         episode: None,
         episode_end: None,
         date_created: None,
+        files: Vec::new(),
     }
 }
 
@@ -352,8 +354,14 @@ fn snap() -> Snapshot {
             requests: vec![],
             complete: true,
         }),
-        radarr: Source::Ok(RadarrData::default()),
-        sonarr: Source::Ok(SonarrData::default()),
+        radarr: vec![ArrInstance::single(
+            "radarr",
+            Source::Ok(RadarrData::default()),
+        )],
+        sonarr: vec![ArrInstance::single(
+            "sonarr",
+            Source::Ok(SonarrData::default()),
+        )],
         qbittorrent: Source::Ok(QbitData::default()),
         shoko: Source::Ok(ShokoData::default()),
         jellyfin: Source::Ok(Arc::new(JellyfinData::default())),
@@ -396,27 +404,27 @@ impl Build for Snapshot {
         self
     }
     fn movie(mut self, m: RadarrMovie) -> Self {
-        ok_mut(&mut self.radarr).movies.push(m);
+        ok_mut(&mut self.radarr[0].data).movies.push(m);
         self
     }
     fn rq(mut self, q: ArrQueueItem) -> Self {
-        ok_mut(&mut self.radarr).queue.push(q);
+        ok_mut(&mut self.radarr[0].data).queue.push(q);
         self
     }
     fn rh(mut self, h: ArrHistoryEvent) -> Self {
-        ok_mut(&mut self.radarr).history.push(h);
+        ok_mut(&mut self.radarr[0].data).history.push(h);
         self
     }
     fn series(mut self, s: SonarrSeries) -> Self {
-        ok_mut(&mut self.sonarr).series.push(s);
+        ok_mut(&mut self.sonarr[0].data).series.push(s);
         self
     }
     fn sq(mut self, q: ArrQueueItem) -> Self {
-        ok_mut(&mut self.sonarr).queue.push(q);
+        ok_mut(&mut self.sonarr[0].data).queue.push(q);
         self
     }
     fn sh(mut self, h: ArrHistoryEvent) -> Self {
-        ok_mut(&mut self.sonarr).history.push(h);
+        ok_mut(&mut self.sonarr[0].data).history.push(h);
         self
     }
     fn torrent(mut self, t: Torrent) -> Self {
@@ -541,6 +549,7 @@ fn film_available() -> Snapshot {
 mod anime;
 mod film;
 mod identity;
+mod instances;
 mod lookups;
 mod outages;
 mod series;

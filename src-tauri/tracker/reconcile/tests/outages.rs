@@ -29,14 +29,14 @@ pub(super) fn film_phase_snapshots() -> Vec<(Phase, Vec<Snapshot>)> {
 pub(super) fn fail_source(mut s: Snapshot, which: &str) -> Snapshot {
     match which {
         "jellyseerr" => s.jellyseerr = Source::Failed,
-        "radarr" => s.radarr = Source::Failed,
+        "radarr" => s.radarr[0].data = Source::Failed,
         "qbittorrent" => s.qbittorrent = Source::Failed,
         "shoko" => s.shoko = Source::Failed,
         "jellyfin" => s.jellyfin = Source::Failed,
         "all" => {
             s.jellyseerr = Source::Failed;
-            s.radarr = Source::Failed;
-            s.sonarr = Source::Failed;
+            s.radarr[0].data = Source::Failed;
+            s.sonarr[0].data = Source::Failed;
             s.qbittorrent = Source::Failed;
             s.shoko = Source::Failed;
             s.jellyfin = Source::Failed;
@@ -98,7 +98,7 @@ pub(super) fn failed_service_never_makes_a_record_failed_or_new() {
 
     // Everything but Jellyseerr failing: the request is known, nothing else.
     let mut s = film_approved();
-    s.radarr = Source::Failed;
+    s.radarr[0].data = Source::Failed;
     s.qbittorrent = Source::Failed;
     s.jellyfin = Source::Failed;
     step(&mut recs, &s, t(1));

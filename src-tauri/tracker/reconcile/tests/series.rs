@@ -173,6 +173,7 @@ pub(super) fn a_re_requested_series_never_inherits_episodes_jellyfin_had_before_
         for n in 1..=3 {
             s = s.jf(JellyfinItem {
                 date_created: Some(days(-10)),
+                files: Vec::new(),
                 ..jf_ep(JFS, 1, n)
             });
         }
@@ -447,7 +448,7 @@ pub(super) fn episode_failure_fails_series_until_regrab() {
     let regrab = grab_eps(base(true), &dl(84), &[102], 40).torrent(downloading(&qh(84), 0.1));
     // The failed item leaves the queue when the new release is grabbed.
     let mut regrab = regrab;
-    ok_mut(&mut regrab.sonarr)
+    ok_mut(&mut regrab.sonarr[0].data)
         .queue
         .retain(|q| q.download_id.as_deref() != Some(dl(82).as_str()));
     step(&mut recs, &regrab, t(2));

@@ -325,6 +325,7 @@ mod world {
                 pick(&[vec![], vec![1], vec![1, 2], vec![2]])
             },
             is_4k: chance(10),
+            service_url: None,
             title: maybe(85, || 0).map(|_| text(&["Alpha", "Beta", "Gamma"])),
             year: maybe(80, || 0).map(|_| fastrand::i32(1990..1993)),
             poster_path: maybe(70, || 0).map(|_| text(&["/p1.jpg", "/p2.jpg"])),
@@ -631,8 +632,8 @@ mod world {
     pub fn snapshot(now: DateTime<Utc>) -> Snapshot {
         Snapshot {
             jellyseerr: source(|| seerr(now)),
-            radarr: source(|| radarr(now)),
-            sonarr: source(|| sonarr(now)),
+            radarr: vec![ArrInstance::single("radarr", source(|| radarr(now)))],
+            sonarr: vec![ArrInstance::single("sonarr", source(|| sonarr(now)))],
             qbittorrent: source(qbit),
             shoko: source(shoko),
             jellyfin: source(|| Arc::new(jellyfin())),
@@ -644,8 +645,8 @@ mod world {
         match fastrand::u32(..12) {
             // A whole service answers differently (or fails, or recovers).
             0 => s.jellyseerr = source(|| seerr(now)),
-            1 => s.radarr = source(|| radarr(now)),
-            2 => s.sonarr = source(|| sonarr(now)),
+            1 => s.radarr[0].data = source(|| radarr(now)),
+            2 => s.sonarr[0].data = source(|| sonarr(now)),
             3 => s.qbittorrent = source(qbit),
             4 => s.shoko = source(shoko),
             5 => s.jellyfin = source(|| Arc::new(jellyfin())),
@@ -700,14 +701,14 @@ mod world {
             }
             // A queue item appears or goes.
             8 => {
-                if let Source::Ok(r) = &mut s.radarr {
+                if let Source::Ok(r) = &mut s.radarr[0].data {
                     if r.queue.is_empty() || chance(50) {
                         r.queue.push(queue_item(movie_id(pick(&FILMS)), None));
                     } else {
                         r.queue.remove(fastrand::usize(..r.queue.len()));
                     }
                 }
-                if let Source::Ok(d) = &mut s.sonarr {
+                if let Source::Ok(d) = &mut s.sonarr[0].data {
                     if !d.queue.is_empty() && chance(50) {
                         d.queue.remove(fastrand::usize(..d.queue.len()));
                     }
@@ -715,14 +716,14 @@ mod world {
             }
             // A history record arrives.
             9 => {
-                if let Source::Ok(r) = &mut s.radarr {
+                if let Source::Ok(r) = &mut s.radarr[0].data {
                     r.history
                         .push(history_event(movie_id(pick(&FILMS)), None, now));
                 }
             }
             // An episode gets its file or a new air date.
             10 => {
-                if let Source::Ok(d) = &mut s.sonarr {
+                if let Source::Ok(d) = &mut s.sonarr[0].data {
                     if let Some(series) = d.series.first_mut() {
                         for e in Arc::make_mut(&mut series.episodes)
                             .iter_mut()

@@ -36,6 +36,7 @@ pub(super) fn jf_movie_at(id: &str, at: DateTime<Utc>) -> JellyfinItem {
     JellyfinItem {
         id: id.into(),
         date_created: Some(at),
+        files: Vec::new(),
         ..jf_movie(TMDB)
     }
 }

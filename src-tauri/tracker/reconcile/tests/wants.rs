@@ -111,7 +111,7 @@ pub(super) fn failed_service_is_no_evidence_for_series() {
     for which in ["sonarr", "qbittorrent", "jellyfin", "jellyseerr"] {
         let mut f = s.clone();
         match which {
-            "sonarr" => f.sonarr = Source::Failed,
+            "sonarr" => f.sonarr[0].data = Source::Failed,
             "qbittorrent" => f.qbittorrent = Source::Failed,
             "jellyfin" => f.jellyfin = Source::Failed,
             _ => f.jellyseerr = Source::Failed,
@@ -126,8 +126,8 @@ pub(super) fn failed_service_is_no_evidence_for_series() {
     }
     // Sonarr answers but its queue is empty: no evidence either.
     let mut empty = s.clone();
-    ok_mut(&mut empty.sonarr).queue.clear();
-    ok_mut(&mut empty.sonarr).history.clear();
+    ok_mut(&mut empty.sonarr[0].data).queue.clear();
+    ok_mut(&mut empty.sonarr[0].data).history.clear();
     step(&mut recs, &empty, t(10));
     assert_eq!(
         phase(&recs, 5),
