@@ -26,6 +26,11 @@ use status_tracker_lib::sim::{config_toml, sim_env, FailureMode, Service, SimSta
 mod crash;
 #[path = "support/keyring.rs"]
 mod keyring;
+#[path = "support/notifications.rs"]
+mod notifications;
+
+#[path = "desktop/actions.rs"]
+mod actions;
 
 const PY: &str = "/usr/bin/python3";
 const HASH_OK: &str = "40e9c82e2a69e6214e3afa1ea6bbd0e427518310";
@@ -116,6 +121,19 @@ struct Desktop {
 impl Desktop {
     /// A virtual desktop: notifications watched, and a tray if `with_tray`.
     fn start_with(with_tray: bool) -> Desktop {
+        Desktop::start_inner(with_tray, true)
+    }
+
+    /// A virtual desktop whose notification server is the tests' own
+    /// (`support/notification_server.py`, advertising actions if `actions`)
+    /// instead of dunst: it logs each notification's actions and clicks them.
+    fn with_test_notifications(actions: bool) -> (Desktop, notifications::Notifications) {
+        let desktop = Desktop::start_inner(false, false);
+        let server = notifications::Notifications::start(desktop.dir.path(), actions);
+        (desktop, server)
+    }
+
+    fn start_inner(with_tray: bool, with_dunst: bool) -> Desktop {
         assert!(
             std::env::var_os("DISPLAY").is_some()
                 && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
@@ -129,10 +147,9 @@ impl Desktop {
                 .spawn()
                 .expect("dbus-monitor"),
         );
-        let dunst = Command::new("dunst")
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()
+        let dunst = with_dunst
+            .then(|| Command::new("dunst").stderr(Stdio::null()).spawn().ok())
+            .flatten()
             .map(Proc);
         std::thread::sleep(Duration::from_millis(500));
         let mut desktop = Desktop {

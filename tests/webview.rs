@@ -13,6 +13,9 @@ mod keyring;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
+#[path = "webview/actions.rs"]
+mod actions;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
