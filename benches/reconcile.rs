@@ -244,6 +244,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                 status: Some("released".into()),
                 is_anime: anime,
                 file_path: has_file.then(|| path.clone()),
+                added: None,
             });
             if grabbed_yet {
                 add_torrent(&mut qbit, hash.clone(), format!("Film.{i}"), progress);
@@ -344,6 +345,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                 tvdb_id: tvdb,
                 title: format!("Series {i}"),
                 is_anime: anime,
+                added: None,
                 episodes: episodes.into(),
             });
         }

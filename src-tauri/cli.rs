@@ -334,7 +334,7 @@ fn print_table(records: &[&RequestRecord], now: DateTime<Utc>) {
                 c.grabbed, c.aired, c.downloaded, c.aired, c.available, c.aired
             ));
         }
-        if let Some(reason) = &r.reason {
+        if let Some(reason) = tracker::reconcile::shown_reason(r, now) {
             detail.push_str(&format!(" — {}", reason.replace(char::is_control, " ")));
         }
         let flag = if r.attention && !r.acknowledged {

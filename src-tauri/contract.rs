@@ -8,6 +8,7 @@
 //! Neither `cli` nor `app` owns these shapes; both use them, so neither
 //! imports the other.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -49,8 +50,10 @@ pub struct RequestJson<'a> {
     pub eta_available_secs: Option<i64>,
     /// Bytes per second.
     pub download_speed: Option<i64>,
-    /// Why it waits or failed (a service's words are kept verbatim).
-    pub reason: Option<&'a str>,
+    /// Why it waits or failed (a service's words are kept verbatim); while
+    /// stuck, what is stuck and for how long ("stalled for 1 h 10 min in
+    /// qBittorrent: ...", [`tracker::reconcile::stuck_reason`]).
+    pub reason: Option<Cow<'a, str>>,
     /// Needs a person (FAILED, a warning, something removed upstream).
     pub attention: bool,
     /// The user acknowledged the current attention state.
@@ -91,7 +94,7 @@ impl<'a> RequestJson<'a> {
             eta_secs: r.eta_secs,
             eta_available_secs: tracker::stats::eta_available(r, medians),
             download_speed: r.download_speed,
-            reason: r.reason.as_deref(),
+            reason: tracker::reconcile::shown_reason(r, now),
             attention: r.attention,
             acknowledged: r.acknowledged,
             requested_by: &r.requested_by,

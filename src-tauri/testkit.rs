@@ -45,5 +45,6 @@ pub fn film(id: i64, phase: Phase, at: DateTime<Utc>) -> RequestRecord {
         seerr_media_status: None,
         seerr_updated_at: None,
         episodes: Vec::new(),
+        watch: None,
     }
 }

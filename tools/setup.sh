@@ -14,6 +14,8 @@ pkgs=(
   python3-dbus python3-gi python3-xlib webkit2gtk-driver
   # tests/tls.rs: a local HTTPS server with its own CA
   openssl
+  # tests/stuck.rs: the CLI on a faked wall clock (libfaketime)
+  faketime
   # tests against a real qBittorrent (tools/qbittorrent.sh, tests/real_qbittorrent.rs)
   qbittorrent-nox mktorrent curl
   # and whatever the caller needs beyond these (tools/bench.sh: valgrind)

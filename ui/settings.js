@@ -27,9 +27,18 @@
   const NOTIFY_FIELDS = [
     ['available', 'Became watchable'],
     ['failed', 'Failed'],
-    ['stuck', 'Stuck far longer than usual'],
+    ['stuck', 'Stuck (stalled, not imported, never reached Radarr/Sonarr)'],
+    ['no_release', 'No release found for a day (this can last days)'],
     ['episodes', 'New episodes of a series'],
     ['pending', 'New requests to approve (Approve and Decline in the notification)'],
+  ];
+  /** `[attention]`: [key, label, unit, largest value].
+   * @type {Array<[string, string, string, number]>} */
+  const ATTENTION_FIELDS = [
+    ['not_in_arr_minutes', 'Approved, and not in Radarr/Sonarr', 'minutes', 10080],
+    ['no_release_hours', 'Searched, and no release found', 'hours', 8760],
+    ['stalled_minutes', 'Download stalled', 'minutes', 10080],
+    ['not_imported_minutes', 'Downloaded, and not imported', 'minutes', 10080],
   ];
   const LOG_LEVELS = ['error', 'warn', 'info', 'debug', 'trace'];
 
@@ -252,6 +261,15 @@
           value: poll[key] != null ? String(poll[key]) : '',
         }), h('span', { class: 'unit', text: 'seconds' })));
     }
+    const attention = settings.attention || {};
+    const attentionGrid = h('div', { class: 'prefs-grid' });
+    for (const [key, label, unit, max] of ATTENTION_FIELDS) {
+      attentionGrid.append(h('label', { for: 'attention-' + key, text: label }),
+        h('span', {}, h('input', {
+          type: 'number', id: 'attention-' + key, 'data-testid': 'attention-' + key, min: '1', max: String(max), step: '1',
+          value: attention[key] != null ? String(attention[key]) : '',
+        }), h('span', { class: 'unit', text: unit })));
+    }
     const checks = h('div', { class: 'checks' });
     for (const [key, label] of NOTIFY_FIELDS) {
       checks.append(h('label', {}, h('input', {
@@ -269,6 +287,9 @@
       h('h2', { text: 'Polling' }),
       h('p', { class: 'hint', text: 'How often the services are asked. Shorter while something is moving; longer when idle.' }),
       pollGrid,
+      h('h2', { class: 'spaced', text: 'Needs attention after' }),
+      h('p', { class: 'hint', text: 'How long each of these may last before the request is marked stuck (and notified). Time the computer sleeps or a service is down does not count.' }),
+      attentionGrid,
       h('h2', { class: 'spaced', text: 'Notifications' }),
       checks,
       h('h2', { class: 'spaced', text: 'General' }),
@@ -290,9 +311,18 @@
       }
       poll[key] = v;
     }
+    const attention = {};
+    for (const [key, label, unit, max] of ATTENTION_FIELDS) {
+      const v = Number($('attention-' + key).value);
+      if (!Number.isInteger(v) || v < 1 || v > max) {
+        setResult(result, 'err', label + ': enter whole ' + unit + ' between 1 and ' + max + '.');
+        return;
+      }
+      attention[key] = v;
+    }
     const notifications = {};
     for (const [key] of NOTIFY_FIELDS) notifications[key] = $('notify-' + key).checked;
-    const prefs = { poll, notifications, autostart: $('autostart').checked, log_level: $('log-level').value };
+    const prefs = { poll, attention, notifications, autostart: $('autostart').checked, log_level: $('log-level').value };
     btn.disabled = true;
     setResult(result, 'busy', 'Saving…');
     try {

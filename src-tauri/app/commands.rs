@@ -218,6 +218,7 @@ pub async fn get_settings<R: Runtime>(
                 "idle_secs": p.idle.as_secs(),
             },
             "notifications": config.notifications,
+            "attention": config.attention,
             "autostart": autostart,
             "log_level": config.log_level.clone().unwrap_or_else(|| "info".into()),
             "first_run": first_run,
@@ -392,6 +393,8 @@ pub struct PollInput {
 pub struct Prefs {
     poll: Option<PollInput>,
     notifications: Option<config::NotifyPrefs>,
+    /// The stuck thresholds; each must be from 1 to its maximum.
+    attention: Option<config::AttentionRules>,
     autostart: Option<bool>,
     log_level: Option<String>,
 }
@@ -412,6 +415,10 @@ pub async fn save_preferences<R: Runtime>(
     }
     if let Some(n) = prefs.notifications {
         config.notifications = n;
+    }
+    if let Some(a) = prefs.attention {
+        config.attention =
+            config::checked_attention(a).map_err(|message| IpcError::new("config", message))?;
     }
     if let Some(level) = prefs.log_level {
         if !["error", "warn", "info", "debug", "trace"].contains(&level.as_str()) {

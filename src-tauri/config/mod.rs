@@ -54,6 +54,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+pub use crate::tracker::reconcile::AttentionRules;
 pub use crate::tracker::NotifyPrefs;
 use crate::ServiceId;
 
@@ -110,6 +111,8 @@ impl Default for PollConfig {
 pub struct Config {
     pub poll: PollConfig,
     pub notifications: NotifyPrefs,
+    /// `[attention]`: the stuck thresholds.
+    pub attention: AttentionRules,
     /// `[app] log_level`: error, warn, info, debug or trace.
     pub log_level: Option<String>,
     pub jellyseerr: Option<ServiceConfig>,
@@ -262,7 +265,52 @@ const ARR_INSTANCE_KEYS: [&str; 6] = [
     "ca_file",
     "is_4k",
 ];
-const NOTIFY_KEYS: [&str; 5] = ["available", "failed", "stuck", "episodes", "pending"];
+const NOTIFY_KEYS: [&str; 6] = [
+    "available",
+    "failed",
+    "stuck",
+    "episodes",
+    "pending",
+    "no_release",
+];
+/// `[attention]`: how long each situation may last before it is stuck.
+const ATTENTION_KEYS: [&str; 4] = [
+    "not_in_arr_minutes",
+    "no_release_hours",
+    "stalled_minutes",
+    "not_imported_minutes",
+];
+/// Each `[attention]` key with its largest value (a week, or a year of
+/// hours) and its unit, in [`ATTENTION_KEYS`] order.
+const ATTENTION_LIMITS: [(&str, u32, &str); 4] = [
+    (ATTENTION_KEYS[0], 10_080, "minutes"),
+    (ATTENTION_KEYS[1], 8_760, "hours"),
+    (ATTENTION_KEYS[2], 10_080, "minutes"),
+    (ATTENTION_KEYS[3], 10_080, "minutes"),
+];
+
+/// The thresholds' values in [`ATTENTION_KEYS`] order.
+fn attention_values(a: &AttentionRules) -> [u32; 4] {
+    [
+        a.not_in_arr_minutes,
+        a.no_release_hours,
+        a.stalled_minutes,
+        a.not_imported_minutes,
+    ]
+}
+
+/// Thresholds from the Settings window, held to the limits the config
+/// file's are: Err names the first one out of range.
+pub fn checked_attention(a: AttentionRules) -> Result<AttentionRules, String> {
+    for (value, (key, max, unit)) in attention_values(&a).into_iter().zip(ATTENTION_LIMITS) {
+        if !(1..=max).contains(&value) {
+            return Err(format!(
+                "attention.{key}: expected a whole number of {unit} from 1 to {max}, not {value}"
+            ));
+        }
+    }
+    Ok(a)
+}
 const APP_KEYS: [&str; 1] = ["log_level"];
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 const POLL_KEYS: [&str; 5] = [
@@ -331,8 +379,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
     // First pass: structure, secrets and unknown keys, with precise messages.
     for (section, value) in &table {
-        let known_section = matches!(section.as_str(), "poll" | "notifications" | "app")
-            || ServiceId::parse(section).is_some();
+        let known_section = matches!(
+            section.as_str(),
+            "poll" | "notifications" | "attention" | "app"
+        ) || ServiceId::parse(section).is_some();
         if looks_secret(section) {
             return Err(ConfigError::SecretInFile {
                 path: p(),
@@ -344,7 +394,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             return Err(ConfigError::UnknownKey {
                 path: p(),
                 key: section.clone(),
-                known: format!("[poll], [notifications], [app], {}", section_list()),
+                known: format!(
+                    "[poll], [notifications], [attention], [app], {}",
+                    section_list()
+                ),
             });
         }
         let is_arr = ServiceId::parse(section).is_some_and(|id| id.arr_app().is_some());
@@ -389,6 +442,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 let known: &[&str] = match section.as_str() {
                     "poll" => &POLL_KEYS,
                     "notifications" => &NOTIFY_KEYS,
+                    "attention" => &ATTENTION_KEYS,
                     "app" => &APP_KEYS,
                     _ if in_array => &ARR_INSTANCE_KEYS,
                     _ if is_arr => &ARR_KEYS,
@@ -455,6 +509,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             stuck: flag("stuck", d.stuck)?,
             episodes: flag("episodes", d.episodes)?,
             pending: flag("pending", d.pending)?,
+            no_release: flag("no_release", d.no_release)?,
+        };
+    }
+    if let Some(a) = table.get("attention").and_then(|v| v.as_table()) {
+        let mut rules = attention_values(&AttentionRules::default());
+        for (slot, (key, max, unit)) in rules.iter_mut().zip(ATTENTION_LIMITS) {
+            if let Some(v) = a.get(key) {
+                *slot = match v.as_integer() {
+                    Some(n) if (1..=i64::from(max)).contains(&n) => n as u32,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            path: p(),
+                            key: format!("attention.{key}"),
+                            message: format!("expected a whole number of {unit} from 1 to {max}"),
+                        })
+                    }
+                };
+            }
+        }
+        let [not_in_arr_minutes, no_release_hours, stalled_minutes, not_imported_minutes] = rules;
+        config.attention = AttentionRules {
+            not_in_arr_minutes,
+            no_release_hours,
+            stalled_minutes,
+            not_imported_minutes,
         };
     }
     if let Some(level) = table

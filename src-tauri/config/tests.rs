@@ -315,3 +315,68 @@ fn the_array_form_is_written_back_and_edited_in_place() {
     let edited = edit_toml(TWO_RADARRS, &fewer).unwrap();
     assert_eq!(parse_str(&edited).unwrap(), fewer, "{edited}");
 }
+
+#[test]
+fn attention_thresholds_parse_with_their_defaults_and_are_written_back() {
+    let c = parse_str("").unwrap();
+    assert_eq!(
+        c.attention,
+        AttentionRules {
+            not_in_arr_minutes: 10,
+            no_release_hours: 24,
+            stalled_minutes: 60,
+            not_imported_minutes: 60,
+        },
+        "the contract's numbers are the defaults"
+    );
+    assert!(c.notifications.stuck && !c.notifications.no_release);
+
+    let c = parse_str(
+        "[attention]\nstalled_minutes = 90 # a slow tracker\nno_release_hours = 72\n\n\
+         [notifications]\nno_release = true\n",
+    )
+    .unwrap();
+    assert_eq!(c.attention.stalled_minutes, 90);
+    assert_eq!(c.attention.no_release_hours, 72);
+    assert_eq!(
+        c.attention.not_in_arr_minutes, 10,
+        "unnamed keys keep the default"
+    );
+    assert!(c.notifications.no_release);
+    assert_eq!(parse_str(&to_toml(&c)).unwrap(), c, "to_toml round-trips");
+
+    // The Settings window changes one threshold: the file keeps its comment.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = "[attention]\nstalled_minutes = 90 # a slow tracker\n";
+    std::fs::write(&path, text).unwrap();
+    let mut c = parse(text, &path).unwrap();
+    c.attention.not_imported_minutes = 15;
+    save(&path, &c).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        saved.contains("stalled_minutes = 90 # a slow tracker"),
+        "{saved}"
+    );
+    assert!(saved.contains("not_imported_minutes = 15"), "{saved}");
+    assert_eq!(parse(&saved, &path).unwrap(), c);
+
+    for bad in [
+        "[attention]\nstalled_minutes = 0\n",
+        "[attention]\nstalled_minutes = \"an hour\"\n",
+        "[attention]\nno_release_hours = 9000\n",
+        "[attention]\nstalled = 60\n",
+    ] {
+        let e = parse_str(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("attention.stalled") || e.contains("attention.no_release_hours"),
+            "{bad}: {e}"
+        );
+    }
+    assert!(checked_attention(AttentionRules {
+        stalled_minutes: 0,
+        ..AttentionRules::default()
+    })
+    .unwrap_err()
+    .contains("attention.stalled_minutes"));
+}

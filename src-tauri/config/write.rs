@@ -22,7 +22,7 @@ fn poll_fields(p: &PollConfig) -> [(&'static str, Duration, Duration); 5] {
 
 /// `[notifications]`'s keys with their values in `n` and their defaults,
 /// in [`NOTIFY_KEYS`] order.
-fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 5] {
+fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 6] {
     let d = NotifyPrefs::default();
     [
         (NOTIFY_KEYS[0], n.available, d.available),
@@ -30,7 +30,18 @@ fn notify_fields(n: &NotifyPrefs) -> [(&'static str, bool, bool); 5] {
         (NOTIFY_KEYS[2], n.stuck, d.stuck),
         (NOTIFY_KEYS[3], n.episodes, d.episodes),
         (NOTIFY_KEYS[4], n.pending, d.pending),
+        (NOTIFY_KEYS[5], n.no_release, d.no_release),
     ]
+}
+
+/// `[attention]`'s keys with their values in `a` and their defaults, in
+/// [`ATTENTION_KEYS`] order.
+fn attention_fields(a: &AttentionRules) -> [(&'static str, u32, u32); 4] {
+    let (v, d) = (
+        attention_values(a),
+        attention_values(&AttentionRules::default()),
+    );
+    std::array::from_fn(|i| (ATTENTION_KEYS[i], v[i], d[i]))
 }
 
 /// Writes a config as TOML text (what [`parse`] reads back).
@@ -48,11 +59,22 @@ pub fn to_toml(c: &Config) -> String {
         out.push('\n');
     }
     if c.notifications != NotifyPrefs::default() {
-        let n = c.notifications;
-        out.push_str(&format!(
-            "[notifications]\navailable = {}\nfailed = {}\nstuck = {}\nepisodes = {}\npending = {}\n\n",
-            n.available, n.failed, n.stuck, n.episodes, n.pending
-        ));
+        out.push_str("[notifications]\n");
+        for (key, v, _) in notify_fields(&c.notifications) {
+            out.push_str(&format!("{key} = {v}\n"));
+        }
+        out.push('\n');
+    }
+    let mut attention = String::new();
+    for (key, v, dv) in attention_fields(&c.attention) {
+        if v != dv {
+            attention.push_str(&format!("{key} = {v}\n"));
+        }
+    }
+    if !attention.is_empty() {
+        out.push_str("[attention]\n");
+        out.push_str(&attention);
+        out.push('\n');
     }
     if let Some(level) = &c.log_level {
         out.push_str(&format!("[app]\nlog_level = {}\n\n", toml_str(level)));
@@ -139,6 +161,12 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
             put(&mut doc, "notifications", key, Some(v.into()));
         }
     }
+    for (key, v, dv) in attention_fields(&c.attention) {
+        let named = doc.get("attention").and_then(|t| t.get(key)).is_some();
+        if v != dv || named {
+            put(&mut doc, "attention", key, Some(i64::from(v).into()));
+        }
+    }
     put(
         &mut doc,
         "app",
@@ -193,7 +221,7 @@ pub fn edit_toml(old: &str, c: &Config) -> Option<String> {
             }
         }
     }
-    for empty in ["poll", "notifications", "app"] {
+    for empty in ["poll", "notifications", "attention", "app"] {
         if doc
             .get(empty)
             .and_then(Item::as_table_like)

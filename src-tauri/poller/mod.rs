@@ -9,6 +9,7 @@
 
 mod cadence;
 mod check;
+mod clock;
 mod follow_up;
 mod lock;
 mod run;
@@ -30,6 +31,7 @@ use crate::services::shoko::ShokoClient;
 use crate::services::sonarr::SonarrClient;
 use crate::services::{ErrorKind, HttpStats, ServiceError};
 use crate::store::{ServiceStatus, Store, StoreError};
+use crate::tracker::reconcile::{AttentionRules, Clock};
 use crate::tracker::{self, Change, Reconciled, Records, Snapshot, Source, Wants};
 pub use crate::tracker::{notifications_for, pending_notifications, stuck_notifications};
 use crate::ServiceId;
@@ -312,6 +314,11 @@ pub struct Poller {
     notify: Option<NotifyPrefs>,
     /// Keeps its index of Jellyfin's items while they stay the same.
     reconciler: tracker::Reconciler,
+    /// `[attention]`: how long a situation may last before it is stuck.
+    attention: AttentionRules,
+    /// The last cycle's wall-clock and monotonic times, to tell the wall
+    /// time the app watched from a jump ([`Poller::cycle_clock`]).
+    last_cycle: Option<(DateTime<Utc>, Instant)>,
 }
 
 impl Poller {
@@ -361,6 +368,8 @@ impl Poller {
             cycles: 0,
             notify: None,
             reconciler: tracker::Reconciler::default(),
+            attention: config.attention,
+            last_cycle: None,
         };
         // Carry the last known statuses (error_since, last_success) across runs.
         let saved = lock(&t.store).service_statuses();
@@ -428,6 +437,13 @@ impl Poller {
 
     /// Records notifications for AVAILABLE, FAILED and new episodes (as the
     /// preferences say) in the same transaction as the changes.
+    /// The cycle's [`Clock`] ([`cycle_clock`]); remembers this cycle's times.
+    fn cycle_clock(&mut self, now: DateTime<Utc>, mono: Instant) -> Clock {
+        let clock = clock::cycle_clock(self.last_cycle, now, mono);
+        self.last_cycle = Some((now, mono));
+        clock
+    }
+
     pub fn set_notify(&mut self, prefs: Option<NotifyPrefs>) {
         self.notify = prefs;
     }
@@ -643,10 +659,13 @@ impl Poller {
         };
 
         let now = Utc::now();
+        let clock = self.cycle_clock(now, Instant::now());
         let mut reconcile_time = Duration::ZERO;
         let mut fetch_time = started.elapsed();
         let t = Instant::now();
-        let mut reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
+        let mut reconciled =
+            self.reconciler
+                .reconcile_at(&self.records, &snapshot, &clock, &self.attention);
         reconcile_time += t.elapsed();
 
         // Follow-ups: Shoko and Jellyfin asked again when this cycle's answers
@@ -727,7 +746,9 @@ impl Poller {
             // The pass's result goes before the next is built: at 10,000 new
             // requests each is tens of megabytes.
             drop(std::mem::take(&mut reconciled));
-            reconciled = self.reconciler.reconcile(&self.records, &snapshot, now);
+            reconciled =
+                self.reconciler
+                    .reconcile_at(&self.records, &snapshot, &clock, &self.attention);
             reconcile_time += t.elapsed();
         }
 
@@ -768,7 +789,7 @@ impl Poller {
             Some(prefs) => {
                 let mut n = notifications_for(&reconciled, prefs);
                 if prefs.stuck {
-                    n.extend(stuck_notifications(&self.records, &reconciled));
+                    n.extend(stuck_notifications(&self.records, &reconciled, prefs, now));
                 }
                 if prefs.pending {
                     // First contact with a library (no records before, or

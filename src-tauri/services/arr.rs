@@ -212,6 +212,15 @@ pub(crate) async fn fetch_queue(
         .collect())
 }
 
+/// Parses a movie's or series' `added` (ISO 8601, "2023-05-24T21:28:21Z").
+/// A date at or before 1970 (.NET's default `DateTime` is year 1) is no date.
+pub(crate) fn parse_added(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+        .filter(|d| d.timestamp() > 0)
+}
+
 /// Parses a .NET `TimeSpan` (`hh:mm:ss`, `d.hh:mm:ss`, optional `.fffffff`)
 /// into whole seconds. Negative or malformed values give None.
 pub(crate) fn parse_timespan(s: &str) -> Option<i64> {
@@ -432,6 +441,17 @@ async fn first_history(
 mod tests {
     use super::*;
     use crate::services::http::test_support::*;
+
+    #[test]
+    fn added_dates_parse_and_a_default_or_garbled_one_is_none() {
+        // As in Radarr's queue fixture (radarr/queue.ruddarr.json).
+        assert_eq!(
+            parse_added("2023-05-24T21:28:21Z").map(|d| d.to_rfc3339()),
+            Some("2023-05-24T21:28:21+00:00".to_string())
+        );
+        assert_eq!(parse_added("0001-01-01T00:00:00Z"), None);
+        assert_eq!(parse_added("yesterday"), None);
+    }
 
     #[test]
     fn timespans_of_every_dotnet_shape_parse() {

@@ -40,6 +40,9 @@ pub(crate) struct MovieWire {
     pub tags: Option<Vec<i64>>,
     #[serde(default)]
     pub movie_file: Option<MovieFileWire>,
+    /// ISO 8601; read leniently (a date it cannot read is no date).
+    #[serde(default)]
+    pub added: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +94,7 @@ impl MovieWire {
                 .movie_file
                 .and_then(|f| f.path)
                 .filter(|p| has_file && !p.is_empty()),
+            added: self.added.as_deref().and_then(arr::parse_added),
         })
     }
 }

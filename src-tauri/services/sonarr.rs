@@ -32,6 +32,9 @@ pub(crate) struct SeriesWire {
     pub title: Option<String>,
     #[serde(default)]
     pub series_type: Option<String>,
+    /// ISO 8601; read leniently (a date it cannot read is no date).
+    #[serde(default)]
+    pub added: Option<String>,
 }
 
 /// `EpisodeResource` (with `episodeFile` when `includeEpisodeFile=true`).
@@ -318,6 +321,7 @@ impl SonarrClient {
                         .series_type
                         .as_deref()
                         .is_some_and(|t| t.eq_ignore_ascii_case("anime")),
+                    added: c.series.added.as_deref().and_then(arr::parse_added),
                     episodes: c
                         .episodes
                         .as_ref()

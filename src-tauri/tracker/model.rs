@@ -341,6 +341,9 @@ pub struct RadarrMovie {
     pub is_anime: bool,
     /// Full path of the movie file when it has one.
     pub file_path: Option<String>,
+    /// When it was added to Radarr (`added`): a search runs from then.
+    #[serde(default)]
+    pub added: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -371,6 +374,8 @@ pub struct SonarrSeries {
     pub title: String,
     /// `seriesType == "anime"`.
     pub is_anime: bool,
+    /// When it was added to Sonarr (`added`): searches run from then.
+    pub added: Option<DateTime<Utc>>,
     /// Shared with the Sonarr client's cache (read once per series, held
     /// once).
     pub episodes: Arc<Vec<SonarrEpisode>>,
@@ -605,6 +610,40 @@ pub struct RequestRecord {
     pub seerr_updated_at: Option<DateTime<Utc>>,
     /// Series: one entry per episode of the requested seasons.
     pub episodes: Vec<EpisodeRecord>,
+    /// A situation that becomes stuck once it has lasted too long (not in
+    /// the *arr, no release, stalled, not imported), with its clock.
+    #[serde(default)]
+    pub watch: Option<Watch>,
+}
+
+/// A situation that needs attention only once it has lasted past its
+/// threshold ([`crate::tracker::reconcile::AttentionRules`]): a torrent is
+/// often `stalledDL` for a few seconds after it is added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StuckKind {
+    /// APPROVED, and no Radarr/Sonarr that would follow it has it.
+    NotInArr,
+    /// APPROVED, in the *arr, monitored and released, and nothing grabbed.
+    NoRelease,
+    /// DOWNLOADING, the torrent stalled in qBittorrent.
+    Stalled,
+    /// DOWNLOAD_DONE, and the *arr has not imported it.
+    NotImported,
+}
+
+/// The clock of a [`StuckKind`] situation, kept with the record (and so
+/// across restarts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watch {
+    pub kind: StuckKind,
+    /// When it began, moved later by every stretch the app could not watch
+    /// it (a suspend or a clock set forward, an outage of a service it
+    /// depends on): `now - since` is how long it has been seen to last.
+    pub since: DateTime<Utc>,
+    /// It passed its threshold: attention was set and the notification
+    /// raised, once.
+    pub stuck: bool,
 }
 
 /// Episode counts for a series request.

@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::model::{Change, Phase, Reconciled, Records, RequestRecord};
+use chrono::{DateTime, Utc};
+
+use super::model::{Change, Phase, Reconciled, Records, RequestRecord, StuckKind, Watch};
+use super::reconcile::stuck_reason;
 
 /// Which desktop notifications to show (`[notifications]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -15,13 +18,19 @@ pub struct NotifyPrefs {
     pub available: bool,
     /// A request became FAILED.
     pub failed: bool,
-    /// A request has been stuck far longer than usual.
+    /// A request became stuck (stalled, not imported, not in Radarr/Sonarr
+    /// for longer than its `[attention]` threshold, or far longer than usual
+    /// in its phase).
     pub stuck: bool,
     /// New episodes of an airing series became watchable.
     pub episodes: bool,
     /// A new request waits for approval (with Approve and Decline actions).
     #[serde(default = "yes")]
     pub pending: bool,
+    /// Also when Radarr/Sonarr found no release for a day (this can last
+    /// days): off unless asked for.
+    #[serde(default)]
+    pub no_release: bool,
 }
 
 fn yes() -> bool {
@@ -33,9 +42,10 @@ impl Default for NotifyPrefs {
         Self {
             available: true,
             failed: true,
-            stuck: false,
+            stuck: true,
             episodes: true,
             pending: true,
+            no_release: false,
         }
     }
 }
@@ -148,31 +158,55 @@ pub fn pending_notifications(rec: &Reconciled, first_contact: bool) -> Vec<NewNo
         .collect()
 }
 
-/// A request that just started needing attention without changing phase or
-/// reason has been stuck far longer than usual.
-pub fn stuck_notifications(prev: &Records, rec: &Reconciled) -> Vec<NewNotification> {
+/// A request that became stuck this cycle: its situation passed its
+/// `[attention]` threshold (a stall, no import, not in Radarr/Sonarr; no
+/// release only with `prefs.no_release`), or it started needing attention
+/// without changing phase or reason (far longer than usual in its phase).
+/// Once each time it becomes stuck.
+pub fn stuck_notifications(
+    prev: &Records,
+    rec: &Reconciled,
+    prefs: NotifyPrefs,
+    now: DateTime<Utc>,
+) -> Vec<NewNotification> {
     rec.changed
         .iter()
         .filter_map(|r| {
             let before = prev.get(&r.id)?;
-            let stuck = r.attention
-                && !before.attention
-                && before.phase == r.phase
-                && before.reason == r.reason
-                && r.phase != Phase::Failed;
-            stuck.then(|| NewNotification {
+            let stuck = |w: Option<Watch>| w.filter(|w| w.stuck);
+            let body = match (stuck(r.watch), stuck(before.watch)) {
+                (Some(w), None) => {
+                    if w.kind == StuckKind::NoRelease && !prefs.no_release {
+                        return None;
+                    }
+                    stuck_reason(r, &w, now)
+                }
+                (Some(_), Some(_)) => return None,
+                (None, _) => {
+                    let far_too_long = r.attention
+                        && !before.attention
+                        && before.phase == r.phase
+                        && before.reason == r.reason
+                        && r.phase != Phase::Failed;
+                    if !far_too_long {
+                        return None;
+                    }
+                    format!(
+                        "{} since {}{}",
+                        r.phase,
+                        r.phase_since.format("%Y-%m-%d %H:%M UTC"),
+                        r.reason
+                            .as_deref()
+                            .map(|x| format!(": {x}"))
+                            .unwrap_or_default()
+                    )
+                }
+            };
+            Some(NewNotification {
                 request_id: r.id,
                 kind: "stuck",
                 summary: format!("{} is stuck", display_title(r)),
-                body: format!(
-                    "{} since {}{}",
-                    r.phase,
-                    r.phase_since.format("%Y-%m-%d %H:%M UTC"),
-                    r.reason
-                        .as_deref()
-                        .map(|x| format!(": {x}"))
-                        .unwrap_or_default()
-                ),
+                body,
             })
         })
         .collect()
@@ -286,9 +320,56 @@ mod tests {
             changed: vec![rec(1, Phase::DownloadDone, true)],
             changes: vec![],
         };
-        let n = stuck_notifications(&prev, &out);
+        let n = stuck_notifications(&prev, &out, NotifyPrefs::default(), Utc::now());
         assert_eq!(n.len(), 1);
         assert_eq!(n[0].kind, "stuck");
         assert!(n[0].summary.contains("is stuck"));
+    }
+
+    /// A record whose situation `kind` began at `since`, stuck or not.
+    fn watched(kind: StuckKind, since: chrono::DateTime<Utc>, stuck: bool) -> RequestRecord {
+        RequestRecord {
+            reason: Some(crate::tracker::reasons::STALLED.into()),
+            watch: Some(Watch { kind, since, stuck }),
+            attention: stuck,
+            ..rec(1, Phase::Downloading, stuck)
+        }
+    }
+
+    #[test]
+    fn a_situation_passing_its_threshold_notifies_once_and_no_release_only_when_asked() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 1, 10, 0, 0)
+            .single()
+            .unwrap();
+        let now = t + chrono::TimeDelta::minutes(70);
+        let notify = |kind, before_stuck, prefs| {
+            let mut prev = Records::new();
+            prev.insert(1, watched(kind, t, before_stuck));
+            let out = Reconciled {
+                changed: vec![watched(kind, t, true)],
+                changes: vec![],
+            };
+            stuck_notifications(&prev, &out, prefs, now)
+        };
+        let n = notify(StuckKind::Stalled, false, NotifyPrefs::default());
+        assert_eq!(n.len(), 1, "stalled past its threshold notifies by default");
+        assert_eq!(
+            n[0].body,
+            "stalled for 1 h 10 min in qBittorrent: no connection to peers"
+        );
+        assert!(
+            notify(StuckKind::Stalled, true, NotifyPrefs::default()).is_empty(),
+            "a request that stays stuck is not notified again"
+        );
+        assert!(
+            notify(StuckKind::NoRelease, false, NotifyPrefs::default()).is_empty(),
+            "no release: off by default"
+        );
+        let asked = NotifyPrefs {
+            no_release: true,
+            ..NotifyPrefs::default()
+        };
+        assert_eq!(notify(StuckKind::NoRelease, false, asked).len(), 1);
     }
 }

@@ -46,7 +46,30 @@ impl Stack {
 
     /// Runs the CLI with the sim's secrets in the environment.
     pub async fn cli(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_status-tracker"));
+        self.cli_in(
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_status-tracker")),
+            args,
+        )
+        .await
+    }
+
+    /// Runs the CLI with its wall clock set to `when` ("2026-12-07
+    /// 10:00:00", UTC) by libfaketime (Debian's `faketime`), its monotonic
+    /// clock left alone: the app's clock as after a restart at that time.
+    pub async fn cli_at(&self, when: &str, args: &[&str]) -> std::process::Output {
+        let mut cmd = tokio::process::Command::new("faketime");
+        cmd.arg(when)
+            .arg(env!("CARGO_BIN_EXE_status-tracker"))
+            .env("TZ", "UTC")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        self.cli_in(cmd, args).await
+    }
+
+    async fn cli_in(
+        &self,
+        mut cmd: tokio::process::Command,
+        args: &[&str],
+    ) -> std::process::Output {
         cmd.arg("--config")
             .arg(&self.config)
             .arg("--data-dir")
@@ -59,7 +82,9 @@ impl Stack {
         for (k, v) in sim_env_4k() {
             cmd.env(k, v);
         }
-        cmd.output().await.expect("the CLI runs")
+        cmd.output()
+            .await
+            .expect("the CLI runs (`cli_at` needs faketime: bash tools/setup.sh)")
     }
 
     /// One `poll --once --json` cycle; panics unless it exits 0 with JSON.

@@ -578,6 +578,10 @@ pub(super) struct Lookups<'a> {
     /// Jellyfin's data is not the very data of the last call (finished films
     /// then look for their item again: see [`finished_film_item`]).
     pub(super) jf_new: bool,
+    /// The cycle's clock and thresholds, for the stuck clocks ([`super::stuck`]).
+    pub(super) clock: Clock,
+    pub(super) rules: AttentionRules,
+    pub(super) answered: Answered,
 }
 
 impl<'a> Lookups<'a> {
@@ -667,7 +671,34 @@ impl<'a> Lookups<'a> {
                 },
             }),
             jf_new,
+            clock: Clock::at(now),
+            rules: AttentionRules::default(),
+            answered: Answered {
+                jellyseerr: !failed(
+                    snap.jellyseerr.is_configured(),
+                    snap.jellyseerr.ok().is_some(),
+                ),
+                radarr: !snap
+                    .radarr
+                    .iter()
+                    .any(|i| failed(i.data.is_configured(), i.data.ok().is_some())),
+                sonarr: !snap
+                    .sonarr
+                    .iter()
+                    .any(|i| failed(i.data.is_configured(), i.data.ok().is_some())),
+                qbittorrent: !failed(
+                    snap.qbittorrent.is_configured(),
+                    snap.qbittorrent.ok().is_some(),
+                ),
+            },
         }
+    }
+
+    /// The same lookups, for a cycle with this clock and these thresholds.
+    pub(super) fn watching(mut self, clock: &Clock, rules: &AttentionRules) -> Self {
+        self.clock = *clock;
+        self.rules = *rules;
+        self
     }
 
     /// The torrent a download id names: the one whose hash it is (any case),

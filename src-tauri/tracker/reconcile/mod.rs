@@ -43,6 +43,7 @@ mod lookups;
 pub mod reasons;
 mod series;
 mod skip;
+mod stuck;
 mod transition;
 mod verdict;
 
@@ -51,6 +52,8 @@ use self::film::*;
 use self::lookups::*;
 use self::series::*;
 use self::skip::*;
+use self::stuck::*;
+pub use self::stuck::{human_duration, shown_reason, stuck_reason, AttentionRules, Clock};
 use self::transition::*;
 use self::verdict::*;
 
@@ -115,6 +118,7 @@ fn new_record(id: i64, req: &SeerrRequest, now: DateTime<Utc>) -> RequestRecord 
         seerr_media_status: None,
         seerr_updated_at: None,
         episodes: Vec::new(),
+        watch: None,
     }
 }
 
@@ -145,6 +149,19 @@ pub struct Reconciler {
 
 impl Reconciler {
     pub fn reconcile(&mut self, prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
+        self.reconcile_at(prev, snap, &Clock::at(now), &AttentionRules::default())
+    }
+
+    /// [`Reconciler::reconcile`] with the cycle's [`Clock`] (what the app
+    /// could not watch since the last cycle) and the user's thresholds.
+    pub fn reconcile_at(
+        &mut self,
+        prev: &Records,
+        snap: &Snapshot,
+        clock: &Clock,
+        rules: &AttentionRules,
+    ) -> Reconciled {
+        let now = clock.now;
         // Jellyfin's data is new when it is not the allocation indexed last.
         let mut jf_new = false;
         match &snap.jellyfin {
@@ -164,7 +181,7 @@ impl Reconciler {
         let kept = self.jellyfin.as_ref().map(|(_, idx)| idx);
         reconcile_with(
             prev,
-            Lookups::build_with(snap, now, kept, jf_new),
+            Lookups::build_with(snap, now, kept, jf_new).watching(clock, rules),
             now,
             Shortcuts::On,
         )
@@ -173,7 +190,18 @@ impl Reconciler {
 
 /// (previous records, snapshot of all services, now) -> (changed records, events). Pure.
 pub fn reconcile(prev: &Records, snap: &Snapshot, now: DateTime<Utc>) -> Reconciled {
-    reconcile_with(prev, Lookups::build(snap, now), now, Shortcuts::On)
+    reconcile_at(prev, snap, &Clock::at(now), &AttentionRules::default())
+}
+
+/// [`reconcile`] with the cycle's [`Clock`] and the user's thresholds.
+pub fn reconcile_at(
+    prev: &Records,
+    snap: &Snapshot,
+    clock: &Clock,
+    rules: &AttentionRules,
+) -> Reconciled {
+    let ctx = Lookups::build(snap, clock.now).watching(clock, rules);
+    reconcile_with(prev, ctx, clock.now, Shortcuts::On)
 }
 
 /// The same engine with its shortcuts off: every record in this cycle's
@@ -327,6 +355,7 @@ fn evaluate<'a>(
     changes: &mut Vec<Change>,
 ) {
     let now = ctx.now;
+    let (phase_before, changes_before) = (rec.phase, changes.len());
     let mut episode_changes = Vec::new();
     let (decision, removed, progress) = match rec.media_type {
         MediaType::Movie => {
@@ -412,6 +441,15 @@ fn evaluate<'a>(
             reason: rec.reason.clone(),
         });
     }
+
+    let reason_kept = !changes[changes_before..].iter().any(|c| {
+        c.request_id() == rec.id
+            && matches!(
+                c,
+                Change::PhaseChanged { .. } | Change::ReasonChanged { .. }
+            )
+    });
+    run_clock(rec, ctx, (phase_before, reason_kept), changes);
 }
 
 /// What the clients must fetch beyond their always-polled feeds.

@@ -650,8 +650,8 @@ pub(super) fn series_decision<'a>(
                 }
             });
             let warning = reason.as_deref().is_some_and(|r| {
+                // (Stalled: only once stalled for a while, [`super::stuck`].)
                 [
-                    reasons::STALLED,
                     reasons::PAUSED,
                     reasons::REMOVED_QBIT,
                     reasons::SHOKO_UNRECOGNIZED,

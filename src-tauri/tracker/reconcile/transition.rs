@@ -9,7 +9,8 @@ pub(super) fn stuck_after(phase: Phase) -> Option<TimeDelta> {
         Phase::Approved => Some(TimeDelta::days(7)),
         Phase::Grabbing => Some(TimeDelta::days(2)),
         Phase::Downloading => Some(TimeDelta::days(2)),
-        Phase::DownloadDone => Some(TimeDelta::hours(1)),
+        // Not imported: [`super::stuck`], with the user's threshold.
+        Phase::DownloadDone => None,
         Phase::Importing => Some(TimeDelta::hours(12)),
         Phase::AnimeMatching => Some(TimeDelta::hours(6)),
         Phase::Available | Phase::Failed => None,

@@ -309,7 +309,8 @@ pub(super) fn torrent_verdict<'a>(
         }
         state => {
             let (reason, warning) = match state {
-                TorrentState::Stalled => (Some(reasons::STALLED), true),
+                // Attention only once stalled for a while ([`super::stuck`]).
+                TorrentState::Stalled => (Some(reasons::STALLED), false),
                 TorrentState::StoppedDownload => (Some(reasons::PAUSED), true),
                 TorrentState::FetchingMetadata => (Some(reasons::METADATA), false),
                 _ => (None, false),

@@ -551,7 +551,7 @@ pub(super) fn seerr_failed_overridden_by_jellyfin() {
 }
 
 #[test]
-pub(super) fn stalled_and_paused_raise_attention() {
+pub(super) fn stalled_is_said_and_paused_raises_attention() {
     let mut recs = Records::new();
     step(&mut recs, &film_downloading(0.4), t(0));
     let with = |state| {
@@ -566,7 +566,10 @@ pub(super) fn stalled_and_paused_raise_attention() {
         "stalled keeps DOWNLOADING"
     );
     assert_eq!(reason(&recs, 1), reasons::STALLED);
-    assert!(rec(&recs, 1).attention, "a stalled torrent needs attention");
+    assert!(
+        !rec(&recs, 1).attention,
+        "a torrent just stalled needs no attention yet (tests/stuck.rs: after an hour)"
+    );
     assert!(
         out.changes
             .iter()

@@ -106,6 +106,7 @@ fn movie(id: i64, tmdb: i64) -> RadarrMovie {
         status: Some("released".into()),
         is_anime: false,
         file_path: None,
+        added: None,
     }
 }
 
@@ -236,6 +237,7 @@ fn series(id: i64, tvdb: i64, episodes: Vec<SonarrEpisode>) -> SonarrSeries {
         tvdb_id: tvdb,
         title: format!("Series {tvdb}"),
         is_anime: false,
+        added: None,
         episodes: episodes.into(),
     }
 }
@@ -555,6 +557,7 @@ mod outages;
 mod series;
 mod skip;
 mod stale_caches;
+mod stuck;
 mod wants;
 
 use self::anime::*;

@@ -430,6 +430,7 @@ mod world {
                     status: Some("released".into()),
                     is_anime: chance(15),
                     file_path: (has_file && chance(80)).then(path),
+                    added: None,
                 }
             })
             .collect();
@@ -485,6 +486,7 @@ mod world {
                 tvdb_id: tvdb,
                 title: format!("Series {tvdb}"),
                 is_anime: chance(15),
+                added: None,
                 episodes: sonarr_episodes(tvdb, now).into(),
             })
             .collect();
