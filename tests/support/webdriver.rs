@@ -201,6 +201,17 @@ impl Session {
             .to_string())
     }
 
+    /// Resizes the current window (WebDriver's Set Window Rect).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<(), String> {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// A PNG screenshot of the current window.
     pub async fn screenshot(&self) -> Result<Vec<u8>, String> {
         let v = self.call(reqwest::Method::GET, "/screenshot", None).await?;
