@@ -7,6 +7,7 @@
 const COMMANDS: &[&str] = &[
     "list_requests",
     "request_detail",
+    "statistics",
     "acknowledge",
     "poll_now",
     "set_paused",

@@ -410,6 +410,75 @@ impl StatsGroupJson {
     }
 }
 
+/// The main window's statistics view: the `statistics` command's result.
+/// The figures `status-tracker stats --json` prints (for every request, for
+/// films and for series), from the same timeline, plus a histogram of
+/// request-to-available times per media type whose bins are computed here
+/// in Rust ([`tracker::stats::histograms`]); the UI only draws them.
+#[derive(Debug, Serialize)]
+pub struct StatisticsJson {
+    /// Every request: what `stats --json` prints at its top level.
+    pub all: StatsGroupJson,
+    /// Films: `stats --json`'s `movie`, and their histogram.
+    pub movie: StatisticsGroupJson,
+    /// Series: `stats --json`'s `tv`, and their histogram.
+    pub tv: StatisticsGroupJson,
+}
+
+/// One media type's figures in the statistics view.
+#[derive(Debug, Serialize)]
+pub struct StatisticsGroupJson {
+    /// `finished`, `request_to_available` and `phases`, as in `stats --json`.
+    #[serde(flatten)]
+    pub figures: StatsGroupJson,
+    /// Request-to-available times binned on a ladder of human durations
+    /// (edges at 1 min, 5 min, 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 d, 2 d,
+    /// 4 d, 1 week, 2 weeks, 30 d): from the first bin films or series fill
+    /// to the last, empty bins between included. Films and series have the
+    /// same bins, so their bars line up; none when nothing has finished.
+    pub histogram: Vec<HistogramBinJson>,
+}
+
+/// One bin of a histogram of request-to-available times.
+#[derive(Debug, Serialize)]
+pub struct HistogramBinJson {
+    /// Lower bound in seconds, inclusive.
+    pub from_secs: i64,
+    /// Upper bound in seconds, exclusive; null for the last, open bin.
+    pub to_secs: Option<i64>,
+    /// Finished requests of this media type whose request to available
+    /// falls in the bin.
+    pub count: usize,
+}
+
+impl StatisticsJson {
+    pub fn new(t: &tracker::stats::Timings) -> Self {
+        let mut bins = tracker::stats::histograms(&[
+            &t.movie.request_to_available,
+            &t.tv.request_to_available,
+        ])
+        .into_iter()
+        .map(|bins| {
+            bins.into_iter()
+                .map(|b| HistogramBinJson {
+                    from_secs: b.from,
+                    to_secs: b.to,
+                    count: b.count,
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut group = |d| StatisticsGroupJson {
+            figures: StatsGroupJson::new(d),
+            histogram: bins.next().unwrap_or_default(),
+        };
+        Self {
+            all: StatsGroupJson::new(&t.all),
+            movie: group(&t.movie),
+            tv: group(&t.tv),
+        }
+    }
+}
+
 /// One service in the Settings window (`get_settings`): what the app knows
 /// of it ([`crate::ServiceId`]) and its settings. Of the credential, only
 /// whether one is stored.
@@ -581,6 +650,93 @@ mod tests {
         };
         let v = serde_json::to_value(&settings).unwrap_or_default();
         assert_eq!(keys(&v), sorted(typedef_fields("ServiceSettings")));
+    }
+
+    #[test]
+    fn the_statistics_view_has_the_cli_figures_and_the_fields_the_ui_reads() {
+        use crate::tracker::stats::{timings, PhaseChangeAt};
+        let at = |min: i64| {
+            chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default()
+                + chrono::Duration::minutes(min)
+        };
+        let mut records = Records::new();
+        records.insert(1, crate::testkit::film(1, Phase::Available, at(0)));
+        let mut series = crate::testkit::film(2, Phase::Available, at(0));
+        series.media_type = crate::tracker::MediaType::Tv;
+        records.insert(2, series);
+        let change = |id, min, from, to| PhaseChangeAt {
+            request_id: id,
+            at: at(min),
+            from,
+            to,
+        };
+        let changes = [
+            change(1, 1, None, Phase::Downloading),
+            change(1, 70, Some(Phase::Downloading), Phase::Available),
+            change(2, 1, None, Phase::Approved),
+            change(2, 1800, Some(Phase::Approved), Phase::Available),
+        ];
+        let t = timings(&records, &changes);
+        let view = serde_json::to_value(StatisticsJson::new(&t)).unwrap_or_default();
+        let mut cli = serde_json::to_value(StatsJson::new(&t)).unwrap_or_default();
+
+        assert_eq!(keys(&view), sorted(typedef_fields("StatisticsJson")));
+        assert_eq!(keys(&view["all"]), sorted(typedef_fields("StatsGroupJson")));
+        assert_eq!(
+            keys(&view["movie"]),
+            sorted(typedef_fields("StatisticsGroupJson"))
+        );
+        assert_eq!(
+            keys(&view["movie"]["request_to_available"]),
+            sorted(typedef_fields("PercentilesJson"))
+        );
+        assert_eq!(
+            keys(&view["movie"]["phases"]["DOWNLOADING"]),
+            sorted(typedef_fields("PhaseStatsJson"))
+        );
+        assert_eq!(
+            keys(&view["movie"]["histogram"][0]),
+            sorted(typedef_fields("HistogramBinJson"))
+        );
+
+        // The same figures as `stats --json`, group by group.
+        for group in ["movie", "tv"] {
+            let mut figures = view[group].clone();
+            if let Some(o) = figures.as_object_mut() {
+                o.remove("histogram");
+            }
+            assert_eq!(figures, cli[group], "{group}: the CLI's figures");
+        }
+        if let Some(o) = cli.as_object_mut() {
+            o.remove("movie");
+            o.remove("tv");
+        }
+        assert_eq!(view["all"], cli, "all: the CLI's top level");
+
+        // 70 min for the film, 29 h 59 min for the series: the same bins
+        // from 1 h to 2 d in both.
+        let bins = |g: &str| {
+            view[g]["histogram"]
+                .as_array()
+                .map(|b| {
+                    b.iter()
+                        .map(|b| (b["from_secs"].as_i64(), b["count"].as_u64()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        let from = [3_600, 7_200, 14_400, 28_800, 86_400];
+        let counts = |c: [u64; 5]| {
+            from.iter()
+                .zip(c)
+                .map(|(f, c)| (Some(*f), Some(c)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bins("movie"), counts([1, 0, 0, 0, 0]));
+        assert_eq!(bins("tv"), counts([0, 0, 0, 0, 1]));
+        assert_eq!(view["tv"]["histogram"][4]["to_secs"], 172_800);
     }
 
     #[test]

@@ -15,6 +15,8 @@ mod webdriver;
 
 #[path = "webview/actions.rs"]
 mod actions;
+#[path = "webview/stats.rs"]
+mod stats;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -649,12 +651,12 @@ async fn hostile_text_renders_inert_and_fits_both_windows() {
 
 // ---------------------------------------------------------------- secrets
 
-/// The main window's read command, and every `requests-changed` payload
-/// seen so far.
+/// The main window's read commands (the list and the statistics), and every
+/// `requests-changed` payload seen so far.
 const MAIN_READS: &str = "const done = arguments[arguments.length - 1];
 (async () => {
     const invoke = window.__TAURI__.core.invoke;
-    const out = { list: await invoke('list_requests') };
+    const out = { list: await invoke('list_requests'), statistics: await invoke('statistics') };
     out.events = window.__events.slice();
     return out;
 })().then((v) => done(JSON.stringify(v)), (e) => done('failed: ' + String(e)));";
@@ -819,6 +821,8 @@ async fn no_secret_in_ipc_answers_events_or_the_trace_log() {
             json!({ "service": { "name": "radarr", "url": "http://x" } }),
         ),
         (&settings, "list_requests", json!({})),
+        (&settings, "statistics", json!({})),
+        (&detail, "statistics", json!({})),
         (&settings, "open_link", json!({ "id": 1, "kind": "arr" })),
     ] {
         s.switch_to(window).await.unwrap();

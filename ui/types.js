@@ -150,3 +150,55 @@
  * @property {LinksJson} links
  * @property {string|null} evidence
  */
+
+/**
+ * Nearest-rank percentiles in whole seconds; null without data
+ * (contract.rs PercentilesJson).
+ * @typedef {Object} PercentilesJson
+ * @property {number|null} p50_secs
+ * @property {number|null} p90_secs
+ */
+
+/**
+ * One phase's left stints (contract.rs PhaseStatsJson).
+ * @typedef {Object} PhaseStatsJson
+ * @property {number} count
+ * @property {number|null} p50_secs
+ * @property {number|null} p90_secs
+ */
+
+/**
+ * The figures of one group of requests, as `status-tracker stats --json`
+ * prints them (contract.rs StatsGroupJson).
+ * @typedef {Object} StatsGroupJson
+ * @property {number} finished
+ * @property {PercentilesJson} request_to_available
+ * @property {Object<string, PhaseStatsJson>} phases
+ */
+
+/**
+ * One bin of a request-to-available histogram, in seconds; `to_secs` is
+ * null for the last, open bin (contract.rs HistogramBinJson).
+ * @typedef {Object} HistogramBinJson
+ * @property {number} from_secs
+ * @property {number|null} to_secs
+ * @property {number} count
+ */
+
+/**
+ * Films' or series' figures, with their histogram (the same bins in both
+ * groups, computed by the app) (contract.rs StatisticsGroupJson).
+ * @typedef {Object} StatisticsGroupJson
+ * @property {number} finished
+ * @property {PercentilesJson} request_to_available
+ * @property {Object<string, PhaseStatsJson>} phases
+ * @property {HistogramBinJson[]} histogram
+ */
+
+/**
+ * The statistics view: `statistics` (contract.rs StatisticsJson).
+ * @typedef {Object} StatisticsJson
+ * @property {StatsGroupJson} all
+ * @property {StatisticsGroupJson} movie
+ * @property {StatisticsGroupJson} tv
+ */

@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::config::{self, Config};
-use crate::contract::{DetailState, EpisodeJson, LinksJson, RequestJson, ServiceSettings};
+use crate::contract::{
+    DetailState, EpisodeJson, LinksJson, RequestJson, ServiceSettings, StatisticsJson,
+};
 use crate::poller::{self, Command};
 use crate::secrets::{self, Secret};
 use crate::store::Store;
@@ -93,6 +95,30 @@ pub async fn request_detail(state: State<'_, AppState>, id: i64) -> IpcResult<Va
         serde_json::to_value(detail).map_err(|e| IpcError::new("internal", e.to_string()))
     })
     .await
+}
+
+/// The statistics view: how long requests take, from the store's timeline
+/// (the figures of `status-tracker stats`, with the histograms' bins).
+#[tauri::command]
+pub async fn statistics(state: State<'_, AppState>) -> IpcResult<StatisticsJson> {
+    let dir = state.data_dir.clone();
+    blocking(move || statistics_in(&dir)).await
+}
+
+fn statistics_in(dir: &std::path::Path) -> IpcResult<StatisticsJson> {
+    let read = Store::open_in(dir).and_then(|store| {
+        Ok(crate::tracker::stats::timings(
+            &store.load_records()?,
+            &store.phase_changes()?,
+        ))
+    });
+    let timings = read.map_err(|e| {
+        IpcError::new(
+            "store",
+            format!("cannot read the history in {}: {e}", dir.display()),
+        )
+    })?;
+    Ok(StatisticsJson::new(&timings))
 }
 
 #[tauri::command]
@@ -453,4 +479,39 @@ pub fn start_demo<R: Runtime>(app: AppHandle<R>) -> IpcResult<()> {
         .map_err(|e| IpcError::new("internal", format!("cannot start the demo: {e}")))?;
     app.exit(0);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_of_a_new_store_are_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = statistics_in(dir.path()).unwrap();
+        assert_eq!(
+            (
+                s.all.finished,
+                s.movie.histogram.len(),
+                s.tv.histogram.len()
+            ),
+            (0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_read_is_a_clear_store_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // The data dir is a file: no database can be opened there.
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let err = statistics_in(&file).expect_err("a file is no data dir");
+        assert_eq!(err.code, "store");
+        assert!(
+            err.message.starts_with("cannot read the history in ")
+                && err.message.contains("not-a-dir"),
+            "the message says what and where: {}",
+            err.message
+        );
+    }
 }

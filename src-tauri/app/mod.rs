@@ -190,6 +190,7 @@ pub fn build<R: Runtime>(
             actions::act,
             commands::list_requests,
             commands::request_detail,
+            commands::statistics,
             commands::acknowledge,
             commands::poll_now,
             commands::set_paused,

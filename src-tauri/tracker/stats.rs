@@ -163,6 +163,63 @@ pub fn eta_available(rec: &RequestRecord, medians: &Medians) -> Option<i64> {
     Some(download.unwrap_or(0) + ahead.iter().sum::<i64>())
 }
 
+/// The histogram's bin edges, in seconds: a ladder of human durations (1 min,
+/// 5 min, 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 d, 2 d, 4 d, 1 week,
+/// 2 weeks, 30 d), roughly doubling, so that a request done in minutes and
+/// one that took weeks both read. Bin `i` runs from `BIN_EDGES[i]`
+/// (inclusive) to `BIN_EDGES[i + 1]` (exclusive); the last is open.
+pub const BIN_EDGES: [i64; 15] = [
+    0, 60, 300, 900, 1_800, 3_600, 7_200, 14_400, 28_800, 86_400, 172_800, 345_600, 604_800,
+    1_209_600, 2_592_000,
+];
+
+/// One bin of a histogram of durations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bin {
+    /// Lower bound in seconds, inclusive.
+    pub from: i64,
+    /// Upper bound in seconds, exclusive; None for the last, open bin.
+    pub to: Option<i64>,
+    /// How many durations fall in it.
+    pub count: usize,
+}
+
+/// Histograms of several groups of durations (films, series) on the same
+/// bins of [`BIN_EDGES`]: one list per group, each running from the first
+/// bin any group fills to the last, empty bins between included, so that
+/// the groups' bars line up. Empty lists when no group has a duration.
+pub fn histograms(groups: &[&[i64]]) -> Vec<Vec<Bin>> {
+    let index = |d: i64| BIN_EDGES.partition_point(|edge| *edge <= d).max(1) - 1;
+    let counts: Vec<[usize; BIN_EDGES.len()]> = groups
+        .iter()
+        .map(|durations| {
+            let mut c = [0; BIN_EDGES.len()];
+            for d in durations.iter() {
+                c[index(*d)] += 1;
+            }
+            c
+        })
+        .collect();
+    let filled = |i: &usize| counts.iter().any(|c| c[*i] > 0);
+    let first = (0..BIN_EDGES.len()).find(filled);
+    let last = (0..BIN_EDGES.len()).rev().find(filled);
+    let (Some(first), Some(last)) = (first, last) else {
+        return vec![Vec::new(); groups.len()];
+    };
+    counts
+        .iter()
+        .map(|c| {
+            (first..=last)
+                .map(|i| Bin {
+                    from: BIN_EDGES[i],
+                    to: BIN_EDGES.get(i + 1).copied(),
+                    count: c[i],
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Whole seconds from `a` to `b`; never negative (a clock set back).
 fn secs(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
     (b - a).num_seconds().max(0)
@@ -198,6 +255,64 @@ mod tests {
             from,
             to,
         }
+    }
+
+    #[test]
+    fn histograms_share_their_bins_from_the_first_filled_to_the_last() {
+        // Films: 40 s, 40 min, 1 h 10 min (twice), 3 h; series: 1 d 6 h.
+        let films = [40, 2_400, 4_200, 4_200, 10_800];
+        let series = [108_000];
+        let h = histograms(&[&films, &series]);
+        let bins = |g: &[Bin]| {
+            g.iter()
+                .map(|b| (b.from, b.to, b.count))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            bins(&h[0]),
+            [
+                (0, Some(60), 1),
+                (60, Some(300), 0),
+                (300, Some(900), 0),
+                (900, Some(1_800), 0),
+                (1_800, Some(3_600), 1),
+                (3_600, Some(7_200), 2),
+                (7_200, Some(14_400), 1),
+                (14_400, Some(28_800), 0),
+                (28_800, Some(86_400), 0),
+                (86_400, Some(172_800), 0),
+            ],
+            "the films' bins run to the series' last"
+        );
+        assert_eq!(h[1].len(), h[0].len(), "the same bins in both groups");
+        assert_eq!(h[1].last().map(|b| b.count), Some(1));
+        assert_eq!(h[1].iter().map(|b| b.count).sum::<usize>(), 1);
+
+        // An edge belongs to the bin above it; past 30 d is the open bin;
+        // a negative duration (a clock set back) counts in the first.
+        let h = histograms(&[&[3_600, 5_000_000, -5]]);
+        let counts: Vec<usize> = h[0].iter().map(|b| b.count).collect();
+        assert_eq!(h[0].first().map(|b| b.from), Some(0));
+        assert_eq!(
+            h[0][5],
+            Bin {
+                from: 3_600,
+                to: Some(7_200),
+                count: 1
+            }
+        );
+        assert_eq!(
+            h[0].last(),
+            Some(&Bin {
+                from: 2_592_000,
+                to: None,
+                count: 1
+            })
+        );
+        assert_eq!(counts.iter().sum::<usize>(), 3);
+
+        let none: [&[i64]; 2] = [&[], &[]];
+        assert_eq!(histograms(&none), [Vec::<Bin>::new(), Vec::new()]);
     }
 
     #[test]
