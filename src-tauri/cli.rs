@@ -862,7 +862,7 @@ async fn demo(headless: bool) -> i32 {
         stack,
         dir,
         config_path,
-    } = match crate::sim::Demo::start().await {
+    } = match crate::sim::Demo::start_4k().await {
         Ok(d) => d,
         Err(e) => {
             eprintln!("status-tracker: {e}");

@@ -129,3 +129,61 @@ async fn an_outage_of_the_4k_radarr_moves_nothing_the_hd_one_follows() {
         "the 4K request keeps its phase"
     );
 }
+
+/// `status-tracker demo --headless`, the story a newcomer first sees, has
+/// the 4K instances: dave's 4K Arrival is followed in `radarr.4k` while the
+/// HD Arrival is AVAILABLE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_follows_a_4k_request_in_its_4k_radarr() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let bin = env!("CARGO_BIN_EXE_status-tracker");
+    let mut demo = tokio::process::Command::new(bin)
+        .args(["demo", "--headless"])
+        .env_remove("STATUS_TRACKER_CONFIG")
+        .env_remove("STATUS_TRACKER_DATA_DIR")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the demo says where its data is")
+        .unwrap()
+        .unwrap_or_default();
+    let data = first
+        .split(", data in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (Ctrl-C").next())
+        .unwrap_or_else(|| panic!("the demo's first line names its data dir: {first}"))
+        .to_string();
+    // A few cycles (the demo polls every 2 to 5 s).
+    tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+    demo.kill().await.unwrap();
+    let _ = demo.wait().await;
+    let out = std::process::Command::new(bin)
+        .args(["--data-dir", &data, "list", "--json", "--include-deleted"])
+        .env_remove("STATUS_TRACKER_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = listed["requests"]
+        .as_array()
+        .or(listed.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let arrival = |is_4k: bool| {
+        requests
+            .iter()
+            .find(|r| r["title"] == "Arrival" && r["is_4k"] == is_4k)
+            .unwrap_or_else(|| panic!("Arrival (4K: {is_4k}) in the demo: {listed}"))
+            .clone()
+    };
+    let uhd = arrival(true);
+    assert_eq!(uhd["instance"], "radarr.4k", "{uhd}");
+    assert_ne!(uhd["phase"], "AVAILABLE", "not from the HD copy: {uhd}");
+    assert_eq!(arrival(false)["phase"], "AVAILABLE");
+    // The demo's own directory (config and store), made for this run.
+    let _ = std::fs::remove_dir_all(&data);
+}

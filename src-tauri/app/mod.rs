@@ -75,7 +75,7 @@ pub fn run_demo(hidden: bool) -> i32 {
         eprintln!("status-tracker: {msg} (the terminal demo: status-tracker demo --headless)");
         return 2;
     }
-    let demo = match tauri::async_runtime::block_on(crate::sim::Demo::start()) {
+    let demo = match tauri::async_runtime::block_on(crate::sim::Demo::start_4k()) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("status-tracker: {e}");
