@@ -513,6 +513,74 @@ fn a_credential_round_trips_through_a_real_secret_service() {
     );
 }
 
+/// Each Radarr/Sonarr instance of the array form reads its own keyring
+/// entry (`radarr.4k`, not `radarr`), as the Settings window stores it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a D-Bus session: tools/desktop-test.sh"]
+async fn each_instance_reads_its_own_credential_from_the_real_keyring() {
+    use status_tracker_lib::sim::SIM_SONARR_4K_API_KEY;
+    use status_tracker_lib::sim::{sim_env_4k, SIM_RADARR_4K_API_KEY, SIM_RADARR_API_KEY};
+    let _daemon = keyring::SecretService::start();
+    let stack = SimStack::start_4k().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, config_toml(stack.urls())).unwrap();
+    // The 4K instances' keys are in the keyring only.
+    const FROM_KEYRING: [&str; 2] = [
+        "STATUS_TRACKER_RADARR_4K_API_KEY",
+        "STATUS_TRACKER_SONARR_4K_API_KEY",
+    ];
+    let check = |config: &Path| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_status-tracker"));
+        cmd.arg("--config").arg(config).args(["check", "--json"]);
+        for (k, v) in sim_env_4k() {
+            if FROM_KEYRING.contains(&k) {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
+        }
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("check --json: {e}: {out:?}"));
+        let ok = |name: &str| {
+            v.as_array()
+                .or(v["services"].as_array())
+                .into_iter()
+                .flatten()
+                .find(|s| s["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {v}"))["ok"]
+                == true
+        };
+        (ok("radarr.hd"), ok("radarr.4k"), ok("sonarr.4k"))
+    };
+    keyring::store("radarr.4k", SIM_RADARR_4K_API_KEY);
+    keyring::store("sonarr.4k", SIM_SONARR_4K_API_KEY);
+    // A stray single-table entry must not stand in for an instance's.
+    keyring::store("radarr", SIM_RADARR_API_KEY);
+    let c = config.clone();
+    assert_eq!(
+        tokio::task::spawn_blocking(move || check(&c))
+            .await
+            .unwrap(),
+        (true, true, true),
+        "each instance found its key under radarr.<name> / sonarr.<name>"
+    );
+    // The 4K entry holds the HD key: only radarr.4k fails.
+    keyring::store("radarr.4k", SIM_RADARR_API_KEY);
+    let c = config.clone();
+    assert_eq!(
+        tokio::task::spawn_blocking(move || check(&c))
+            .await
+            .unwrap(),
+        (true, false, true)
+    );
+    for account in ["radarr.4k", "sonarr.4k", "radarr"] {
+        status_tracker_lib::secrets::keyring_delete(account).unwrap();
+    }
+    stack.shutdown().await;
+}
+
 /// A credential the keyring crate 3.x stored (before keyring-core): its
 /// Secret Service item carries `target` and `application` besides `service`
 /// and `username`. Users upgrading keep it: it is read, replaced in place
