@@ -17,6 +17,8 @@ mod webdriver;
 mod actions;
 #[path = "webview/stats.rs"]
 mod stats;
+#[path = "webview/stuck.rs"]
+mod stuck;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

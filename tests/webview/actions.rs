@@ -150,7 +150,7 @@ async fn assert_actions_fit(s: &Session, when: &str) {
 /// polling paused nothing repaints and the command hangs (30 s, measured;
 /// 0.2 s with this). A 1-pixel, all but transparent square in the window's
 /// corner changes every 100 ms while `PAINTING` runs.
-const PAINTING: &str = "let d = document.getElementById('test-repaint');
+pub(super) const PAINTING: &str = "let d = document.getElementById('test-repaint');
     if (!d) {
         d = document.createElement('div');
         d.id = 'test-repaint';
@@ -161,13 +161,13 @@ const PAINTING: &str = "let d = document.getElementById('test-repaint');
         }, 100));
     }
     return 1;";
-const STOP_PAINTING: &str = "const d = document.getElementById('test-repaint');
+pub(super) const STOP_PAINTING: &str = "const d = document.getElementById('test-repaint');
     if (d) { clearInterval(Number(d.dataset.timer)); d.remove(); }
     return 1;";
 
-/// Saves a screenshot of one card to `$STATUS_TRACKER_SCREENSHOTS` (else
-/// `fallback`).
-async fn card_shot(s: &Session, css: &str, name: &str, fallback: &Path) {
+/// Saves a screenshot of one element (a card, say) to
+/// `$STATUS_TRACKER_SCREENSHOTS` (else `fallback`).
+pub(super) async fn card_shot(s: &Session, css: &str, name: &str, fallback: &Path) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     s.execute(PAINTING, vec![]).await.unwrap();
     let png = until(
