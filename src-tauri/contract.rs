@@ -484,8 +484,18 @@ impl StatisticsJson {
 /// whether one is stored.
 #[derive(Debug, Serialize)]
 pub struct ServiceSettings {
-    pub name: &'static str,
-    pub label: &'static str,
+    /// "radarr", or "radarr.4k" for an instance of the array form.
+    pub name: String,
+    /// The kind of service ("radarr" for "radarr.4k").
+    pub kind: &'static str,
+    /// The array form's instance name ("4k"); null for a single table.
+    pub instance: Option<String>,
+    /// Radarr/Sonarr: follows Jellyseerr's 4K requests.
+    pub is_4k: bool,
+    /// Radarr and Sonarr may have several instances (4K, anime...).
+    pub has_instances: bool,
+    /// "Radarr", or "Radarr 4k" for an instance.
+    pub label: String,
     /// "api key" or "password".
     pub secret_kind: &'static str,
     pub needs_username: bool,
@@ -637,8 +647,12 @@ mod tests {
 
         let id = crate::ServiceId::Qbittorrent;
         let settings = ServiceSettings {
-            name: id.name(),
-            label: id.label(),
+            name: id.name().to_string(),
+            kind: id.name(),
+            instance: None,
+            is_4k: false,
+            has_instances: false,
+            label: id.label().to_string(),
             secret_kind: id.secret_kind(),
             needs_username: id.needs_username(),
             default_port: id.default_port(),

@@ -1,7 +1,9 @@
 //! Stuck by duration through the real CLI and a simulated stack, on a
 //! wall clock faked by libfaketime (the monotonic clock left alone): each
 //! `poll --once` is the app started again at that time, with the clock of
-//! each situation kept in its store.
+//! each situation kept in its store. (Each run's clock starts at the given
+//! second and runs: the checks are half a minute past the whole minute they
+//! expect, so that a slow start of a run does not change the minute.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -63,7 +65,7 @@ async fn a_stalled_download_needs_attention_an_hour_after_the_app_saw_it_stall()
     let (_, reason, attention) = poll_at(&s, "2026-12-07 10:59:00", dune).await;
     assert!(!attention, "59 minutes: not yet ({reason})");
 
-    let (phase, reason, attention) = poll_at(&s, "2026-12-07 11:10:00", dune).await;
+    let (phase, reason, attention) = poll_at(&s, "2026-12-07 11:10:30", dune).await;
     assert!(attention, "stalled for over an hour");
     assert_eq!(
         phase, "DOWNLOADING",
@@ -75,7 +77,7 @@ async fn a_stalled_download_needs_attention_an_hour_after_the_app_saw_it_stall()
     );
     let show = s
         .cli_at(
-            "2026-12-07 11:10:30",
+            "2026-12-07 11:10:40",
             &["show", &dune.to_string(), "--json"],
         )
         .await;
@@ -111,7 +113,7 @@ async fn the_thresholds_come_from_the_config() {
     assert!(!attention);
     let (_, _, attention) = poll_at(&s, "2026-12-07 10:04:00", dune).await;
     assert!(!attention, "4 of the 5 minutes the user allows");
-    let (_, reason, attention) = poll_at(&s, "2026-12-07 10:05:00", dune).await;
+    let (_, reason, attention) = poll_at(&s, "2026-12-07 10:05:30", dune).await;
     assert!(attention, "5 minutes, as the config says");
     assert_eq!(
         reason,

@@ -15,6 +15,8 @@ mod webdriver;
 
 #[path = "webview/actions.rs"]
 mod actions;
+#[path = "webview/instances.rs"]
+mod instances;
 #[path = "webview/stats.rs"]
 mod stats;
 #[path = "webview/stuck.rs"]

@@ -85,7 +85,65 @@
   // ---------------------------------------------------------------- services
 
   function renderServices() {
-    $('services').replaceChildren(...(settings.services || []).map((s) => serviceForm(s.name, s)));
+    /** @type {ServiceSettings[]} */
+    const list = settings.services || [];
+    const nodes = [];
+    list.forEach((s, i) => {
+      nodes.push(serviceForm(s.name, s));
+      // After the last Radarr (or Sonarr): add another instance of it.
+      const next = list[i + 1];
+      if (s.has_instances && (!next || next.kind !== s.kind)) nodes.push(addInstanceRow(s));
+    });
+    $('services').replaceChildren(...nodes);
+  }
+
+  /** Reads the settings again and draws the services (after an instance
+   * was added or removed: a single Radarr may have become `radarr.main`).
+   * @param {string} name the service whose result line says `text`
+   * @param {string} text */
+  async function reloadServices(name, text) {
+    settings = await invoke('get_settings');
+    renderServices();
+    const result = $('result-' + name);
+    if (result) setResult(result, 'ok', text);
+  }
+
+  /** "Add another Radarr": a name (4k, anime...) and a new, empty card.
+   * @param {ServiceSettings} last the kind's last card */
+  function addInstanceRow(last) {
+    const kind = last.kind;
+    const label = ST.serviceLabel(kind);
+    const input = h('input', {
+      type: 'text', id: 'instance-' + kind, 'data-testid': 'instance-name-' + kind,
+      placeholder: '4k', autocomplete: 'off', spellcheck: 'false', maxlength: '32',
+    });
+    const btn = h('button', { type: 'button', 'data-testid': 'add-instance-' + kind, text: 'Add another ' + label });
+    const result = h('span', { class: 'result', 'data-testid': 'result-add-' + kind, role: 'status' });
+    const row = h('div', { class: 'add-instance', 'data-add-instance': kind },
+      h('label', { for: 'instance-' + kind, text: label + ' instance name' }), input, btn, result,
+      h('p', { class: 'hint', text: 'Another ' + label + ' (4K, anime…), with its own URL and key.' }));
+    btn.addEventListener('click', () => {
+      const instance = input.value.trim();
+      if (!/^[a-z0-9_-]{1,32}$/.test(instance)) {
+        setResult(result, 'err', 'Use a-z, 0-9, _ and -, 1 to 32 characters (for example 4k).');
+        return;
+      }
+      const name = kind + '.' + instance;
+      if ((settings.services || []).some((x) => x.name === name || (x.kind === kind && x.instance === instance))) {
+        setResult(result, 'err', label + ' ' + instance + ' is there already.');
+        return;
+      }
+      /** @type {ServiceSettings} */
+      const fresh = {
+        ...last, name, instance, label: label + ' ' + instance, is_4k: /4k/.test(instance),
+        enabled: true, url: '', username: null, timeout_secs: 10, secret_set: false,
+      };
+      settings.services.splice(settings.services.indexOf(last) + 1, 0, fresh);
+      renderServices();
+      const url = $('url-' + name);
+      if (url) url.focus();
+    });
+    return row;
   }
 
   /**
@@ -114,6 +172,9 @@
       value: String(s.timeout_secs || 10),
     });
     const result = h('span', { class: 'result', id: 'result-' + name, 'data-testid': 'result-' + name, role: 'status' });
+    const is4k = s.has_instances ? h('input', {
+      type: 'checkbox', id: 'is4k-' + name, 'data-testid': 'is4k-' + name, checked: Boolean(s.is_4k),
+    }) : null;
     const state = h('span', { class: 'state', text: s.enabled ? 'configured' : 'not configured' });
 
     const testBtn = h('button', { type: 'button', 'data-testid': 'test-' + name, text: 'Test connection' });
@@ -125,12 +186,14 @@
       class: 'service' + (s.enabled ? '' : ' disabled'), 'data-service': name, 'aria-label': label, novalidate: true,
     },
     h('div', { class: 'service-head' },
-      h('label', {}, enabled, label), state, h('p', { class: 'hint', text: HINTS[name] || '' })),
+      h('label', {}, enabled, label), state, h('p', { class: 'hint', text: HINTS[s.kind || name] || '' })),
     h('div', { class: 'fields' },
       h('label', { for: 'url-' + name, text: 'URL' }), url,
       user ? h('label', { for: 'user-' + name, text: 'Username' }) : null, user,
       h('label', { for: 'secret-' + name, text: s.secret_kind === 'password' ? 'Password' : 'API key' }), secret,
-      h('label', { for: 'timeout-' + name, text: 'Timeout' }), h('span', {}, timeout, h('span', { class: 'unit', text: 'seconds' }))),
+      h('label', { for: 'timeout-' + name, text: 'Timeout' }), h('span', {}, timeout, h('span', { class: 'unit', text: 'seconds' })),
+      is4k ? h('label', { for: 'is4k-' + name, text: '4K' }) : null,
+      is4k ? h('span', {}, is4k, h('span', { class: 'unit', text: 'Follows 4K requests' })) : null),
     h('div', { class: 'actions-row' }, testBtn, saveBtn, removeBtn, result));
 
     enabled.addEventListener('change', () => form.classList.toggle('disabled', !enabled.checked));
@@ -151,6 +214,7 @@
         username: user ? (user.value.trim() || null) : null,
         timeout_secs: Math.round(Number(timeout.value)) || 10,
         secret: typed ? typed : null, // only if typed; null keeps the stored one
+        is_4k: is4k ? is4k.checked : null,
       };
     };
 
@@ -191,6 +255,11 @@
       setResult(result, 'busy', 'Saving…');
       try {
         await invoke('save_service', { service: svc });
+        if (s.instance) {
+          // A first instance turns a single one into `<kind>.main`: redraw.
+          await reloadServices(name, '✓ Saved');
+          return;
+        }
         secret.value = '';
         if (svc.secret) s.secret_set = true;
         s.enabled = true;
@@ -226,6 +295,11 @@
       setResult(result, 'busy', 'Removing…');
       try {
         await invoke('remove_service', { name });
+        if (s.instance) {
+          // The card goes (the last one of a kind leaves an empty card).
+          await reloadServices(name, '');
+          return;
+        }
         s.enabled = false;
         s.secret_set = false;
         enabled.checked = false;

@@ -101,8 +101,12 @@
 /**
  * One service in the Settings window (`get_settings`).
  * @typedef {Object} ServiceSettings
- * @property {string} name
- * @property {string} label
+ * @property {string} name "radarr", or "radarr.4k" for an instance
+ * @property {string} kind "radarr" for "radarr.4k"
+ * @property {string|null} instance the array form's name ("4k")
+ * @property {boolean} is_4k follows Jellyseerr's 4K requests
+ * @property {boolean} has_instances Radarr and Sonarr may have several
+ * @property {string} label "Radarr", or "Radarr 4k"
  * @property {'api key'|'password'} secret_kind
  * @property {boolean} needs_username
  * @property {number} default_port

@@ -209,31 +209,48 @@ pub async fn get_settings<R: Runtime>(
         app.autolaunch().is_enabled().unwrap_or(false)
     };
     blocking(move || {
-        let services: Vec<ServiceSettings> = crate::ServiceId::ALL
-            .iter()
-            .map(|id| {
-                let name = id.name();
-                let svc = config
-                    .services()
-                    .into_iter()
-                    .find(|s| s.name == *name)
-                    .cloned();
+        // Each configured service, each instance apart; a kind not
+        // configured is one empty card to fill in.
+        let mut services: Vec<ServiceSettings> = Vec::new();
+        for id in crate::ServiceId::ALL {
+            let kind = id.name();
+            let configured: Vec<Option<&config::ServiceConfig>> = config
+                .services()
+                .into_iter()
+                .filter(|s| config::kind_of(&s.name) == kind)
+                .map(Some)
+                .collect();
+            let cards = if configured.is_empty() {
+                vec![None]
+            } else {
+                configured
+            };
+            for svc in cards {
+                let name = svc.map_or_else(|| kind.to_string(), |s| s.name.clone());
+                let instance = svc.and_then(|s| s.instance.clone());
                 // Only "set" or "not set" ever reaches the UI.
-                let secret_set = secrets::lookup(name).is_ok();
-                ServiceSettings {
+                let secret_set = secrets::lookup(&name).is_ok();
+                services.push(ServiceSettings {
+                    label: match &instance {
+                        Some(i) => format!("{} {i}", id.label()),
+                        None => id.label().to_string(),
+                    },
                     name,
-                    label: id.label(),
+                    kind,
+                    instance,
+                    is_4k: svc.is_some_and(|s| s.is_4k),
+                    has_instances: id.arr_app().is_some(),
                     secret_kind: id.secret_kind(),
                     needs_username: id.needs_username(),
                     default_port: id.default_port(),
                     enabled: svc.is_some(),
-                    url: svc.as_ref().map(|s| s.url.to_string()).unwrap_or_default(),
-                    username: svc.as_ref().and_then(|s| s.username.clone()),
-                    timeout_secs: svc.as_ref().map_or(10, |s| s.timeout.as_secs()),
+                    url: svc.map(|s| s.url.to_string()).unwrap_or_default(),
+                    username: svc.and_then(|s| s.username.clone()),
+                    timeout_secs: svc.map_or(10, |s| s.timeout.as_secs()),
                     secret_set,
-                }
-            })
-            .collect();
+                });
+            }
+        }
         let p = &config.poll;
         Ok(json!({
             "services": services,
@@ -263,6 +280,9 @@ pub struct ServiceInput {
     username: Option<String>,
     timeout_secs: Option<u64>,
     secret: Option<String>,
+    /// Radarr/Sonarr: follows 4K requests (None: as the file says).
+    #[serde(default)]
+    is_4k: Option<bool>,
 }
 
 impl ServiceInput {
@@ -351,7 +371,23 @@ pub async fn save_service<R: Runtime>(
         .await?;
     }
     let mut config = state.load_config()?;
-    set_service(&mut config, cfg);
+    // A first named instance beside a single [radarr]: that one becomes
+    // `radarr.main`, and its credential moves with it.
+    if let Some((kind, instance)) = service.name.split_once('.') {
+        if let Some((old, new)) = config.instances_from_single(kind, instance) {
+            blocking(move || move_credential(&old, &new)).await?;
+        }
+    }
+    let name = cfg.name.clone();
+    if !set_service(&mut config, cfg, service.is_4k) {
+        return Err(IpcError::new(
+            "config",
+            format!(
+                "{name} cannot be added beside the config's other {} entries",
+                config::kind_of(&name)
+            ),
+        ));
+    }
     config::save(&state.config_path, &config).map_err(|e| {
         IpcError::new(
             "config",
@@ -361,9 +397,10 @@ pub async fn save_service<R: Runtime>(
     restart_clearing(&app, &state, cleared).await
 }
 
-/// Puts the edited service in the config; what the form does not show (a
-/// Radarr's `is_4k`, the CA file) stays as the file says.
-fn set_service(config: &mut Config, cfg: config::ServiceConfig) {
+/// Puts the edited service in the config; what the form does not show (the
+/// CA file; `is_4k` when not sent) stays as the file says. False when it
+/// cannot go beside the others ([`Config::set_service`]).
+fn set_service(config: &mut Config, cfg: config::ServiceConfig, is_4k: Option<bool>) -> bool {
     let kept = config.service(&cfg.name).cloned();
     let cfg = match kept {
         Some(old) => config::ServiceConfig {
@@ -373,7 +410,27 @@ fn set_service(config: &mut Config, cfg: config::ServiceConfig) {
         },
         None => cfg,
     };
-    config.set_service(cfg);
+    config.set_service(config::ServiceConfig {
+        is_4k: is_4k.unwrap_or(cfg.is_4k),
+        ..cfg
+    })
+}
+
+/// Moves a credential from one keyring account to another (a single
+/// `radarr` become the instance `radarr.main`). Nothing to move when the
+/// keyring has none (it came from the environment).
+fn move_credential(old: &str, new: &str) -> IpcResult<()> {
+    let unavailable = |e: String| {
+        IpcError::new(
+            "keyring_unavailable",
+            format!("the OS keyring could not move the credential of {old} to {new}: {e}"),
+        )
+    };
+    if let Some(secret) = secrets::keyring_get(old).map_err(unavailable)? {
+        secrets::keyring_set(new, &secret).map_err(unavailable)?;
+        secrets::keyring_delete(old).map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 #[tauri::command]

@@ -158,7 +158,10 @@ impl Config {
     }
 
     /// Puts `svc` in place of the service of the same name, or adds it (an
-    /// instance after the others of its kind). False for an unknown service.
+    /// instance after the others of its kind). False for an unknown service,
+    /// and for a single `[radarr]` while the file has `[[radarr]]` instances
+    /// or the other way round (see [`Config::instances_from_single`]): one
+    /// kind is written in one form.
     pub fn set_service(&mut self, svc: ServiceConfig) -> bool {
         let Some(id) = ServiceId::parse(kind_of(&svc.name)) else {
             return false;
@@ -167,14 +170,33 @@ impl Config {
             (Some(slot), _) => *slot = Some(svc),
             (None, Some(app)) => {
                 let list = self.arr_mut(app);
+                let mixed = list
+                    .iter()
+                    .any(|s| s.instance.is_some() != svc.instance.is_some());
                 match list.iter_mut().find(|s| s.name == svc.name) {
                     Some(old) => *old = svc,
+                    None if mixed => return false,
                     None => list.push(svc),
                 }
             }
             (None, None) => return false,
         }
         true
+    }
+
+    /// Before a first named instance of `kind` ("radarr") is added beside
+    /// its single table: the single one becomes the instance `main` (or
+    /// `hd`, when `main` is the new one's name), so that the kind is written
+    /// in the array form. Some((old name, new name)) when it was renamed:
+    /// its credential must follow it (`radarr` → `radarr.main`).
+    pub fn instances_from_single(&mut self, kind: &str, adding: &str) -> Option<(String, String)> {
+        let app = ServiceId::parse(kind)?.arr_app()?;
+        let list = self.arr_mut(app);
+        let single = list.iter_mut().find(|s| s.instance.is_none())?;
+        let instance = if adding == "main" { "hd" } else { "main" };
+        let old = std::mem::replace(&mut single.name, format!("{kind}.{instance}"));
+        single.instance = Some(instance.to_string());
+        Some((old, single.name.clone()))
     }
 
     /// Removes the service called `name`; false when there is none.

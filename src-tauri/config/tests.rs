@@ -380,3 +380,49 @@ fn attention_thresholds_parse_with_their_defaults_and_are_written_back() {
     .unwrap_err()
     .contains("attention.stalled_minutes"));
 }
+
+#[test]
+fn a_first_instance_beside_a_single_radarr_turns_the_kind_into_the_array_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    let text = "[radarr]\nurl = \"http://nas.lan:7878/\"  # the HD one\n";
+    std::fs::write(&path, text).unwrap();
+    let mut c = parse(text, &path).unwrap();
+    // A single table and a named instance are never written side by side.
+    let uhd = service_from_input("radarr.4k", "http://nas.lan:7879", None, None).unwrap();
+    assert!(
+        !c.set_service(uhd.clone()),
+        "refused while [radarr] is single"
+    );
+    assert_eq!(
+        c.instances_from_single("radarr", "4k"),
+        Some(("radarr".to_string(), "radarr.main".to_string())),
+        "the single one becomes radarr.main (its credential must follow)"
+    );
+    assert_eq!(c.instances_from_single("radarr", "4k"), None, "once");
+    assert!(c.set_service(ServiceConfig { is_4k: true, ..uhd }));
+    save(&path, &c).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    let again = parse(&saved, &path).unwrap();
+    assert_eq!(again, c, "{saved}");
+    let names: Vec<(&str, bool)> = again
+        .radarr
+        .iter()
+        .map(|s| (s.name.as_str(), s.is_4k))
+        .collect();
+    assert_eq!(
+        names,
+        [("radarr.main", false), ("radarr.4k", true)],
+        "{saved}"
+    );
+    // Adding one named "main" names the old one "hd".
+    let mut c = parse_str("[sonarr]\nurl = \"http://nas.lan:8989/\"\n").unwrap();
+    assert_eq!(
+        c.instances_from_single("sonarr", "main"),
+        Some(("sonarr".to_string(), "sonarr.hd".to_string()))
+    );
+    // And a single one cannot come back beside instances.
+    let single = service_from_input("sonarr", "http://nas.lan:8989", None, None).unwrap();
+    assert!(!c.set_service(single));
+    assert_eq!(c.instances_from_single("jellyfin", "x"), None);
+}

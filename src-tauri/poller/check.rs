@@ -86,7 +86,7 @@ pub async fn check_one(cfg: &ServiceConfig, secret: Secret) -> CheckResult {
             }
         };
     }
-    let r = match crate::ServiceId::parse(&name) {
+    let r = match crate::ServiceId::parse(crate::config::kind_of(&name)) {
         Some(crate::ServiceId::Jellyseerr) => test!(JellyseerrClient),
         Some(crate::ServiceId::Radarr) => test!(RadarrClient),
         Some(crate::ServiceId::Sonarr) => test!(SonarrClient),
