@@ -626,7 +626,8 @@ pub enum StuckKind {
     NotInArr,
     /// APPROVED, in the *arr, monitored and released, and nothing grabbed.
     NoRelease,
-    /// DOWNLOADING, the torrent stalled in qBittorrent.
+    /// DOWNLOADING, the torrent stalled in qBittorrent (`stalledDL`, or
+    /// no progress at 0 B/s).
     Stalled,
     /// DOWNLOAD_DONE, and the *arr has not imported it.
     NotImported,
@@ -634,7 +635,7 @@ pub enum StuckKind {
 
 /// The clock of a [`StuckKind`] situation, kept with the record (and so
 /// across restarts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Watch {
     pub kind: StuckKind,
     /// When it began, moved later by every stretch the app could not watch
@@ -644,6 +645,11 @@ pub struct Watch {
     /// It passed its threshold: attention was set and the notification
     /// raised, once.
     pub stuck: bool,
+    /// Stalled: the download's progress when the clock (re)started; any
+    /// progress since starts it again (a torrent at 0 B/s is stalled only
+    /// while nothing moves).
+    #[serde(default)]
+    pub progress: Option<f64>,
 }
 
 /// Episode counts for a series request.

@@ -330,7 +330,12 @@ mod tests {
     fn watched(kind: StuckKind, since: chrono::DateTime<Utc>, stuck: bool) -> RequestRecord {
         RequestRecord {
             reason: Some(crate::tracker::reasons::STALLED.into()),
-            watch: Some(Watch { kind, since, stuck }),
+            watch: Some(Watch {
+                kind,
+                since,
+                stuck,
+                progress: None,
+            }),
             attention: stuck,
             ..rec(1, Phase::Downloading, stuck)
         }

@@ -104,6 +104,14 @@ fn situation(r: &RequestRecord) -> Option<StuckKind> {
         Phase::Downloading if reason.is_some_and(|r| r.contains(reasons::STALLED)) => {
             Some(StuckKind::Stalled)
         }
+        // Downloading by qBittorrent's word, and nothing comes in.
+        Phase::Downloading
+            if reason.is_none()
+                && r.download_speed == Some(0)
+                && r.progress.is_some_and(|p| p < 1.0) =>
+        {
+            Some(StuckKind::Stalled)
+        }
         Phase::DownloadDone => Some(StuckKind::NotImported),
         _ => None,
     }
@@ -172,9 +180,18 @@ pub(super) fn run_clock(
     let now = ctx.clock.now;
     let kind = situation(rec);
     let old = rec.watch;
+    // A stalled download that made progress since its clock started is a
+    // new stall, if it is one still.
+    let moved = |w: &Watch| {
+        w.kind == StuckKind::Stalled
+            && rec
+                .progress
+                .zip(w.progress)
+                .is_some_and(|(now, then)| now > then + 1e-9)
+    };
     let watch = match (old, kind) {
         (_, None) => None,
-        (Some(w), Some(k)) if w.kind == k => {
+        (Some(w), Some(k)) if w.kind == k && !moved(&w) => {
             let unwatched = if watched(k, rec, ctx) {
                 ctx.clock.unwatched
             } else {
@@ -187,12 +204,13 @@ pub(super) fn run_clock(
             kind: k,
             since: began(k, rec, ctx),
             stuck: false,
+            progress: rec.progress.filter(|_| k == StuckKind::Stalled),
         }),
     };
     // The situation that was stuck is over: so is its attention, unless
     // the step changed phase or reason (and set attention from that).
     let (phase_before, reason_kept) = before;
-    let ended = old.is_some_and(|w| w.stuck && watch.is_none_or(|n| n.kind != w.kind));
+    let ended = old.is_some_and(|w| w.stuck && watch.is_none_or(|n| !n.stuck));
     if ended && rec.phase == phase_before && reason_kept && rec.phase != Phase::Failed {
         set_if_changed!(rec, [attention], false);
     }
@@ -245,7 +263,11 @@ pub fn stuck_reason(r: &RequestRecord, w: &Watch, now: DateTime<Utc>) -> String 
                 .split_once(reasons::STALLED)
                 .map(|(before, _)| before)
                 .unwrap_or_default();
-            format!("{episode}stalled for {lasted} in qBittorrent: no connection to peers")
+            if reason.contains(reasons::STALLED) {
+                format!("{episode}stalled for {lasted} in qBittorrent: no connection to peers")
+            } else {
+                format!("stalled for {lasted} in qBittorrent: no progress at 0 B/s")
+            }
         }
         StuckKind::NotImported => {
             let waiting = reason.is_empty()

@@ -335,3 +335,39 @@ fn durations_read_as_people_say_them() {
     assert_eq!(d(25 * 60 + 5), "25 h");
     assert_eq!(d(3 * 24 * 60 + 100), "3 days");
 }
+
+/// Downloading by qBittorrent's word at 0 B/s, at `progress`.
+fn idle(progress: f64) -> Snapshot {
+    let mut torrent = downloading(&qh(1), progress);
+    torrent.dlspeed = 0;
+    torrent.eta_secs = None;
+    film_approved()
+        .rq(queue(&dl(1), MOVIE, "downloading"))
+        .rh(grabbed(1, &dl(1), MOVIE, t(1)))
+        .torrent(torrent)
+}
+
+#[test]
+fn no_progress_at_zero_bytes_a_second_is_a_stall_that_progress_starts_again() {
+    let mut recs = Records::new();
+    run(&mut recs, &film_downloading(0.4), 0, 0, 1);
+    run(&mut recs, &idle(0.4), 1, 60, 1);
+    assert!(!attention(&recs, 1), "59 min at 0 B/s: not yet");
+    // A few bytes arrive at minute 61: the clock starts again.
+    run(&mut recs, &idle(0.41), 61, 61, 1);
+    run(&mut recs, &idle(0.41), 62, 120, 1);
+    assert!(
+        !attention(&recs, 1),
+        "progress at minute 61 started the clock again"
+    );
+    run(&mut recs, &idle(0.41), 121, 121, 1);
+    assert!(attention(&recs, 1), "an hour without progress");
+    assert_eq!(
+        shown(&recs, 1, t(121)),
+        "stalled for 1 h in qBittorrent: no progress at 0 B/s"
+    );
+    // Progress again: no longer stuck, and the attention goes.
+    run(&mut recs, &idle(0.42), 122, 122, 1);
+    assert!(!attention(&recs, 1));
+    assert_eq!(phase(&recs, 1), Phase::Downloading);
+}
