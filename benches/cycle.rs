@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use status_tracker_lib::config::{self, Config, PollConfig};
 use status_tracker_lib::poller::{self, Command, Poller};
-use status_tracker_lib::sim::{config_toml, sim_env, Service, SimStack, SimWorld};
+use status_tracker_lib::sim::{config_toml, sim_env_4k, Service, SimStack, SimWorld};
 use status_tracker_lib::store::Store;
 use status_tracker_lib::tracker::{Change, Phase};
 use tokio::sync::mpsc;
@@ -142,6 +142,63 @@ async fn traffic(n: usize) -> Res<Traffic> {
         steady_ms: steady.duration.as_secs_f64() * 1e3,
         sweep_ms: sweep.duration.as_secs_f64() * 1e3,
     })
+}
+
+/// The steady cycle's cost per polled service, instances apart, with an HD
+/// and a 4K Radarr and Sonarr (the array form) over a world of `n`
+/// requests and one 4K film: `(name, requests, bytes)` as each client
+/// counted them.
+async fn instances(n: usize) -> Res<Vec<(String, u64, u64)>> {
+    let world = SimWorld::new();
+    world.populate(n, 42)?;
+    let stack = SimStack::start_4k_with(world.clone(), None).await?;
+    world.add_movie_in(
+        status_tracker_lib::sim::ArrInstance::FourK,
+        329865,
+        "Arrival",
+        2016,
+        false,
+    );
+    let r = world.request_movie_4k(329865, "dave")?;
+    world.approve_and_send(r)?;
+    let dir = tempfile::tempdir()?;
+    let cfg = sim_config(&stack, dir.path(), no_sweep())?;
+    let mut t = Poller::new(&cfg, Store::open_in(dir.path())?)?;
+    for _ in 0..3 {
+        t.cycle(true).await?;
+    }
+    let before: Vec<(String, u64, u64)> = t
+        .service_stats()
+        .into_iter()
+        .map(|(n, r, b)| (n.to_string(), r, b))
+        .collect();
+    t.cycle(true).await?;
+    let after = t.service_stats();
+    let out = before
+        .iter()
+        .zip(after)
+        .map(|((name, r0, b0), (_, r1, b1))| (name.clone(), r1 - r0, b1 - b0))
+        .collect();
+    drop(t);
+    stack.shutdown().await;
+    Ok(out)
+}
+
+fn print_instances(rows: &[(String, u64, u64)]) {
+    println!(
+        "### Cost per Radarr/Sonarr instance
+"
+    );
+    println!("An HD and a 4K Radarr and Sonarr (`[[radarr]]`, `[[sonarr]]`), 100 requests and a 4K film: the steady cycle (every service polled, nothing changed, caches warm) as each client counted it. Target: each instance ≤ 2 requests.
+");
+    println!("| service | steady: req | steady: KB | result |");
+    println!("|---|---:|---:|---|");
+    for (name, r, b) in rows {
+        let arr = name.starts_with("radarr") || name.starts_with("sonarr");
+        let result = if arr { verdict(*r <= 2) } else { "" };
+        println!("| {name} | {r} | {} | {result} |", kb(*b));
+    }
+    println!();
 }
 
 fn print_traffic(all: &[Traffic]) {
@@ -446,7 +503,15 @@ fn print_detection(d: &[Detection], timeout: Duration) {
 async fn main() -> Res<()> {
     let quick = std::env::args().any(|a| a == "--quick");
     let only_latency = std::env::args().any(|a| a == "--latency");
-    for (k, v) in sim_env() {
+    if std::env::args().any(|a| a == "--instances") {
+        for (k, v) in sim_env_4k() {
+            std::env::set_var(k, v);
+        }
+        print_instances(&instances(100).await?);
+        return Ok(());
+    }
+    // The six services' keys, and the 4K instances' (`instances`).
+    for (k, v) in sim_env_4k() {
         std::env::set_var(k, v);
     }
     let sizes: &[usize] = if only_latency {
@@ -462,6 +527,10 @@ async fn main() -> Res<()> {
         all.push(traffic(n).await?);
     }
     print_traffic(&all);
+    if !only_latency {
+        eprintln!("cycle bench: cost per Radarr/Sonarr instance");
+        print_instances(&instances(100).await?);
+    }
 
     eprintln!("cycle bench: latency at 1,000 requests");
     let spreads = latency().await?;
