@@ -57,11 +57,13 @@ fn calls(stack: &SimStack) -> Vec<(Service, String, String, Option<String>, u16)
         .collect()
 }
 
-/// Waits until the app has run a cycle that stored request `id`.
+/// Waits until the app has run a cycle that stored request `id` (a
+/// debug build's first window on a busy 2-core machine can take most of a
+/// minute; it usually takes 3 s).
 fn wait_for_first_cycle(desktop: &Desktop, id: u64) {
     wait_for(
         "the app's first cycle to store the library",
-        Duration::from_secs(40),
+        Duration::from_secs(90),
         || show(desktop, id).is_some(),
     );
 }
