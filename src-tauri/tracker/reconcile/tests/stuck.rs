@@ -371,3 +371,34 @@ fn no_progress_at_zero_bytes_a_second_is_a_stall_that_progress_starts_again() {
     assert!(!attention(&recs, 1));
     assert_eq!(phase(&recs, 1), Phase::Downloading);
 }
+
+#[test]
+fn a_series_with_aired_episodes_and_no_grab_for_a_day_has_no_release_and_one_not_aired_does_not() {
+    const TVDB_ID: i64 = 81189;
+    let aired =
+        snap()
+            .req(seerr_tv(5, TVDB_ID, &[1]))
+            .series(series(70, TVDB_ID, aired_eps(700, 1, 3)));
+    let mut recs = Records::new();
+    run(&mut recs, &aired, 0, 0, 60);
+    assert_eq!(phase(&recs, 5), Phase::Approved);
+    // Jellyseerr's approval (updatedAt) was an hour before the first look.
+    run(&mut recs, &aired, 60, 23 * 60 - 1, 60);
+    assert!(!attention(&recs, 5), "not a day yet");
+    let out = run(&mut recs, &aired, 23 * 60, 23 * 60, 60);
+    assert!(attention(&recs, 5), "a day since the approval");
+    assert_eq!(reason_lines(&out), ["no release found by Sonarr in 24 h"]);
+
+    // Nothing aired yet: waiting is normal, however long.
+    let future: Vec<SonarrEpisode> = (1..=3)
+        .map(|k| ep(800 + i64::from(k), 1, k, Some(days(30))))
+        .collect();
+    let unaired =
+        snap()
+            .req(seerr_tv(6, TVDB_ID + 1, &[1]))
+            .series(series(71, TVDB_ID + 1, future));
+    let mut recs = Records::new();
+    run(&mut recs, &unaired, 0, 3 * 24 * 60, 12 * 60);
+    assert_eq!(rec(&recs, 6).watch, None, "{:?}", rec(&recs, 6).reason);
+    assert!(!attention(&recs, 6));
+}
