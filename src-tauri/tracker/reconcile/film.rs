@@ -258,7 +258,9 @@ pub(super) fn film_verdict<'a>(
     // both be in Jellyfin: each request is available only from the file its
     // own instance imported (by name: the *arr and Jellyfin may mount the
     // library under different prefixes).
-    let by_file = ctx.radarr.iter().any(|r| r.is_4k);
+    // (Not for anime yet: Shokofin presents its own file names, and the
+    // Shoko file id is what would stand in for them.)
+    let by_file = ctx.radarr.iter().any(|r| r.is_4k) && !rec.is_anime;
     if let Some(jf) = &ctx.jf {
         let item = if by_file {
             rec.imported_path.as_deref().and_then(|p| {

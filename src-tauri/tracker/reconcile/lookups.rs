@@ -331,6 +331,17 @@ impl<'a> JellyfinView<'a> {
         found.into_iter().flatten().filter_map(|p| self.at(*p))
     }
 
+    /// Every series item with this TVDB id: an HD and a 4K library show one
+    /// series as two items (a scan of the items; only with a 4K Sonarr).
+    pub(super) fn all_series_by_tvdb(&self, tvdb: i64) -> Vec<&'a JellyfinItem> {
+        self.data
+            .items
+            .iter()
+            .map(|i| &**i)
+            .filter(|i| i.kind == JellyfinKind::Series && i.tvdb_id == Some(tvdb))
+            .collect()
+    }
+
     /// The episode items of a series.
     pub(super) fn episodes_of(&self, series_id: &str) -> Episodes<'a, '_> {
         if let Some(n) = hex_id(series_id) {

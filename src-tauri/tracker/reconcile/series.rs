@@ -208,6 +208,20 @@ pub(super) fn jellyfin_episodes(
         .then_some("playable")
 }
 
+/// Does an episode item of `episodes` play the file named `file` for
+/// episode `number` of `season`?
+fn episode_with_file(episodes: &Episodes<'_, '_>, season: i32, number: i32, file: &str) -> bool {
+    episodes.iter().any(|it| {
+        it.playable
+            && it.season == Some(season)
+            && it.episode.is_some_and(|first| {
+                let last = it.episode_end.unwrap_or(first).max(first);
+                (first..=last).contains(&number)
+            })
+            && it.files.iter().any(|f| f == file)
+    })
+}
+
 pub(super) struct SeriesOutcome<'a> {
     pub(super) decision: Decision<'a>,
     pub(super) removed: Option<String>,
@@ -260,10 +274,43 @@ pub(super) fn series_eval<'a>(
                     set_jellyfin_id(rec, &series.id);
                     Some(jf.episodes_of(&series.id))
                 });
+                // With a 4K Sonarr in the config, an HD and a 4K copy of a
+                // series may both be in Jellyfin (one item, or one series
+                // item per library): an episode is available only from the
+                // file its own instance imported, by name.
+                // (Not for anime yet: Shokofin presents its own file names,
+                // and the Shoko file id is what would stand in for them.)
+                let by_file: Option<Vec<Episodes<'_, '_>>> =
+                    (ctx.sonarr.iter().any(|v| v.is_4k) && !rec.is_anime).then(|| {
+                        let jf = ctx.jf.as_ref();
+                        let items = jf
+                            .zip(rec.tvdb_id)
+                            .map(|(jf, t)| jf.all_series_by_tvdb(t))
+                            .unwrap_or_default();
+                        items
+                            .iter()
+                            .filter_map(|i| Some(jf?.episodes_of(&i.id)))
+                            .chain(jf_eps)
+                            .collect()
+                    });
                 let request_id = rec.id;
                 for (i, mut v) in verdicts.into_iter().enumerate() {
                     let e = &rec.episodes[i];
-                    if let Some(eps) = &jf_eps {
+                    if let Some(all) = &by_file {
+                        let file = by_id
+                            .get(e.arr_episode_id)
+                            .and_then(|se| se.file_path.as_deref())
+                            .map(file_name);
+                        if file.is_some_and(|f| {
+                            all.iter()
+                                .any(|eps| episode_with_file(eps, e.season, e.number, f))
+                        }) {
+                            v.available = Some(Evidence::JellyfinEpisode {
+                                season: e.season,
+                                number: e.number,
+                            });
+                        }
+                    } else if let Some(eps) = &jf_eps {
                         let sonarr_file = by_id.get(e.arr_episode_id).is_some_and(|se| se.has_file);
                         let newer_than = (!sonarr_file).then_some(rec.requested_at);
                         if jellyfin_episodes(eps, e.season, e.number, newer_than).is_some() {

@@ -154,3 +154,69 @@ fn with_a_4k_radarr_each_request_is_available_only_from_its_own_file() {
     step(&mut recs, &s, t(3));
     assert_eq!(phase(&recs, 2), Phase::Available);
 }
+
+/// A 4K series request with a 4K Sonarr: each episode is AVAILABLE only
+/// when Jellyfin plays the file the 4K Sonarr imported (by name), not from
+/// the HD copy's episodes; the HD request is available from its own.
+#[test]
+fn a_4k_series_is_available_episode_by_episode_from_its_own_files() {
+    const TVDB_ID: i64 = 81189;
+    let instance = |name: &str, is_4k, authority: &str, s: SonarrSeries| ArrInstance {
+        name: name.to_string(),
+        is_4k,
+        authority: authority.to_string(),
+        data: Source::Ok(SonarrData {
+            series: vec![s],
+            ..SonarrData::default()
+        }),
+    };
+    // Both Sonarrs have both episodes' files (ids 701-702 HD, 901-902 4K).
+    let hd = eps_with_files(series(70, TVDB_ID, aired_eps(701, 1, 2)), &[701, 702]);
+    let uhd = eps_with_files(series(90, TVDB_ID, aired_eps(901, 1, 2)), &[901, 902]);
+    let with_files = |mut i: JellyfinItem, file: &str| {
+        i.files = vec![file.to_string()];
+        i
+    };
+    let mut four_k_tv = seerr_tv(2, TVDB_ID, &[1]);
+    four_k_tv.is_4k = true;
+    let base = || {
+        let mut s = snap()
+            .req(seerr_tv(1, TVDB_ID, &[1]))
+            .req(four_k_tv.clone())
+            // The HD library: its series item and episodes.
+            .jf(jf_series("aa01", TVDB_ID))
+            .jf(with_files(jf_ep("aa01", 1, 1), "701.mkv"))
+            .jf(with_files(jf_ep("aa01", 1, 2), "702.mkv"));
+        s.sonarr = vec![
+            instance("sonarr.hd", false, "nas:8989", hd.clone()),
+            instance("sonarr.4k", true, "nas:8990", uhd.clone()),
+        ];
+        s
+    };
+    let mut recs = Records::new();
+    step(&mut recs, &base(), t(0));
+    assert_eq!(rec(&recs, 1).instance.as_deref(), Some("sonarr.hd"));
+    assert_eq!(
+        phase(&recs, 1),
+        Phase::Available,
+        "the HD copy is the HD request's"
+    );
+    assert_eq!(rec(&recs, 2).instance.as_deref(), Some("sonarr.4k"));
+    assert_ne!(
+        phase(&recs, 2),
+        Phase::Available,
+        "the HD episodes do not make the 4K request available"
+    );
+    // The 4K library shows its first episode: that one is available.
+    let one = base()
+        .jf(jf_series("bb02", TVDB_ID))
+        .jf(with_files(jf_ep("bb02", 1, 1), "901.mkv"));
+    step(&mut recs, &one, t(1));
+    let eps: Vec<Phase> = rec(&recs, 2).episodes.iter().map(|e| e.phase).collect();
+    assert_eq!(eps[0], Phase::Available, "{eps:?}");
+    assert_ne!(eps[1], Phase::Available, "{eps:?}");
+    // And the second: the request is available.
+    let both = one.jf(with_files(jf_ep("bb02", 1, 2), "902.mkv"));
+    step(&mut recs, &both, t(2));
+    assert_eq!(phase(&recs, 2), Phase::Available);
+}
