@@ -167,6 +167,7 @@ fn jf_item(id: String, kind: JellyfinKind, name: String) -> JellyfinItem {
         episode_end: None,
         date_created: None,
         files: Vec::new(),
+        shoko_file_ids: Vec::new(),
     }
 }
 
@@ -263,6 +264,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                     path,
                     ShokoMatch::Matched {
                         anidb_ids: vec![10_000 + i],
+                        file_id: None,
                     },
                 );
             }
@@ -313,6 +315,7 @@ fn snapshot(n: usize, seed: u64) -> Snapshot {
                             p.clone(),
                             ShokoMatch::Matched {
                                 anidb_ids: vec![10_000 + i],
+                                file_id: None,
                             },
                         );
                     }

@@ -160,10 +160,23 @@ impl ItemWire {
         names
     }
 
+    /// Shokofin's `Shoko File` ids (one, or several joined by commas).
+    fn shoko_file_ids(&self) -> Vec<i64> {
+        self.provider_ids
+            .iter()
+            .flatten()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("Shoko File"))
+            .filter_map(|(_, v)| v.as_deref())
+            .flat_map(|v| v.split(','))
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
+    }
+
     pub fn into_item(self) -> JellyfinItem {
         let files = self.files();
         JellyfinItem {
             files,
+            shoko_file_ids: self.shoko_file_ids(),
             id: normalize_id(&self.id),
             kind: self.kind(),
             tmdb_id: self.provider_id("Tmdb"),

@@ -361,3 +361,21 @@ async fn more_new_items_than_the_feed_reads_mean_the_whole_index() {
         "no new item is hidden until the sweep"
     );
 }
+
+#[test]
+fn shokofin_items_carry_their_shoko_file_ids() {
+    // `Shoko File` holds the id as a string, as every ProviderIds value.
+    let item: ItemWire = serde_json::from_value(json!({
+        "Id": "cccccccccccccccccccccccccccccccc", "Name": "Frieren", "Type": "Episode",
+        "ProviderIds": {"Shoko File": "123", "Shoko Episode": "9", "AniDB": "271000"},
+        "LocationType": "FileSystem", "Path": "/vfs/Frieren/S01E01 [Shokofin].mkv"
+    }))
+    .unwrap();
+    assert_eq!(item.into_item().shoko_file_ids, vec![123]);
+    let plain: ItemWire = serde_json::from_value(json!({
+        "Id": "dddddddddddddddddddddddddddddddd", "Name": "Dune", "Type": "Movie",
+        "ProviderIds": {"Tmdb": "438631"}
+    }))
+    .unwrap();
+    assert!(plain.into_item().shoko_file_ids.is_empty());
+}

@@ -3,8 +3,10 @@
 //! Login: `POST /api/auth` → an API key sent as the `apikey` header (the same
 //! user and device get the same key back). Each wanted path is looked up by
 //! its tail with `File/PathEndsWith`, because Shoko and the *arr usually see
-//! different mount prefixes. Matched files are cached and never asked again;
-//! the others are asked once per call (Shoko has no change feed to follow).
+//! different mount prefixes. Matched files are cached and never asked again
+//! (a match saved by an earlier version without Shoko's file id is asked
+//! again once); the others are asked once per call (Shoko has no change feed
+//! to follow).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -56,6 +58,8 @@ struct StatusWire {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(crate) struct FileWire {
+    #[serde(rename = "ID", default)]
+    pub id: Option<i64>,
     #[serde(rename = "SeriesIDs", default)]
     pub series_ids: Option<Vec<XrefWire>>,
 }
@@ -102,6 +106,7 @@ fn classify_file(file: &FileWire) -> ShokoMatch {
         .collect();
     ShokoMatch::Matched {
         anidb_ids: anidb_ids.into_iter().collect(),
+        file_id: file.id,
     }
 }
 
@@ -154,9 +159,22 @@ impl ShokoClient {
     }
 
     /// Restores what [`Self::saved`] kept; anything unreadable is ignored.
+    /// A match kept by an earlier version, without Shoko's file id, is
+    /// asked again once (the id tells Shokofin's items apart).
     pub fn restore_state(&mut self, json: &str) {
-        if let Ok(m) = serde_json::from_str(json) {
-            self.matched = m;
+        if let Ok(m) = serde_json::from_str::<HashMap<String, ShokoMatch>>(json) {
+            self.matched = m
+                .into_iter()
+                .filter(|(_, m)| {
+                    matches!(
+                        m,
+                        ShokoMatch::Matched {
+                            file_id: Some(_),
+                            ..
+                        }
+                    )
+                })
+                .collect();
         }
     }
 
@@ -432,13 +450,15 @@ mod tests {
         assert_eq!(
             classify(std::slice::from_ref(&matched)),
             ShokoMatch::Matched {
-                anidb_ids: vec![17000, 17617]
+                anidb_ids: vec![17000, 17617],
+                file_id: Some(1),
             }
         );
         assert_eq!(
             classify(&[limbo, matched]),
             ShokoMatch::Matched {
-                anidb_ids: vec![17000, 17617]
+                anidb_ids: vec![17000, 17617],
+                file_id: Some(1),
             },
             "the most advanced of several candidates counts"
         );
@@ -488,6 +508,22 @@ mod tests {
             .with_state(fake)
     }
 
+    #[test]
+    fn a_match_saved_without_its_file_id_is_asked_again() {
+        let mut c = ShokoClient::new(
+            &config("shoko", "http://127.0.0.1:1"),
+            Secret::new("pw"),
+            stats(),
+        )
+        .unwrap();
+        c.restore_state(
+            r#"{"/a.mkv": {"Matched": {"anidb_ids": [1]}},
+                "/b.mkv": {"Matched": {"anidb_ids": [2], "file_id": 7}}}"#,
+        );
+        let kept: Vec<&String> = c.matched.keys().collect();
+        assert_eq!(kept, ["/b.mkv"]);
+    }
+
     #[tokio::test]
     async fn matched_paths_are_cached_and_others_fall_back_to_the_file_name() {
         let fake = Arc::new(Fake {
@@ -508,7 +544,8 @@ mod tests {
         assert_eq!(
             data.files[&a],
             ShokoMatch::Matched {
-                anidb_ids: vec![17617]
+                anidb_ids: vec![17617],
+                file_id: Some(1),
             }
         );
         assert_eq!(
@@ -525,7 +562,8 @@ mod tests {
         assert_eq!(
             again.files[&a],
             ShokoMatch::Matched {
-                anidb_ids: vec![17617]
+                anidb_ids: vec![17617],
+                file_id: Some(1),
             }
         );
         assert_eq!(

@@ -447,8 +447,13 @@ pub enum ShokoMatch {
     Unrecognized,
     /// AniDB match known, local metadata not created yet.
     ImportLimbo,
-    /// Matched; the AniDB anime ids of its cross-references.
-    Matched { anidb_ids: Vec<i64> },
+    /// Matched; the AniDB anime ids of its cross-references, and Shoko's
+    /// id of the file (what Shokofin's items carry as `Shoko File`).
+    Matched {
+        anidb_ids: Vec<i64>,
+        #[serde(default)]
+        file_id: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -494,6 +499,10 @@ pub struct JellyfinItem {
     /// are merged in one item): how a 4K copy is told from an HD one.
     #[serde(default)]
     pub files: Vec<String>,
+    /// Shokofin's `Shoko File` provider ids: the Shoko files it plays
+    /// (Shokofin names its files itself, so they stand in for the names).
+    #[serde(default)]
+    pub shoko_file_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

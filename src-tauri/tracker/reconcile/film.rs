@@ -258,13 +258,13 @@ pub(super) fn film_verdict<'a>(
     // both be in Jellyfin: each request is available only from the file its
     // own instance imported (by name: the *arr and Jellyfin may mount the
     // library under different prefixes).
-    // (Not for anime yet: Shokofin presents its own file names, and the
-    // Shoko file id is what would stand in for them.)
-    let by_file = ctx.radarr.iter().any(|r| r.is_4k) && !rec.is_anime;
+    // Shokofin names its files itself: there, Shoko's file id stands in.
+    let by_file = ctx.radarr.iter().any(|r| r.is_4k);
     if let Some(jf) = &ctx.jf {
         let item = if by_file {
             rec.imported_path.as_deref().and_then(|p| {
                 jf.movie_with_file(rec.jellyfin_id.as_deref(), rec.tmdb_id, file_name(p))
+                    .or_else(|| jf.with_shoko_file(ctx.shoko_file_id(p)?))
             })
         } else {
             rec.jellyfin_id

@@ -331,6 +331,16 @@ impl<'a> JellyfinView<'a> {
         found.into_iter().flatten().filter_map(|p| self.at(*p))
     }
 
+    /// A playable item that plays Shoko's file `file_id` (Shokofin's
+    /// `Shoko File`: a scan of the items; only with a 4K instance).
+    pub(super) fn with_shoko_file(&self, file_id: i64) -> Option<&'a JellyfinItem> {
+        self.data
+            .items
+            .iter()
+            .map(|i| &**i)
+            .find(|i| i.playable && i.shoko_file_ids.contains(&file_id))
+    }
+
     /// Every series item with this TVDB id: an HD and a 4K library show one
     /// series as two items (a scan of the items; only with a 4K Sonarr).
     pub(super) fn all_series_by_tvdb(&self, tvdb: i64) -> Vec<&'a JellyfinItem> {
@@ -596,6 +606,15 @@ pub(super) struct Lookups<'a> {
 }
 
 impl<'a> Lookups<'a> {
+    /// Shoko's id of the file at `path` (as the *arr imported it), once
+    /// Shoko matched it.
+    pub(super) fn shoko_file_id(&self, path: &str) -> Option<i64> {
+        match self.shoko?.files.get(path)? {
+            ShokoMatch::Matched { file_id, .. } => *file_id,
+            _ => None,
+        }
+    }
+
     pub(super) fn build(snap: &'a Snapshot, now: DateTime<Utc>) -> Self {
         Self::build_with(snap, now, None, true)
     }

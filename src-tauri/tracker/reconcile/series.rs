@@ -278,10 +278,10 @@ pub(super) fn series_eval<'a>(
                 // series may both be in Jellyfin (one item, or one series
                 // item per library): an episode is available only from the
                 // file its own instance imported, by name.
-                // (Not for anime yet: Shokofin presents its own file names,
-                // and the Shoko file id is what would stand in for them.)
+                // Shokofin names its files itself: there, Shoko's file id
+                // (of the path the episode was imported to) stands in.
                 let by_file: Option<Vec<Episodes<'_, '_>>> =
-                    (ctx.sonarr.iter().any(|v| v.is_4k) && !rec.is_anime).then(|| {
+                    ctx.sonarr.iter().any(|v| v.is_4k).then(|| {
                         let jf = ctx.jf.as_ref();
                         let items = jf
                             .zip(rec.tvdb_id)
@@ -301,10 +301,18 @@ pub(super) fn series_eval<'a>(
                             .get(e.arr_episode_id)
                             .and_then(|se| se.file_path.as_deref())
                             .map(file_name);
-                        if file.is_some_and(|f| {
-                            all.iter()
-                                .any(|eps| episode_with_file(eps, e.season, e.number, f))
-                        }) {
+                        let shoko_file = e
+                            .imported_path
+                            .as_deref()
+                            .and_then(|p| ctx.shoko_file_id(p));
+                        let plays = |eps: &Episodes<'_, '_>| {
+                            file.is_some_and(|f| episode_with_file(eps, e.season, e.number, f))
+                                || shoko_file.is_some_and(|id| {
+                                    eps.iter()
+                                        .any(|it| it.playable && it.shoko_file_ids.contains(&id))
+                                })
+                        };
+                        if all.iter().any(plays) {
                             v.available = Some(Evidence::JellyfinEpisode {
                                 season: e.season,
                                 number: e.number,

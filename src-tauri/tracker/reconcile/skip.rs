@@ -115,7 +115,7 @@ pub(super) fn shoko_adds_nothing(r: &RequestRecord, e: &EpisodeRecord, ctx: &Loo
         return true; // Shoko failed: nothing said
     };
     match e.imported_path.as_deref().and_then(|p| shoko.files.get(p)) {
-        Some(ShokoMatch::Matched { anidb_ids }) => {
+        Some(ShokoMatch::Matched { anidb_ids, .. }) => {
             anidb_ids.iter().all(|a| r.anidb_ids.contains(a))
         }
         _ => true,

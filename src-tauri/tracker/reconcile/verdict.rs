@@ -358,7 +358,7 @@ pub(super) fn shoko_verdict<'a>(
         None | Some(ShokoMatch::NotSeen) => (reasons::SHOKO_NOT_SEEN, false, &[][..]),
         Some(ShokoMatch::Unrecognized) => (reasons::SHOKO_UNRECOGNIZED, true, &[][..]),
         Some(ShokoMatch::ImportLimbo) => (reasons::SHOKO_LIMBO, false, &[][..]),
-        Some(ShokoMatch::Matched { anidb_ids }) => {
+        Some(ShokoMatch::Matched { anidb_ids, .. }) => {
             (reasons::SHOKO_MATCHED, false, anidb_ids.as_slice())
         }
     };

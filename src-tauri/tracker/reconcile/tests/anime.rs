@@ -63,6 +63,7 @@ pub(super) fn anime_film_through_shoko_states() {
         (
             ShokoMatch::Matched {
                 anidb_ids: vec![ANIDB],
+                file_id: None,
             },
             reasons::SHOKO_MATCHED,
             false,
@@ -90,6 +91,7 @@ pub(super) fn anime_film_through_shoko_states() {
             ANIME_PATH,
             ShokoMatch::Matched {
                 anidb_ids: vec![ANIDB],
+                file_id: None,
             },
         )
     };
@@ -160,6 +162,7 @@ pub(super) fn radarr_anime_tag_makes_film_anime() {
                 ANIME_PATH,
                 ShokoMatch::Matched {
                     anidb_ids: vec![ANIDB],
+                    file_id: None,
                 },
             )
             .jf(jf_anidb_movie(ANIDB)),

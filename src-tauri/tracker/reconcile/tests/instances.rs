@@ -220,3 +220,57 @@ fn a_4k_series_is_available_episode_by_episode_from_its_own_files() {
     step(&mut recs, &both, t(2));
     assert_eq!(phase(&recs, 2), Phase::Available);
 }
+
+/// An anime film in 4K, shown by Shokofin (which names its files itself):
+/// Shoko's id of the file the 4K Radarr imported stands in for the file
+/// name. The HD copy's Shokofin item (another Shoko file) does not make the
+/// 4K request available; the item of its own file does.
+#[test]
+fn a_4k_anime_film_is_available_from_the_shokofin_item_of_its_own_shoko_file() {
+    const UHD_PATH: &str = "/anime-4k/Frieren (2023)/Frieren.2023.2160p.mkv";
+    const ANIDB: i64 = 17617;
+    let shokofin = |id: &str, shoko_file: i64| JellyfinItem {
+        shoko_file_ids: vec![shoko_file],
+        files: vec![format!("[Shokofin] Frieren {shoko_file}.mkv")],
+        ..jf_item(id, JellyfinKind::Movie)
+    };
+    let mut uhd_movie = with_file(movie(70, TMDB), UHD_PATH);
+    uhd_movie.is_anime = true;
+    let mut film = RadarrData {
+        movies: vec![uhd_movie],
+        ..RadarrData::default()
+    };
+    film.history.push(imported(2, &dl(2), 70, UHD_PATH, t(20)));
+    let base = |items: &[JellyfinItem]| {
+        let mut s = two_radarrs(
+            snap()
+                .req(four_k(anime(seerr_req(1, TMDB))))
+                .torrent(seeding(&qh(2)))
+                .shoko(
+                    UHD_PATH,
+                    ShokoMatch::Matched {
+                        anidb_ids: vec![ANIDB],
+                        file_id: Some(77),
+                    },
+                ),
+            RadarrData::default(),
+            film.clone(),
+        );
+        for i in items {
+            s = s.jf(i.clone());
+        }
+        s
+    };
+    let mut recs = Records::new();
+    // Only the HD copy's item (Shoko file 55) is in Jellyfin.
+    step(&mut recs, &base(&[shokofin("aa01", 55)]), t(30));
+    assert_eq!(rec(&recs, 1).instance.as_deref(), Some("radarr.4k"));
+    assert_ne!(phase(&recs, 1), Phase::Available, "not from the HD copy");
+    step(
+        &mut recs,
+        &base(&[shokofin("aa01", 55), shokofin("bb02", 77)]),
+        t(31),
+    );
+    assert_eq!(phase(&recs, 1), Phase::Available);
+    assert_eq!(rec(&recs, 1).jellyfin_id.as_deref(), Some("bb02"));
+}

@@ -306,6 +306,7 @@ fn jf_item(id: &str, kind: JellyfinKind) -> JellyfinItem {
         episode: None,
         episode_end: None,
         date_created: None,
+        shoko_file_ids: Vec::new(),
         files: Vec::new(),
     }
 }

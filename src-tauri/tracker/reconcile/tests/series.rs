@@ -579,6 +579,7 @@ pub(super) fn anime_series_waits_for_shoko_per_episode() {
     }
     let matched = || ShokoMatch::Matched {
         anidb_ids: vec![ANIDB],
+        file_id: None,
     };
     let s = base()
         .shoko(&ep_path(101), matched())
@@ -656,6 +657,7 @@ pub(super) fn a_finished_anime_series_keeps_an_anidb_id_shoko_adds_later() {
         for e in &eps {
             let m = ShokoMatch::Matched {
                 anidb_ids: anidb_ids.clone(),
+                file_id: None,
             };
             s = s.shoko(&ep_path(*e), m);
         }

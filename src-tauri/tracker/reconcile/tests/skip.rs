@@ -565,9 +565,13 @@ mod world {
                     0 => ShokoMatch::NotSeen,
                     1 => ShokoMatch::Unrecognized,
                     2 => ShokoMatch::ImportLimbo,
-                    3 => ShokoMatch::Matched { anidb_ids: vec![] },
+                    3 => ShokoMatch::Matched {
+                        anidb_ids: vec![],
+                        file_id: None,
+                    },
                     _ => ShokoMatch::Matched {
                         anidb_ids: pick(&[vec![1], vec![2], vec![1, 2]]),
+                        file_id: None,
                     },
                 };
                 files.insert(format!("/media/file{k}.mkv"), m);
