@@ -125,3 +125,51 @@ async fn posters_come_from_seerr_then_radarr_then_jellyfin_and_only_images_pass(
     );
     s.sim.shutdown().await;
 }
+
+/// A 4K film's cover comes from the 4K Radarr that follows it (its ids are
+/// its own: the HD Radarr's film of the same id is another film).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_4k_films_cover_comes_from_its_own_radarr() {
+    use status_tracker_lib::sim::{sim_env_4k, ArrInstance};
+    let s = Stack::start_4k().await;
+    let w = s.world();
+    w.add_movie_in(ArrInstance::FourK, DUNE, "Dune: Part Two", 2024, false);
+    let id = w.request_movie_4k(DUNE, "dave").unwrap();
+    w.approve_and_send(id).unwrap();
+    s.poll().await;
+    let key = key(&s);
+    assert_eq!(key.instance.as_deref(), Some("radarr.4k"), "{key:?}");
+    assert_eq!(
+        key.cache_name(PosterSize::List).as_deref(),
+        Some("tmdb-list-sim-poster-693134.jpg")
+    );
+    let env: HashMap<String, String> = sim_env_4k()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let src = sources(&s, &env);
+    // Seerr cannot reach TMDB: the cover comes from a Radarr, the 4K one.
+    w.set_tmdb_reachable(false);
+    let served = |i| w.requests_served_in(Service::Radarr, i);
+    let before = (served(ArrInstance::Hd), served(ArrInstance::FourK));
+    let p = src.fetch(&key, PosterSize::Detail).await.unwrap();
+    assert!(p.bytes.starts_with(b"\x89PNG"));
+    assert_eq!(
+        (
+            served(ArrInstance::Hd) - before.0,
+            served(ArrInstance::FourK) - before.1
+        ),
+        (0, 1),
+        "asked the 4K Radarr only"
+    );
+    let arr_only = PosterKey {
+        poster_path: None,
+        ..key.clone()
+    };
+    assert_eq!(
+        arr_only.cache_name(PosterSize::List),
+        arr_only.arr_id.map(|id| format!("radarr.4k-{id}-list")),
+        "cached apart from the HD Radarr's film of the same id"
+    );
+    s.sim.shutdown().await;
+}

@@ -90,6 +90,9 @@ pub struct PosterKey {
     pub media_type: MediaType,
     /// Radarr movie id / Sonarr series id.
     pub arr_id: Option<i64>,
+    /// The Radarr/Sonarr instance `arr_id` belongs to ("radarr.4k"; None:
+    /// the first one). Each instance numbers its films apart.
+    pub instance: Option<String>,
     /// Jellyfin item id (the film, or the series).
     pub jellyfin_id: Option<String>,
 }
@@ -102,6 +105,10 @@ impl PosterKey {
             poster_path: r.poster_path.clone().filter(|p| plain_image_path(p)),
             media_type: r.media_type,
             arr_id: r.arr_id.filter(|id| *id > 0),
+            instance: r.instance.clone().filter(|i| {
+                i.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            }),
             jellyfin_id: r.jellyfin_id.clone().filter(|id| plain_id(id)),
         }
     }
@@ -120,9 +127,12 @@ impl PosterKey {
         if let Some(path) = &self.poster_path {
             return Some(format!("tmdb-{size}-{}", path.trim_start_matches('/')));
         }
-        let kind = match self.media_type {
-            MediaType::Movie => "radarr",
-            MediaType::Tv => "sonarr",
+        // "radarr-7-list", or "radarr.4k-7-list" for an instance: ids of
+        // different instances name different films.
+        let kind = match (&self.instance, self.media_type) {
+            (Some(instance), _) if instance.contains('.') => instance.as_str(),
+            (_, MediaType::Movie) => "radarr",
+            (_, MediaType::Tv) => "sonarr",
         };
         if let Some(id) = self.arr_id {
             return Some(format!("{kind}-{id}-{size}"));
@@ -214,8 +224,9 @@ struct Seerr {
 /// *arrs' API keys from the secrets store). Nothing is sent until a fetch.
 pub struct PosterSources {
     seerr: Option<Seerr>,
-    radarr: Option<Http>,
-    sonarr: Option<Http>,
+    /// Each Radarr/Sonarr instance with its name, in config order.
+    radarr: Vec<(String, Http)>,
+    sonarr: Vec<(String, Http)>,
     jellyfin: Option<Http>,
 }
 
@@ -231,18 +242,22 @@ impl PosterSources {
             cfg.as_ref()
                 .and_then(|c| Http::new(c, product, HeaderMap::new(), false, stats.clone()).ok())
         };
-        let keyed = |cfg: Option<&ServiceConfig>, app: ArrApp| {
-            let cfg = cfg?;
-            let key = secret(&cfg.name)?;
-            arr::build_http(app, cfg, &key, stats.clone()).ok()
+        let keyed = |list: &[ServiceConfig], app: ArrApp| {
+            list.iter()
+                .filter_map(|cfg| {
+                    let key = secret(&cfg.name)?;
+                    let http = arr::build_http(app, cfg, &key, stats.clone()).ok()?;
+                    Some((cfg.name.clone(), http))
+                })
+                .collect()
         };
         PosterSources {
             seerr: plain(&config.jellyseerr, "Jellyseerr").map(|http| Seerr {
                 http,
                 form: OnceCell::new(),
             }),
-            radarr: keyed(config.radarr.first(), ArrApp::Radarr),
-            sonarr: keyed(config.sonarr.first(), ArrApp::Sonarr),
+            radarr: keyed(&config.radarr, ArrApp::Radarr),
+            sonarr: keyed(&config.sonarr, ArrApp::Sonarr),
             jellyfin: plain(&config.jellyfin, "Jellyfin"),
         }
     }
@@ -265,10 +280,16 @@ impl PosterSources {
             };
             asks.push((&seerr.http, format!("{prefix}/{}{path}", size.tmdb())));
         }
-        let arr = match key.media_type {
+        let arrs = match key.media_type {
             MediaType::Movie => &self.radarr,
             MediaType::Tv => &self.sonarr,
         };
+        // The instance that follows the request, else the first.
+        let arr = arrs
+            .iter()
+            .find(|(name, _)| key.instance.as_deref() == Some(name.as_str()))
+            .or(arrs.first())
+            .map(|(_, http)| http);
         if let (Some(http), Some(id)) = (arr, key.arr_id) {
             asks.push((http, format!("api/v3/mediacover/{id}/{}", size.arr_file())));
         }
@@ -367,6 +388,7 @@ mod tests {
             poster_path: Some("/abc.jpg".into()),
             media_type: MediaType::Tv,
             arr_id: Some(7),
+            instance: Some("sonarr".into()),
             jellyfin_id: Some("beef".into()),
         };
         assert_eq!(
@@ -378,6 +400,13 @@ mod tests {
             key.cache_name(PosterSize::Detail).as_deref(),
             Some("sonarr-7-detail")
         );
+        // Series 7 of the 4K Sonarr is another series than the HD one's 7.
+        key.instance = Some("sonarr.4k".into());
+        assert_eq!(
+            key.cache_name(PosterSize::Detail).as_deref(),
+            Some("sonarr.4k-7-detail")
+        );
+        key.instance = Some("sonarr".into());
         key.arr_id = None;
         assert_eq!(
             key.cache_name(PosterSize::List).as_deref(),
