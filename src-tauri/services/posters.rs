@@ -105,9 +105,12 @@ impl PosterKey {
             poster_path: r.poster_path.clone().filter(|p| plain_image_path(p)),
             media_type: r.media_type,
             arr_id: r.arr_id.filter(|id| *id > 0),
+            // A service name as the config allows it ("radarr", "radarr.4k").
             instance: r.instance.clone().filter(|i| {
-                i.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                let kind_known = |kind| crate::ServiceId::parse(kind).is_some();
+                i.split_once('.').map_or(kind_known(i), |(kind, instance)| {
+                    kind_known(kind) && crate::config::valid_instance_name(instance)
+                })
             }),
             jellyfin_id: r.jellyfin_id.clone().filter(|id| plain_id(id)),
         }

@@ -605,6 +605,12 @@ pub(super) struct Lookups<'a> {
     pub(super) answered: Answered,
 }
 
+/// Did a configured instance of this kind fail this cycle?
+fn any_failed<D>(list: &[ArrInstance<D>]) -> bool {
+    list.iter()
+        .any(|i| i.data.is_configured() && i.data.ok().is_none())
+}
+
 impl<'a> Lookups<'a> {
     /// Shoko's id of the file at `path` (as the *arr imported it), once
     /// Shoko matched it.
@@ -628,23 +634,24 @@ impl<'a> Lookups<'a> {
         jf_new: bool,
     ) -> Self {
         let failed = |configured: bool, ok: bool| configured && !ok;
-        let all_ok = !(failed(
-            snap.jellyseerr.is_configured(),
-            snap.jellyseerr.ok().is_some(),
-        ) || snap
-            .radarr
-            .iter()
-            .any(|i| failed(i.data.is_configured(), i.data.ok().is_some()))
-            || snap
-                .sonarr
-                .iter()
-                .any(|i| failed(i.data.is_configured(), i.data.ok().is_some()))
-            || failed(
+        let answered = Answered {
+            jellyseerr: !failed(
+                snap.jellyseerr.is_configured(),
+                snap.jellyseerr.ok().is_some(),
+            ),
+            radarr: !any_failed(&snap.radarr),
+            sonarr: !any_failed(&snap.sonarr),
+            qbittorrent: !failed(
                 snap.qbittorrent.is_configured(),
                 snap.qbittorrent.ok().is_some(),
-            )
-            || failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
-            || failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some()));
+            ),
+        };
+        let all_ok = answered.jellyseerr
+            && answered.radarr
+            && answered.sonarr
+            && answered.qbittorrent
+            && !failed(snap.shoko.is_configured(), snap.shoko.ok().is_some())
+            && !failed(snap.jellyfin.is_configured(), snap.jellyfin.ok().is_some());
         Lookups {
             now,
             all_ok,
@@ -703,24 +710,7 @@ impl<'a> Lookups<'a> {
             jf_new,
             clock: Clock::at(now),
             rules: AttentionRules::default(),
-            answered: Answered {
-                jellyseerr: !failed(
-                    snap.jellyseerr.is_configured(),
-                    snap.jellyseerr.ok().is_some(),
-                ),
-                radarr: !snap
-                    .radarr
-                    .iter()
-                    .any(|i| failed(i.data.is_configured(), i.data.ok().is_some())),
-                sonarr: !snap
-                    .sonarr
-                    .iter()
-                    .any(|i| failed(i.data.is_configured(), i.data.ok().is_some())),
-                qbittorrent: !failed(
-                    snap.qbittorrent.is_configured(),
-                    snap.qbittorrent.ok().is_some(),
-                ),
-            },
+            answered,
         }
     }
 

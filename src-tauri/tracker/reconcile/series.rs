@@ -197,29 +197,29 @@ pub(super) fn jellyfin_episodes(
     episodes
         .iter()
         .any(|it| {
-            it.playable
+            plays_episode(it, season, number)
                 && newer_than.is_none_or(|t| it.date_created.is_none_or(|d| d >= t))
-                && it.season == Some(season)
-                && it.episode.is_some_and(|first| {
-                    let last = it.episode_end.unwrap_or(first).max(first);
-                    (first..=last).contains(&number)
-                })
         })
         .then_some("playable")
+}
+
+/// Is `it` a playable item of episode `number` of `season` (one file may
+/// cover several episodes)?
+fn plays_episode(it: &JellyfinItem, season: i32, number: i32) -> bool {
+    it.playable
+        && it.season == Some(season)
+        && it.episode.is_some_and(|first| {
+            let last = it.episode_end.unwrap_or(first).max(first);
+            (first..=last).contains(&number)
+        })
 }
 
 /// Does an episode item of `episodes` play the file named `file` for
 /// episode `number` of `season`?
 fn episode_with_file(episodes: &Episodes<'_, '_>, season: i32, number: i32, file: &str) -> bool {
-    episodes.iter().any(|it| {
-        it.playable
-            && it.season == Some(season)
-            && it.episode.is_some_and(|first| {
-                let last = it.episode_end.unwrap_or(first).max(first);
-                (first..=last).contains(&number)
-            })
-            && it.files.iter().any(|f| f == file)
-    })
+    episodes
+        .iter()
+        .any(|it| plays_episode(it, season, number) && it.files.iter().any(|f| f == file))
 }
 
 pub(super) struct SeriesOutcome<'a> {
